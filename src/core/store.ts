@@ -1,0 +1,30 @@
+import type { Batch } from "./rows.ts";
+
+/**
+ * How a write went. Stores return this instead of throwing, as OpenTelemetry exporters do:
+ * - `retryable`: a passing condition (busy, locked, connection lost); the same batch may succeed later.
+ * - `rejected`: something in the batch itself was refused (a constraint, a value the driver cannot bind);
+ *   the writer retries row by row to find and drop only the bad record.
+ * - `failed`: the store cannot take writes (disk full, read-only, corrupt, closed); retrying will not help now.
+ */
+export type WriteResult =
+  | { ok: true; inserted: number }
+  | { ok: false; failure: "retryable" | "rejected" | "failed"; error: Error };
+
+/** Something a result may be, now or later. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * Where records go. Synchronous stores (SQLite) return plain values, which lets the last
+ * flush run inside `process.on("exit")`; asynchronous stores (PostgreSQL, HTTP) return promises.
+ */
+export interface Store {
+  /** Writes a batch in one transaction; idempotent on record ids. Never throws. */
+  write(batch: Batch): MaybePromise<WriteResult>;
+  /** Deletes raw rows older than `days`; returns how many. Rollups are kept. */
+  purgeOlderThan(days: number): MaybePromise<number>;
+  /** Folds the write-ahead log back into the database, without waiting for readers. */
+  checkpoint(): MaybePromise<void>;
+  /** Releases the connection; later writes fail with `failure: "failed"`. */
+  close(): MaybePromise<void>;
+}

@@ -1,0 +1,421 @@
+import type { Clock, TimerHandle } from "./clock.ts";
+import { createSystemClock } from "./clock.ts";
+import { DropLog } from "./drop-log.ts";
+import { TallyConfigError, toError } from "./errors.ts";
+import { safeLog, silentLogger, type Logger } from "./logger.ts";
+import { RingQueue } from "./queue.ts";
+import type {
+  CacheEventRecord,
+  ExecutionRecord,
+  RateLimitEventRecord,
+  SessionOptions,
+  ToolCallRecord,
+} from "./records.ts";
+import type { Batch, StoredRecord } from "./rows.ts";
+import type { MaybePromise, Store, WriteResult } from "./store.ts";
+import { KINDS, prepareRecord } from "./validate.ts";
+import { createPricer, type Pricer, type PricerOptions } from "../pricing/pricer.ts";
+
+/** Options of {@link createTelemetry}. */
+export interface TelemetryOptions {
+  /** Where records go. */
+  store: Store;
+  /** pino-compatible; drops and store errors are logged once per episode. @default silent */
+  logger?: Logger;
+  /** Records per write; a full batch is flushed at once. @default 50 */
+  batchSize?: number;
+  /** A partial batch waits at most this long. @default 5000 */
+  flushIntervalMs?: number;
+  /** Records held in memory at most; beyond it new records are dropped and counted. @default 10000 */
+  maxQueueSize?: number;
+  /** Time and timers; tests inject their own. @default wall time anchored to a monotonic clock */
+  clock?: Clock;
+  /** A pricer, or options for the default one (custom prices). */
+  pricing?: Pricer | PricerOptions;
+  /** Flush on `beforeExit`, and synchronously on `exit` for synchronous stores. @default true */
+  flushOnExit?: boolean;
+  /** A write that has not settled after this long is abandoned and retried (ids keep it idempotent). @default 30000 */
+  writeTimeoutMs?: number;
+  /** First delay after a transient store error; doubles per attempt. @default 100 */
+  retryBaseDelayMs?: number;
+  /** Longest delay between retries. @default 30000 */
+  maxRetryDelayMs?: number;
+}
+
+/** Counters, for health checks and tests. */
+export interface TelemetryStats {
+  /** Records in memory, waiting to be written. */
+  queued: number;
+  /** Records the store accepted (a duplicate id is accepted and stored once). */
+  written: number;
+  dropped: { queueFull: number; invalid: number; writeFailed: number; afterShutdown: number };
+  /** Write attempts, retries included. */
+  flushes: number;
+  /** The latest store error or invalid-record reason, never record contents. */
+  lastError: string | null;
+}
+
+/** The recording surface. Every `record*` returns at once and never throws. */
+export interface Telemetry {
+  recordExecution(record: ExecutionRecord): void;
+  recordRateLimitEvent(record: RateLimitEventRecord): void;
+  recordToolCall(record: ToolCallRecord): void;
+  startSession(id: string, options?: SessionOptions): void;
+  endSession(id: string): void;
+  recordCacheEvent(record: CacheEventRecord): void;
+  /**
+   * Writes everything queued. Resolves (never rejects) once each record is written, dropped,
+   * or left queued for a retry because the store reported a transient error.
+   */
+  flush(): Promise<void>;
+  /**
+   * Stops accepting records, writes what is queued (retrying transient errors until
+   * `timeoutMs`), then closes the store. Safe to call twice.
+   */
+  shutdown(options?: { timeoutMs?: number }): Promise<void>;
+  stats(): TelemetryStats;
+}
+
+const KIND = {
+  execution: 0,
+  rateLimitEvent: 1,
+  toolCall: 2,
+  sessionStart: 3,
+  sessionEnd: 4,
+  cacheEvent: 5,
+} as const;
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new TallyConfigError(`${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
+function isThenable<T>(value: MaybePromise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
+/** Gives the event loop a turn between batches, so a backlog never holds it for long. */
+const yieldToEventLoop: () => Promise<void> =
+  typeof globalThis.setImmediate === "function"
+    ? () => new Promise((resolve) => globalThis.setImmediate(resolve))
+    : () => new Promise((resolve) => globalThis.setTimeout(resolve, 0));
+
+/** What to do with a batch after one write attempt. */
+type Settled = "done" | "retry" | "split";
+
+/**
+ * Creates the recorder. The hot path checks, stamps and enqueues; validation, ids,
+ * pricing and SQL happen at flush, one batch in flight at a time.
+ */
+export function createTelemetry(options: TelemetryOptions): Telemetry {
+  if (typeof options?.store?.write !== "function") throw new TallyConfigError("createTelemetry needs a store with a write() method");
+  const store = options.store;
+  const logger = options.logger ?? silentLogger;
+  const batchSize = positiveInteger("batchSize", options.batchSize, 50);
+  const flushIntervalMs = positiveInteger("flushIntervalMs", options.flushIntervalMs, 5000);
+  let maxQueueSize = positiveInteger("maxQueueSize", options.maxQueueSize, 10_000);
+  const writeTimeoutMs = positiveInteger("writeTimeoutMs", options.writeTimeoutMs, 30_000);
+  const retryBaseDelayMs = positiveInteger("retryBaseDelayMs", options.retryBaseDelayMs, 100);
+  const maxRetryDelayMs = positiveInteger("maxRetryDelayMs", options.maxRetryDelayMs, 30_000);
+  if (maxQueueSize < batchSize) {
+    // As OpenTelemetry's batch processor does: clamp the impossible combination, warn once.
+    safeLog(logger, "warn", { batchSize, maxQueueSize }, "tally: maxQueueSize is below batchSize; raising it to batchSize");
+    maxQueueSize = batchSize;
+  }
+  const clock = options.clock ?? createSystemClock();
+  const pricer: Pricer =
+    options.pricing && "price" in options.pricing ? options.pricing : createPricer((options.pricing as PricerOptions | undefined) ?? {});
+
+  const queue = new RingQueue<unknown>(maxQueueSize);
+  const drops = new DropLog(logger);
+  let written = 0;
+  let flushes = 0;
+  let lastError: string | null = null;
+  /** A prepared batch whose write has not succeeded yet; kept across retries with its ids. */
+  let pending: StoredRecord[] | null = null;
+  let running: Promise<void> | null = null;
+  let flushSoonQueued = false;
+  let intervalTimer: TimerHandle | undefined;
+  let retryTimer: TimerHandle | undefined;
+  let retryAttempt = 0;
+  let storeTrouble = false;
+  let accepting = true;
+  let shutdownPromise: Promise<void> | null = null;
+
+  function enqueue(kind: number, value: unknown): void {
+    try {
+      if (!accepting) return drops.drop("afterShutdown", 1, "record after shutdown()");
+      if (typeof value !== "object" || value === null) {
+        lastError = "record must be an object";
+        return drops.drop("invalid", 1, lastError);
+      }
+      if (queue.size >= maxQueueSize) return drops.drop("queueFull", 1, `queue holds ${maxQueueSize} records`);
+      queue.push(kind, value, clock.now());
+      if (queue.size >= batchSize) {
+        if (!flushSoonQueued && running === null && retryTimer === undefined) {
+          flushSoonQueued = true;
+          queueMicrotask(flushFullBatches);
+        }
+      } else if (intervalTimer === undefined) {
+        intervalTimer = clock.setTimeout(onInterval, flushIntervalMs);
+      }
+    } catch {
+      // Only a broken injected clock can land here; the record is lost but the host is not.
+    }
+  }
+
+  function flushFullBatches(): void {
+    flushSoonQueued = false;
+    void run(false);
+  }
+
+  function onInterval(): void {
+    intervalTimer = undefined;
+    void run(true);
+  }
+
+  /** Takes the next batch off the queue, dropping invalid records; null when the queue is empty. */
+  function takeBatch(): StoredRecord[] | null {
+    let invalidSeen = false;
+    while (queue.size > 0) {
+      const batch: StoredRecord[] = [];
+      queue.drain(batchSize, (kind, value, stamp) => {
+        try {
+          batch.push(prepareRecord(KINDS[kind]!, value, stamp, pricer));
+        } catch (error) {
+          invalidSeen = true;
+          lastError = toError(error).message;
+          drops.drop("invalid", 1, lastError);
+        }
+      });
+      if (batch.length > 0) return batch;
+    }
+    if (!invalidSeen) drops.end("invalid");
+    return null;
+  }
+
+  function settle(batch: Batch, result: WriteResult): Settled {
+    if (result.ok) {
+      written += batch.length;
+      retryAttempt = 0;
+      if (storeTrouble) {
+        storeTrouble = false;
+        safeLog(logger, "info", {}, "tally: store is writable again");
+      }
+      drops.end("writeFailed");
+      drops.end("queueFull");
+      return "done";
+    }
+    lastError = result.error.message;
+    if (result.failure === "retryable") {
+      if (!storeTrouble) {
+        storeTrouble = true;
+        safeLog(logger, "warn", { error: lastError }, "tally: store temporarily unavailable; records stay queued and the write is retried");
+      }
+      return "retry";
+    }
+    if (result.failure === "rejected" && batch.length > 1) return "split";
+    drops.drop("writeFailed", batch.length, lastError);
+    return "done";
+  }
+
+  function callStore(batch: Batch): MaybePromise<WriteResult> {
+    flushes++;
+    try {
+      return store.write(batch);
+    } catch (error) {
+      return { ok: false, failure: "failed", error: toError(error) };
+    }
+  }
+
+  /** One write, raced against writeTimeoutMs so a hung store cannot stall the writer. */
+  async function writeAsync(batch: Batch): Promise<WriteResult> {
+    const attempt = callStore(batch);
+    if (!isThenable(attempt)) return attempt;
+    let timeout: TimerHandle | undefined;
+    const timedOut = new Promise<WriteResult>((resolve) => {
+      timeout = clock.setTimeout(
+        () => resolve({ ok: false, failure: "retryable", error: new Error(`store write did not settle within ${writeTimeoutMs} ms`) }),
+        writeTimeoutMs,
+      );
+    });
+    const settled = attempt.then(
+      (result) => result,
+      (error: unknown): WriteResult => ({ ok: false, failure: "failed", error: toError(error) }),
+    );
+    try {
+      return await Promise.race([settled, timedOut]);
+    } finally {
+      clock.clearTimeout(timeout);
+    }
+  }
+
+  /** Writes one batch; on "split", row by row so only the bad record is dropped. */
+  async function writePending(batch: StoredRecord[]): Promise<"done" | "retry"> {
+    const outcome = settle(batch, await writeAsync(batch));
+    if (outcome !== "split") return outcome;
+    for (let i = 0; i < batch.length; i++) {
+      const single = [batch[i]!];
+      if (settle(single, await writeAsync(single)) === "retry") {
+        pending = batch.slice(i);
+        return "retry";
+      }
+    }
+    return "done";
+  }
+
+  function scheduleRetry(): void {
+    const delay = Math.min(maxRetryDelayMs, retryBaseDelayMs * 2 ** Math.min(retryAttempt, 30));
+    retryAttempt++;
+    retryTimer = clock.setTimeout(() => {
+      retryTimer = undefined;
+      void run(true);
+    }, delay);
+  }
+
+  function clearRetry(): void {
+    if (retryTimer !== undefined) {
+      clock.clearTimeout(retryTimer);
+      retryTimer = undefined;
+    }
+  }
+
+  /** The flush loop; at most one runs. `all` drains partial batches too. Never rejects. */
+  function run(all: boolean): Promise<void> {
+    if (running) return running;
+    clearRetry();
+    running = (async () => {
+      try {
+        for (;;) {
+          if (!all && pending === null && queue.size < batchSize) break;
+          const batch = pending ?? takeBatch();
+          if (batch === null) break;
+          pending = batch;
+          const outcome = await writePending(batch);
+          if (outcome === "retry") {
+            scheduleRetry();
+            break;
+          }
+          pending = null;
+          await yieldToEventLoop();
+        }
+      } catch (error) {
+        lastError = toError(error).message;
+        safeLog(logger, "error", { error: lastError }, "tally: unexpected error in the flush loop");
+      } finally {
+        running = null;
+      }
+      if (queue.size > 0 && intervalTimer === undefined && retryTimer === undefined && accepting) {
+        intervalTimer = clock.setTimeout(onInterval, flushIntervalMs);
+      }
+    })();
+    return running;
+  }
+
+  /** The last resort inside process.on("exit"): synchronous stores only, no retries. */
+  function drainSync(): void {
+    try {
+      let batch = pending ?? takeBatch();
+      while (batch !== null) {
+        pending = null;
+        const result = callStore(batch);
+        if (isThenable(result)) {
+          const lost = batch.length + queue.size;
+          void result.catch(() => {});
+          drops.drop("writeFailed", lost, "the store is asynchronous and the process is exiting");
+          queue.drain(queue.size, () => {});
+          return;
+        }
+        let outcome = settle(batch, result);
+        if (outcome === "split") {
+          for (const record of batch) {
+            const single = callStore([record]);
+            outcome = isThenable(single) ? "retry" : settle([record], single);
+            if (outcome === "retry") drops.drop("writeFailed", 1, "store unavailable at exit");
+          }
+        } else if (outcome === "retry") {
+          drops.drop("writeFailed", batch.length, "store unavailable at exit");
+        }
+        batch = takeBatch();
+      }
+    } catch (error) {
+      safeLog(logger, "error", { error: toError(error).message }, "tally: final flush at exit failed");
+    }
+  }
+
+  const hostProcess = (globalThis as { process?: NodeJS.Process }).process;
+  const onBeforeExit = () => {
+    if (queue.size > 0 || pending !== null) void run(true);
+  };
+  const onExit = () => drainSync();
+  const exitHooks = options.flushOnExit !== false && typeof hostProcess?.on === "function";
+  if (exitHooks) {
+    hostProcess.on("beforeExit", onBeforeExit);
+    hostProcess.on("exit", onExit);
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => clock.setTimeout(resolve, ms));
+  }
+
+  async function shutdown(timeoutMs: number): Promise<void> {
+    accepting = false;
+    if (intervalTimer !== undefined) clock.clearTimeout(intervalTimer);
+    intervalTimer = undefined;
+    const deadline = clock.now() + timeoutMs;
+    try {
+      await run(true);
+      while ((pending !== null || queue.size > 0) && clock.now() < deadline) {
+        clearRetry();
+        await sleep(Math.min(retryBaseDelayMs * 2 ** Math.min(retryAttempt, 30), maxRetryDelayMs, Math.max(0, deadline - clock.now())));
+        await run(true);
+      }
+      clearRetry();
+      const left = (pending?.length ?? 0) + queue.size;
+      if (left > 0) {
+        drops.drop("writeFailed", left, `shutdown gave up after ${timeoutMs} ms`);
+        pending = null;
+        queue.drain(queue.size, () => {});
+      }
+    } finally {
+      if (exitHooks) {
+        hostProcess.off("beforeExit", onBeforeExit);
+        hostProcess.off("exit", onExit);
+      }
+      try {
+        const closed = store.close();
+        if (isThenable(closed)) await closed;
+      } catch (error) {
+        safeLog(logger, "warn", { error: toError(error).message }, "tally: closing the store failed");
+      }
+    }
+  }
+
+  return {
+    recordExecution: (record) => enqueue(KIND.execution, record),
+    recordRateLimitEvent: (record) => enqueue(KIND.rateLimitEvent, record),
+    recordToolCall: (record) => enqueue(KIND.toolCall, record),
+    startSession(id, sessionOptions) {
+      try {
+        enqueue(KIND.sessionStart, { ...sessionOptions, id });
+      } catch {
+        drops.drop("invalid", 1, "session options could not be read");
+      }
+    },
+    endSession: (id) => enqueue(KIND.sessionEnd, { id }),
+    recordCacheEvent: (record) => enqueue(KIND.cacheEvent, record),
+    flush: () => run(true),
+    shutdown(shutdownOptions) {
+      shutdownPromise ??= shutdown(shutdownOptions?.timeoutMs ?? 30_000).catch(() => {});
+      return shutdownPromise;
+    },
+    stats: () => ({
+      queued: queue.size + (pending?.length ?? 0),
+      written,
+      dropped: { ...drops.totals },
+      flushes,
+      lastError,
+    }),
+  };
+}

@@ -1,0 +1,228 @@
+/**
+ * The embedded SQLite store: bun:sqlite under Bun, better-sqlite3 under Node.
+ * @module tally/sqlite
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Batch } from "../../core/rows.ts";
+import type { Store, WriteResult } from "../../core/store.ts";
+import { TallyConfigError, toError } from "../../core/errors.ts";
+import { safeLog, silentLogger, type Logger } from "../../core/logger.ts";
+import { inTransaction, type SqliteDriver } from "./driver.ts";
+import { openDriver, type DriverName } from "./load-driver.ts";
+import { migrate, SchemaTooNewError, SCHEMA_VERSION } from "./migrations.ts";
+import { purgeRawRows, purgeRollups } from "./purge.ts";
+import { classifyWriteError } from "./sqlite-errors.ts";
+import { BatchWriter } from "./write-batch.ts";
+
+/** Options of {@link openSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** File path, created with its parent directory if missing; `":memory:"` works. */
+  path: string;
+  /** Open without writing anything: no migration, no purge. @default false */
+  readonly?: boolean;
+  /** Raw rows older than this are purged at open and daily. `0` turns purging off. @default 90 */
+  retentionDays?: number;
+  /** Rollup days older than this are purged with the raw rows. @default 400 */
+  rollupRetentionDays?: number;
+  /** A PASSIVE checkpoint runs after this many inserted rows. @default 1000 */
+  checkpointEveryRows?: number;
+  /** Milliseconds a writer waits for a lock held by another process. @default 5000 */
+  busyTimeoutMs?: number;
+  /** Open errors and schema messages go here. @default silent */
+  logger?: Logger;
+  /** Force a driver; the default follows the runtime. */
+  driver?: DriverName;
+  /** For tests: the time purge measures ages from. @default Date.now */
+  now?: () => number;
+}
+
+/** A SQLite-backed {@link Store}; every method is synchronous. */
+export interface SqliteStore extends Store {
+  write(batch: Batch): WriteResult;
+  purgeOlderThan(days: number): number;
+  checkpoint(): void;
+  close(): void;
+  /** The file this store writes. */
+  readonly path: string;
+  /** Which driver it runs on. */
+  readonly driverName: DriverName;
+  /** Why the store cannot write (corrupt file, newer schema, read-only…), or null. */
+  readonly unwritableReason: string | null;
+  /** Schema version of the open database. */
+  readonly schemaVersion: number;
+}
+
+const DAY_MS = 86_400_000;
+
+function nonNegativeInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) throw new TallyConfigError(`${name} must be a non-negative integer, got ${String(value)}`);
+  return value;
+}
+
+/**
+ * Opens (creating and migrating as needed) a Tally database. Never throws for I/O: a file
+ * that cannot be opened or written (corrupt, newer schema, read-only, bad directory) gives a
+ * store that logs the reason once and answers every write with `failure: "failed"`, so the
+ * service starts and the drops are counted. Invalid options throw {@link TallyConfigError}.
+ */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  if (typeof options?.path !== "string" || options.path.length === 0) throw new TallyConfigError("openSqliteStore needs a path");
+  const retentionDays = nonNegativeInteger("retentionDays", options.retentionDays, 90);
+  const rollupRetentionDays = nonNegativeInteger("rollupRetentionDays", options.rollupRetentionDays, 400);
+  const checkpointEveryRows = nonNegativeInteger("checkpointEveryRows", options.checkpointEveryRows, 1000);
+  const busyTimeoutMs = nonNegativeInteger("busyTimeoutMs", options.busyTimeoutMs, 5000);
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? Date.now;
+  const path = options.path;
+  const inMemory = path === ":memory:" || path.startsWith("file::memory:");
+
+  let driver: SqliteDriver | null = null;
+  let writer: BatchWriter | null = null;
+  let unwritableReason: string | null = null;
+  let schemaVersion = 0;
+  let rowsSinceCheckpoint = 0;
+  let purgeTimer: ReturnType<typeof setInterval> | undefined;
+  let closed = false;
+
+  function configure(connection: SqliteDriver, readonly: boolean): void {
+    connection.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+    if (!readonly) {
+      connection.exec("PRAGMA journal_mode = WAL");
+      connection.exec("PRAGMA synchronous = NORMAL");
+    }
+  }
+
+  function openConnection(readonly: boolean, driverName: DriverName | undefined): SqliteDriver {
+    if (!readonly && !inMemory) mkdirSync(dirname(path), { recursive: true });
+    const connection = openDriver({ path, readonly, driver: driverName });
+    try {
+      configure(connection, readonly);
+      return connection;
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
+  }
+
+  const driverName = options.driver;
+
+  function runMaintenance(): void {
+    try {
+      if (retentionDays > 0) store.purgeOlderThan(retentionDays);
+      store.checkpoint();
+    } catch (error) {
+      safeLog(logger, "warn", { error: toError(error).message }, "tally: retention purge failed; will try again");
+    }
+  }
+
+  function failed(message: string): WriteResult {
+    return { ok: false, failure: "failed", error: new Error(message) };
+  }
+
+  const store: SqliteStore = {
+    path,
+    get driverName() {
+      return driverName ?? (typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun:sqlite" : "better-sqlite3");
+    },
+    get unwritableReason() {
+      return closed ? "store is closed" : unwritableReason;
+    },
+    get schemaVersion() {
+      return schemaVersion;
+    },
+
+    write(batch) {
+      if (closed) return failed("store is closed");
+      if (writer === null || driver === null) return failed(unwritableReason ?? "store is not writable");
+      if (batch.length === 0) return { ok: true, inserted: 0 };
+      const batchWriter = writer;
+      try {
+        const inserted = inTransaction(driver, () => batchWriter.write(batch));
+        rowsSinceCheckpoint += inserted;
+        if (checkpointEveryRows > 0 && rowsSinceCheckpoint >= checkpointEveryRows) store.checkpoint();
+        return { ok: true, inserted };
+      } catch (error) {
+        return classifyWriteError(error, `write ${batchWriter.current}`);
+      }
+    },
+
+    purgeOlderThan(days) {
+      if (!Number.isFinite(days) || days < 0) throw new TallyConfigError(`purgeOlderThan needs a non-negative number of days, got ${String(days)}`);
+      if (closed || writer === null || driver === null) return 0;
+      const deleted = purgeRawRows(driver, days, now());
+      purgeRollups(driver, Math.max(days, rollupRetentionDays), now());
+      return deleted;
+    },
+
+    checkpoint() {
+      if (closed || driver === null || inMemory) return;
+      rowsSinceCheckpoint = 0;
+      try {
+        driver.exec("PRAGMA wal_checkpoint(PASSIVE)");
+      } catch (error) {
+        safeLog(logger, "warn", { error: toError(error).message }, "tally: WAL checkpoint failed; SQLite will checkpoint on its own");
+      }
+    },
+
+    close() {
+      if (closed) return;
+      closed = true;
+      if (purgeTimer !== undefined) clearInterval(purgeTimer);
+      try {
+        driver?.close();
+      } catch (error) {
+        safeLog(logger, "warn", { error: toError(error).message }, "tally: closing the database failed");
+      }
+      driver = null;
+      writer = null;
+    },
+  };
+  /** Opens, migrates and starts maintenance; failures leave an unwritable store, never a throw. */
+  function open(): void {
+    try {
+      driver = openConnection(options.readonly === true, driverName);
+      if (options.readonly) {
+        unwritableReason = "opened read-only";
+        schemaVersion = Number(driver.prepare("PRAGMA user_version").get()?.user_version ?? 0);
+      } else {
+        try {
+          schemaVersion = migrate(driver).to;
+        } catch (error) {
+          if (!(error instanceof SchemaTooNewError)) throw error;
+          driver.close();
+          driver = openConnection(true, driverName);
+          schemaVersion = error.found;
+          unwritableReason = error.message;
+          safeLog(logger, "error", { path, found: error.found, supported: SCHEMA_VERSION }, `tally: ${error.message}`);
+        }
+      }
+      if (unwritableReason === null) {
+        writer = new BatchWriter(driver);
+        runMaintenance();
+        if (retentionDays > 0) {
+          purgeTimer = setInterval(runMaintenance, DAY_MS);
+          purgeTimer.unref?.();
+        }
+      }
+    } catch (error) {
+      const cause = toError(error);
+      unwritableReason = `cannot open ${path}: ${cause.message}`;
+      safeLog(logger, "error", { path, error: cause.message, code: (error as { code?: string }).code }, `tally: ${unwritableReason}; records will be dropped and counted`);
+      try {
+        driver?.close();
+      } catch {
+        // Already broken; nothing more to release.
+      }
+      driver = null;
+      writer = null;
+    }
+
+  }
+
+  open();
+  return store;
+}
+
+export { SCHEMA_VERSION } from "./migrations.ts";

@@ -1,0 +1,59 @@
+import { inTransaction, type SqliteDriver } from "./driver.ts";
+import { copyLegacyRows, setAsideLegacyTables } from "./legacy.ts";
+import { SCHEMA_V1 } from "./schema-v1.ts";
+
+/** One numbered, additive schema step. */
+interface Migration {
+  version: number;
+  description: string;
+  up(driver: SqliteDriver): void;
+}
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "tables, rollups, views and indexes; adopts a pre-versioned review-bot database",
+    up(driver) {
+      const legacy = setAsideLegacyTables(driver);
+      driver.exec(SCHEMA_V1);
+      copyLegacyRows(driver, legacy);
+    },
+  },
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** A database written by newer code than this. */
+export class SchemaTooNewError extends Error {
+  override readonly name = "SchemaTooNewError";
+  constructor(readonly found: number) {
+    super(
+      `database schema version ${found} is newer than this Tally understands (${SCHEMA_VERSION}); ` +
+        `it was opened read-only: upgrade tally to write to it`,
+    );
+  }
+}
+
+export function readSchemaVersion(driver: SqliteDriver): number {
+  return Number(driver.prepare("PRAGMA user_version").get()?.user_version ?? 0);
+}
+
+/**
+ * Brings the schema up to date in one transaction. The version is read again inside the
+ * write lock, so two processes opening a new file at once migrate it once.
+ */
+export function migrate(driver: SqliteDriver): { from: number; to: number } {
+  const seen = readSchemaVersion(driver);
+  if (seen > SCHEMA_VERSION) throw new SchemaTooNewError(seen);
+  if (seen === SCHEMA_VERSION) return { from: seen, to: seen };
+  return inTransaction(driver, () => {
+    const from = readSchemaVersion(driver);
+    if (from > SCHEMA_VERSION) throw new SchemaTooNewError(from);
+    for (const migration of MIGRATIONS) {
+      if (migration.version > from) migration.up(driver);
+    }
+    driver.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    return { from, to: SCHEMA_VERSION };
+  });
+}

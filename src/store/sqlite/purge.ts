@@ -1,0 +1,35 @@
+import type { SqliteDriver } from "./driver.ts";
+import { RAW_TABLES, ROLLUP_TABLES } from "./schema-v1.ts";
+import { utcDay } from "./utc-day.ts";
+
+const DAY_MS = 86_400_000;
+/** Rows per DELETE: each chunk holds the write lock ~5 ms, so other writers are not starved. */
+export const PURGE_CHUNK_ROWS = 1000;
+
+/**
+ * Deletes raw rows older than `days` in chunks of {@link PURGE_CHUNK_ROWS}, each its own
+ * transaction. Returns the number of raw rows deleted. Rollups are not touched here.
+ */
+export function purgeRawRows(driver: SqliteDriver, days: number, now: number): number {
+  const cutoff = now - days * DAY_MS;
+  let deleted = 0;
+  for (const { table, timeColumn } of RAW_TABLES) {
+    const chunk = driver.prepare(
+      `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${timeColumn} < ? ORDER BY ${timeColumn} LIMIT ${PURGE_CHUNK_ROWS})`,
+    );
+    for (;;) {
+      const { changes } = chunk.run(cutoff);
+      deleted += changes;
+      if (changes < PURGE_CHUNK_ROWS) break;
+    }
+  }
+  return deleted;
+}
+
+/** Deletes rollup days older than `days`; returns how many rollup rows went. */
+export function purgeRollups(driver: SqliteDriver, days: number, now: number): number {
+  const cutoffDay = utcDay(now - days * DAY_MS);
+  let deleted = 0;
+  for (const table of ROLLUP_TABLES) deleted += driver.prepare(`DELETE FROM ${table} WHERE day < ?`).run(cutoffDay).changes;
+  return deleted;
+}
