@@ -364,12 +364,14 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     if (intervalTimer !== undefined) clock.clearTimeout(intervalTimer);
     intervalTimer = undefined;
     const deadline = clock.now() + timeoutMs;
+    // Every wait is raced against the deadline: a hung store must not hold shutdown past timeoutMs.
+    const untilDeadline = () => sleep(Math.max(0, deadline - clock.now()));
     try {
-      await run(true);
+      await Promise.race([run(true), untilDeadline()]);
       while ((pending !== null || queue.size > 0) && clock.now() < deadline) {
         clearRetry();
         await sleep(Math.min(retryBaseDelayMs * 2 ** Math.min(retryAttempt, 30), maxRetryDelayMs, Math.max(0, deadline - clock.now())));
-        await run(true);
+        await Promise.race([run(true), untilDeadline()]);
       }
       clearRetry();
       const left = (pending?.length ?? 0) + queue.size;
