@@ -1,0 +1,56 @@
+// The package as Node users get it: built dist/, resolved through package.json "exports".
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+
+test("every subpath export resolves and exposes its documented names", async () => {
+  const tally = await import("tally");
+  for (const name of ["createTelemetry", "createPricer", "createSystemClock", "TallyConfigError", "InvalidRecordError", "LIMITS"]) {
+    assert.ok(name in tally, `tally exports ${name}`);
+  }
+  const sqlite = await import("tally/sqlite");
+  assert.equal(typeof sqlite.openSqliteStore, "function");
+  assert.equal(typeof sqlite.SCHEMA_VERSION, "number");
+  const pricing = await import("tally/pricing");
+  assert.equal(typeof pricing.createPricer, "function");
+  for (const subpath of Object.keys(pkg.exports)) {
+    const target = pkg.exports[subpath];
+    if (typeof target === "object") assert.ok(readFileSync(join(root, target.types)), `${subpath} has type declarations`);
+  }
+});
+
+test("importing the package root loads no database driver", () => {
+  const script = `
+    const { createRequire } = await import("node:module");
+    await import("tally");
+    const cache = Object.keys(createRequire(import.meta.url).cache);
+    console.log(JSON.stringify(cache.filter((p) => /better-sqlite3|bun:sqlite/.test(p))));`;
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
+  assert.deepEqual(JSON.parse(out), []);
+});
+
+test("createTelemetry records into SQLite under Node end to end", async () => {
+  const { createTelemetry } = await import("tally");
+  const { openSqliteStore } = await import("tally/sqlite");
+  const store = openSqliteStore({ path: ":memory:" });
+  assert.equal(store.driverName, "better-sqlite3");
+  const telemetry = createTelemetry({ store, flushOnExit: false });
+  telemetry.recordExecution({ model: "claude-sonnet-4-5", conclusion: "success", inputTokens: 1000, outputTokens: 1000 });
+  telemetry.recordExecution(null);
+  await telemetry.flush();
+  assert.deepEqual(telemetry.stats().dropped, { queueFull: 0, invalid: 1, writeFailed: 0, afterShutdown: 0 });
+  assert.equal(telemetry.stats().written, 1);
+  await telemetry.shutdown();
+});
+
+test("publint finds nothing wrong with the package", () => {
+  const bin = join(root, "node_modules/publint/src/cli.js");
+  const out = execFileSync(process.execPath, [bin, "--strict"], { cwd: root, encoding: "utf8" });
+  assert.doesNotMatch(out, /error|warning/i, out);
+});
