@@ -71,6 +71,7 @@ export function storeContract(s: ContractSubject): void {
         assert.equal(raw.get("PRAGMA journal_mode")?.journal_mode, "wal");
         assert.equal(raw.get("PRAGMA user_version")?.user_version, s.schemaVersion);
         assert.equal(store.schemaVersion, s.schemaVersion);
+        assert.deepEqual(store.settings(), { journalMode: "wal", synchronous: 1, busyTimeoutMs: 5000 });
       });
     });
 

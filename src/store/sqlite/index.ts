@@ -51,6 +51,16 @@ export interface SqliteStore extends Store {
   readonly unwritableReason: string | null;
   /** Schema version of the open database. */
   readonly schemaVersion: number;
+  /** The connection's own settings, read back from SQLite (null when the file could not be opened). */
+  settings(): SqliteSettings | null;
+}
+
+/** What the store's connection runs with. */
+export interface SqliteSettings {
+  journalMode: string;
+  /** 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA. */
+  synchronous: number;
+  busyTimeoutMs: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -131,6 +141,16 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
     get schemaVersion() {
       return schemaVersion;
+    },
+
+    settings() {
+      if (closed || driver === null) return null;
+      const read = (pragma: string) => Object.values(driver!.prepare(`PRAGMA ${pragma}`).get() ?? {})[0];
+      return {
+        journalMode: String(read("journal_mode")),
+        synchronous: Number(read("synchronous")),
+        busyTimeoutMs: Number(read("busy_timeout")),
+      };
     },
 
     write(batch) {
