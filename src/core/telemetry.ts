@@ -285,7 +285,10 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   function run(all: boolean): Promise<void> {
     if (running) return running;
     clearRetry();
-    running = (async () => {
+    // The loop can finish without awaiting (nothing to write); then `running` must stay null,
+    // or every later run() would return this settled promise and nothing would be written again.
+    let finished = false;
+    const loop = (async () => {
       try {
         for (;;) {
           if (!all && pending === null && queue.size < batchSize) break;
@@ -304,13 +307,15 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
         lastError = toError(error).message;
         safeLog(logger, "error", { error: lastError }, "tally: unexpected error in the flush loop");
       } finally {
+        finished = true;
         running = null;
       }
       if (queue.size > 0 && intervalTimer === undefined && retryTimer === undefined && accepting) {
         intervalTimer = clock.setTimeout(onInterval, flushIntervalMs);
       }
     })();
-    return running;
+    if (!finished) running = loop;
+    return loop;
   }
 
   /** The last resort inside process.on("exit"): synchronous stores only, no retries. */
