@@ -16,6 +16,6 @@ export function openBunDriver(load: () => BunSqlite, options: OpenDriverOptions)
     name: "bun:sqlite",
     exec: (sql) => void db.exec(sql),
     prepare: (sql) => wrap(db.prepare(sql)),
-    close: () => db.close(false),
+    close: () => db.close(true),
   };
 }
