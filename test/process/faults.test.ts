@@ -178,15 +178,20 @@ describe("faults never reach the host", () => {
       });
 
       // SQLite silently falls back to a read-only connection when the file cannot be opened
-      // for writing; openSqliteStore does not notice, so unwritableReason stays null (and the
-      // open-time purge logs a misleading "will try again" warning). Flip to test() once fixed.
-      test.failing("KNOWN BUG: an immutable database file sets unwritableReason at open", async () => {
+      // for writing; openSqliteStore probes with a rolled-back write and says so at open.
+      test("an immutable database file: unwritable at open with SQLITE_READONLY named, one error logged, no misleading purge warning", async () => {
         const path = await validDb(tempDir());
         expect(run("chattr", "+i", path)).toBe(true);
         immutable.push(path);
-        const store = openSqliteStore({ path });
+        const log = { calls: [] as { level: string; obj: object; msg: string }[] };
+        const at = (level: string) => (obj: object, msg?: string) => void log.calls.push({ level, obj, msg: msg ?? "" });
+        const store = openSqliteStore({ path, logger: { error: at("error"), warn: at("warn"), info: at("info") } });
         try {
-          expect(store.unwritableReason).not.toBeNull();
+          expect(store.unwritableReason).toMatch(/read-only.*SQLITE_READONLY/);
+          expect(log.calls.filter((c) => c.level === "error")).toHaveLength(1);
+          expect(log.calls.filter((c) => /retention purge failed/.test(c.msg))).toEqual([]);
+          const result = store.write([]);
+          expect(result.ok).toBe(false);
         } finally {
           store.close();
         }

@@ -12,7 +12,7 @@ import { inTransaction, type SqliteDriver } from "./driver.ts";
 import { openDriver, type DriverName } from "./load-driver.ts";
 import { migrate, SchemaTooNewError, SCHEMA_VERSION } from "./migrations.ts";
 import { purgeRawRows, purgeRollups } from "./purge.ts";
-import { classifyWriteError } from "./sqlite-errors.ts";
+import { classifyWriteError, sqliteCode } from "./sqlite-errors.ts";
 import { BatchWriter } from "./write-batch.ts";
 
 /** Options of {@link openSqliteStore}. */
@@ -64,6 +64,26 @@ export interface SqliteSettings {
 }
 
 const DAY_MS = 86_400_000;
+
+/**
+ * SQLite silently opens a file it may not write (an immutable file, a read-only mount) in
+ * read-only mode. A write rolled back at once tells, without changing anything.
+ */
+function readOnlyReason(driver: SqliteDriver, schemaVersion: number): string | null {
+  try {
+    inTransaction(driver, () => {
+      driver.exec(`PRAGMA user_version = ${schemaVersion}`);
+      throw ROLLBACK_PROBE;
+    });
+  } catch (error) {
+    if (error === ROLLBACK_PROBE) return null;
+    const code = sqliteCode(error);
+    if (code?.startsWith("SQLITE_READONLY")) return `the database file is read-only for this process (${code})`;
+  }
+  return null; // busy or another passing condition: not a reason to give up on the file
+}
+
+const ROLLBACK_PROBE = new Error("probe: roll back");
 
 function nonNegativeInteger(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -217,6 +237,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
           unwritableReason = error.message;
           safeLog(logger, "error", { path, found: error.found, supported: SCHEMA_VERSION }, `tally: ${error.message}`);
         }
+      }
+      if (unwritableReason === null) unwritableReason = readOnlyReason(driver, schemaVersion);
+      if (unwritableReason !== null && !options.readonly) {
+        safeLog(logger, "error", { path }, `tally: ${unwritableReason}; records will be dropped and counted`);
       }
       if (unwritableReason === null) {
         writer = new BatchWriter(driver);

@@ -70,7 +70,7 @@ function add(groups: Map<string, { key: string[]; sums: number[] }>, key: string
 export class BatchWriter {
   private readonly statements: Record<StatementName, SqliteStatement>;
   /** Which statement ran last, for error messages (never with its values). */
-  current: StatementName | "none" = "none";
+  current: StatementName | "begin" | "commit" = "begin";
 
   constructor(driver: SqliteDriver) {
     const prepared = {} as Record<StatementName, SqliteStatement>;
@@ -82,6 +82,7 @@ export class BatchWriter {
     const s = this.statements;
     const sums = new UsageSums();
     let inserted = 0;
+    this.current = "begin";
     for (const record of batch) {
       this.current = record.kind;
       switch (record.kind) {
@@ -129,7 +130,7 @@ export class BatchWriter {
     for (const { key, sums: v } of sums.executions.values()) s.dailyUsage.run(...key, ...v);
     this.current = "dailyToolUsage";
     for (const { key, sums: v } of sums.tools.values()) s.dailyToolUsage.run(...key, ...v);
-    this.current = "none";
+    this.current = "commit"; // what fails next, if anything, is the COMMIT (a full disk, say)
     return inserted;
   }
 }
