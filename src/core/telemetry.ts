@@ -283,7 +283,8 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
 
   /** The flush loop; at most one runs. `all` drains partial batches too. Never rejects. */
   function run(all: boolean): Promise<void> {
-    if (running) return running;
+    // A loop started by a full batch stops below batchSize; flush() must wait for a full drain.
+    if (running) return all ? running.then(() => run(true)) : running;
     clearRetry();
     // The loop can finish without awaiting (nothing to write); then `running` must stay null,
     // or every later run() would return this settled promise and nothing would be written again.
