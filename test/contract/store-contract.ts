@@ -190,6 +190,7 @@ export function storeContract(s: ContractSubject): void {
         assert.equal(raw.get("SELECT count(*) AS n FROM cache_events")?.n, 1);
         assert.equal(raw.get("SELECT count(*) AS n FROM rate_limit_events")?.n, 1);
         assert.equal(raw.get("SELECT sum(runs) AS n FROM daily_usage")?.n, 2);
+        assert.equal(raw.get("SELECT sum(runs) AS n FROM daily_duration_buckets")?.n, 2);
         assert.equal(raw.get("SELECT sum(calls) AS n FROM daily_tool_usage")?.n, 1);
       });
     });
@@ -241,6 +242,12 @@ export function storeContract(s: ContractSubject): void {
         assert.equal(raw.get("SELECT runs FROM daily_usage WHERE day = '2026-11-21' AND conclusion = 'failure'")?.runs, 1);
         const tools = raw.get("SELECT calls, duration_ms, input_bytes, output_bytes FROM daily_tool_usage");
         assert.deepEqual(tools, { calls: 2, duration_ms: 40, input_bytes: 128, output_bytes: 2048 });
+        // Durations 1000 and 3000 ms fall in two different log buckets of the same group.
+        const buckets = raw.all("SELECT bucket, runs FROM daily_duration_buckets WHERE day = '2026-11-20' AND model = 'claude-sonnet-4-5' ORDER BY bucket");
+        assert.equal(buckets.length, 2);
+        assert.deepEqual(buckets.map((b) => b.runs), [1, 1]);
+        assert.equal(raw.get("SELECT sum(runs) AS n FROM daily_duration_buckets")?.n, 4);
+        assert.equal(raw.get("SELECT sum(calls) AS n FROM daily_tool_duration_buckets")?.n, 2);
       });
     });
 
@@ -359,6 +366,7 @@ export function storeContract(s: ContractSubject): void {
         assert.ok(indexes.has("idx_rate_limit_events_delivery_event"));
         assert.ok(!indexes.has("idx_rate_limit_events_delivery"), "the delivery-only unique index is gone");
         assert.equal(raw.get("SELECT sum(runs) AS n FROM daily_usage")?.n, 3);
+        assert.equal(raw.get("SELECT sum(runs) AS n FROM daily_duration_buckets")?.n, 3);
         // The composite rule now holds: a second event type for the same delivery is its own row.
         assert.equal(write(store, [rateLimitEvent({ deliveryId: "dlv-1", eventType: "issue_comment.created" })]), 1);
         assert.equal(write(store, [rateLimitEvent({ deliveryId: "dlv-1", eventType: "pull_request.opened" })]), 0);

@@ -1,4 +1,5 @@
 import type { SqliteDriver } from "./driver.ts";
+import { durationBucket } from "../../core/duration-buckets.ts";
 
 /**
  * Databases written before Tally numbered its schema (user_version 0): the review bot's
@@ -123,6 +124,26 @@ export function copyLegacyRows(driver: SqliteDriver, found: { executions: boolea
         sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_creation_tokens), sum(cost_usd), 0, sum(duration_ms)
       FROM executions WHERE id LIKE 'legacy-executions-%'
       GROUP BY 1, 2, 3, 4, 5, 6`);
+    addLegacyDurationBuckets(driver);
   }
   if (found.rateLimitEvents) copyRows(driver, "rate_limit_events", RATE_LIMIT_COLUMNS);
+}
+
+/** Duration buckets need a logarithm SQLite may lack, so copied rows are bucketed here. */
+function addLegacyDurationBuckets(driver: SqliteDriver): void {
+  const counts = new Map<string, { key: (string | number)[]; runs: number }>();
+  const rows = driver
+    .prepare(`SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch') AS day, repo, event_type, provider, model, conclusion, duration_ms
+      FROM executions WHERE id LIKE 'legacy-executions-%'`)
+    .all();
+  for (const row of rows) {
+    const key = [row.day, row.repo, row.event_type, row.provider, row.model, row.conclusion, durationBucket(Number(row.duration_ms))] as (string | number)[];
+    const id = key.join("\u0000");
+    const entry = counts.get(id);
+    if (entry) entry.runs++;
+    else counts.set(id, { key, runs: 1 });
+  }
+  const insert = driver.prepare(`INSERT INTO daily_duration_buckets (day, repo, event_type, provider, model, conclusion, bucket, runs)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  for (const { key, runs } of counts.values()) insert.run(...key, runs);
 }

@@ -121,6 +121,44 @@ CREATE TABLE daily_tool_usage (
   PRIMARY KEY (day, server, tool_name, outcome)
 ) WITHOUT ROWID;
 
+-- Durations as log-scale bucket counts (src/core/duration-buckets.ts), so p50/p95 come from
+-- rollups too; ±4.8 % relative error.
+CREATE TABLE daily_duration_buckets (
+  day TEXT NOT NULL,
+  repo TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  conclusion TEXT NOT NULL,
+  bucket INTEGER NOT NULL,
+  runs INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (day, repo, event_type, provider, model, conclusion, bucket)
+) WITHOUT ROWID;
+
+CREATE TABLE daily_tool_duration_buckets (
+  day TEXT NOT NULL,
+  server TEXT NOT NULL,
+  tool_name TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  bucket INTEGER NOT NULL,
+  calls INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (day, server, tool_name, outcome, bucket)
+) WITHOUT ROWID;
+
+-- How far each imported file was read, so a later import parses only what was appended.
+CREATE TABLE import_files (
+  source TEXT NOT NULL,
+  path TEXT NOT NULL,
+  size INTEGER NOT NULL DEFAULT 0,
+  mtime_ms INTEGER NOT NULL DEFAULT 0,
+  offset INTEGER NOT NULL DEFAULT 0,
+  head_hash TEXT,
+  lines INTEGER NOT NULL DEFAULT 0,
+  malformed INTEGER NOT NULL DEFAULT 0,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (source, path)
+) WITHOUT ROWID;
+
 CREATE VIEW executions_v AS
   SELECT strftime('%Y-%m-%dT%H:%M:%fZ', created_at / 1000.0, 'unixepoch') AS created_at_iso, * FROM executions;
 CREATE VIEW rate_limit_events_v AS
@@ -144,4 +182,4 @@ export const RAW_TABLES = [
 ] as const;
 
 /** Rollup tables, dated by their `day` column. */
-export const ROLLUP_TABLES = ["daily_usage", "daily_tool_usage"] as const;
+export const ROLLUP_TABLES = ["daily_usage", "daily_tool_usage", "daily_duration_buckets", "daily_tool_duration_buckets"] as const;

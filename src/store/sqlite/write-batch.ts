@@ -1,6 +1,7 @@
 import type { Batch, ExecutionRow, ToolCallRow } from "../../core/rows.ts";
 import type { SqliteDriver, SqliteStatement } from "./driver.ts";
 import { utcDay } from "./utc-day.ts";
+import { durationBucket } from "../../core/duration-buckets.ts";
 
 const SQL = {
   execution: `INSERT INTO executions (id, created_at, delivery_id, repo, pr_number, event_type, provider, model,
@@ -26,6 +27,12 @@ const SQL = {
       output_tokens = output_tokens + excluded.output_tokens, cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
       cache_creation_tokens = cache_creation_tokens + excluded.cache_creation_tokens, cost_usd = cost_usd + excluded.cost_usd,
       unpriced_runs = unpriced_runs + excluded.unpriced_runs, duration_ms = duration_ms + excluded.duration_ms`,
+  dailyDurationBuckets: `INSERT INTO daily_duration_buckets (day, repo, event_type, provider, model, conclusion, bucket, runs)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (day, repo, event_type, provider, model, conclusion, bucket) DO UPDATE SET runs = runs + excluded.runs`,
+  dailyToolDurationBuckets: `INSERT INTO daily_tool_duration_buckets (day, server, tool_name, outcome, bucket, calls)
+    VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (day, server, tool_name, outcome, bucket) DO UPDATE SET calls = calls + excluded.calls`,
   dailyToolUsage: `INSERT INTO daily_tool_usage (day, server, tool_name, outcome, calls, duration_ms, input_bytes, output_bytes)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (day, server, tool_name, outcome) DO UPDATE SET
@@ -37,22 +44,29 @@ type StatementName = keyof typeof SQL;
 
 /** Per-(day, dimensions) sums of one batch, so a batch costs one upsert per group, not per row. */
 class UsageSums {
-  readonly executions = new Map<string, { key: string[]; sums: number[] }>();
-  readonly tools = new Map<string, { key: string[]; sums: number[] }>();
+  readonly executions: Groups = new Map();
+  readonly executionBuckets: Groups = new Map();
+  readonly tools: Groups = new Map();
+  readonly toolBuckets: Groups = new Map();
 
   addExecution(row: ExecutionRow): void {
-    const key = [utcDay(row.createdAt), row.repo, row.eventType, row.provider, row.model, row.conclusion];
+    const key: (string | number)[] = [utcDay(row.createdAt), row.repo, row.eventType, row.provider, row.model, row.conclusion];
     const values = [1, row.inputTokens, row.outputTokens, row.cacheReadTokens, row.cacheCreationTokens, row.costUsd,
       row.costSource === "unpriced" ? 1 : 0, row.durationMs];
     add(this.executions, key, values);
+    add(this.executionBuckets, [...key, durationBucket(row.durationMs)], [1]);
   }
 
   addToolCall(row: ToolCallRow): void {
-    add(this.tools, [utcDay(row.createdAt), row.server, row.toolName, row.outcome], [1, row.durationMs, row.inputBytes ?? 0, row.outputBytes ?? 0]);
+    const key: (string | number)[] = [utcDay(row.createdAt), row.server, row.toolName, row.outcome];
+    add(this.tools, key, [1, row.durationMs, row.inputBytes ?? 0, row.outputBytes ?? 0]);
+    add(this.toolBuckets, [...key, durationBucket(row.durationMs)], [1]);
   }
 }
 
-function add(groups: Map<string, { key: string[]; sums: number[] }>, key: string[], values: number[]): void {
+type Groups = Map<string, { key: (string | number)[]; sums: number[] }>;
+
+function add(groups: Groups, key: (string | number)[], values: number[]): void {
   const id = key.join("\u0000");
   const group = groups.get(id);
   if (group === undefined) {
@@ -128,8 +142,12 @@ export class BatchWriter {
     }
     this.current = "dailyUsage";
     for (const { key, sums: v } of sums.executions.values()) s.dailyUsage.run(...key, ...v);
+    this.current = "dailyDurationBuckets";
+    for (const { key, sums: v } of sums.executionBuckets.values()) s.dailyDurationBuckets.run(...key, ...v);
     this.current = "dailyToolUsage";
     for (const { key, sums: v } of sums.tools.values()) s.dailyToolUsage.run(...key, ...v);
+    this.current = "dailyToolDurationBuckets";
+    for (const { key, sums: v } of sums.toolBuckets.values()) s.dailyToolDurationBuckets.run(...key, ...v);
     this.current = "commit"; // what fails next, if anything, is the COMMIT (a full disk, say)
     return inserted;
   }
