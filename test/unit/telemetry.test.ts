@@ -118,6 +118,31 @@ describe("one flush in flight", () => {
   });
 });
 
+describe("flush()", () => {
+  test("a flush with nothing to write leaves the writer able to write later", async () => {
+    const { store, count } = observedSqliteStore();
+    const telemetry = telemetryFor({ store, clock: new ManualClock() });
+    await telemetry.flush();
+    await telemetry.flush();
+    for (let i = 0; i < 50; i++) telemetry.recordExecution(run(i));
+    await settle();
+    expect(count("executions")).toBe(50);
+    telemetry.recordExecution(run());
+    await telemetry.flush();
+    expect(count("executions")).toBe(51);
+  });
+
+  test("flush() during a loop started by a full batch waits for the partial tail too", async () => {
+    const { store, count } = observedSqliteStore();
+    const telemetry = telemetryFor({ store, clock: new ManualClock() });
+    for (let i = 0; i < 60; i++) telemetry.recordExecution(run(i));
+    await Promise.resolve(); // the batch-full loop has started
+    await telemetry.flush();
+    expect(count("executions")).toBe(60);
+    expect(telemetry.stats().queued).toBe(0);
+  });
+});
+
 describe("maxQueueSize", () => {
   test("drops the newest records beyond the bound, counts them, and logs once per episode", async () => {
     const logger = collectingLogger();
