@@ -14,3 +14,8 @@ export function toError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
   return new Error(typeof thrown === "string" ? thrown : "non-Error value thrown");
 }
+
+/** Thrown by read APIs (reports) when the store has no usable database; writes return results instead. */
+export class StoreUnavailableError extends Error {
+  override readonly name = "StoreUnavailableError";
+}

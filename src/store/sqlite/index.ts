@@ -6,7 +6,12 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Batch } from "../../core/rows.ts";
 import type { Store, WriteResult } from "../../core/store.ts";
-import { TallyConfigError, toError } from "../../core/errors.ts";
+import { StoreUnavailableError, TallyConfigError, toError } from "../../core/errors.ts";
+import type { ReadableStore } from "../../report/readable-store.ts";
+import type { Report, ReportSpec } from "../../report/spec.ts";
+import { degradationsReport } from "./report/degradations-report.ts";
+import { toolsReport } from "./report/tools-report.ts";
+import { usageReport } from "./report/usage-report.ts";
 import { safeLog, silentLogger, type Logger } from "../../core/logger.ts";
 import { inTransaction, type SqliteDriver } from "./driver.ts";
 import { openDriver, type DriverName } from "./load-driver.ts";
@@ -38,7 +43,8 @@ export interface SqliteStoreOptions {
 }
 
 /** A SQLite-backed {@link Store}; every method is synchronous. */
-export interface SqliteStore extends Store {
+export interface SqliteStore extends ReadableStore {
+  report<S extends ReportSpec>(spec: S): Report<S>;
   write(batch: Batch): WriteResult;
   purgeOlderThan(days: number): number;
   checkpoint(): void;
@@ -161,6 +167,19 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
     get schemaVersion() {
       return schemaVersion;
+    },
+
+    report<S extends ReportSpec>(spec: S): Report<S> {
+      if (closed || driver === null) throw new StoreUnavailableError(closed ? "store is closed" : (unwritableReason ?? "store is not open"));
+      switch (spec.kind) {
+        case "usage":
+          return usageReport(driver, spec) as Report<S>;
+        case "tools":
+          return toolsReport(driver, spec) as Report<S>;
+        case "degradations":
+          return degradationsReport(driver, spec) as Report<S>;
+      }
+      throw new TallyConfigError(`unknown report kind ${String((spec as { kind?: unknown }).kind)}`);
     },
 
     settings() {

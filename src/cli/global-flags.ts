@@ -1,0 +1,12 @@
+import type { FlagSpec } from "./command.ts";
+
+/** Flags every command accepts. */
+export const GLOBAL_FLAGS: Record<string, FlagSpec> = {
+  db: { type: "string", valueName: "PATH", description: "database file (default: $TALLY_DB, else ./data/tally.db)" },
+  format: { type: "string", valueName: "FORMAT", description: "output: table (default), json or csv" },
+  json: { type: "boolean", description: "same as --format json" },
+  "no-color": { type: "boolean", description: "no colours (also: NO_COLOR=1)" },
+  help: { type: "boolean", short: "h", description: "show help for this command" },
+};
+
+export const DEFAULT_DB_PATH = "./data/tally.db";

@@ -1,0 +1,132 @@
+/** What a report may be grouped by; every one of them is a rollup dimension. */
+export const USAGE_DIMENSIONS = ["day", "week", "month", "repo", "model", "provider", "event", "conclusion"] as const;
+export type UsageDimension = (typeof USAGE_DIMENSIONS)[number];
+
+export const TOOL_DIMENSIONS = ["tool", "server", "day"] as const;
+export type ToolDimension = (typeof TOOL_DIMENSIONS)[number];
+
+export const DEGRADATION_DIMENSIONS = ["repo", "day", "resource"] as const;
+export type DegradationDimension = (typeof DEGRADATION_DIMENSIONS)[number];
+
+/** A half-open interval [since, until) of epoch ms; either end may be open. */
+export interface TimeRange {
+  since?: number;
+  until?: number;
+}
+
+/** Filters; each list is OR-ed glob patterns (`*`, `?`, `[...]`), values always bound. */
+export interface UsageFilters {
+  repos?: string[];
+  models?: string[];
+  events?: string[];
+}
+
+export interface UsageReportSpec {
+  kind: "usage";
+  groupBy: UsageDimension[];
+  range: TimeRange;
+  filters?: UsageFilters;
+  /** Read raw rows even when the rollups could answer (exact percentiles). @default false */
+  exact?: boolean;
+}
+
+export interface UsageRow {
+  group: Partial<Record<UsageDimension, string>>;
+  runs: number;
+  successes: number;
+  failures: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheCreationTokens: number;
+  costUsd: number;
+  unpricedRuns: number;
+  meanDurationMs: number | null;
+  p50DurationMs: number | null;
+  p95DurationMs: number | null;
+}
+
+export interface UsageReport {
+  kind: "usage";
+  groupBy: UsageDimension[];
+  range: TimeRange;
+  /** `rollups` when answered from daily sums (percentiles ±4.8 %), `raw` when scanned. */
+  source: "rollups" | "raw";
+  rows: UsageRow[];
+  totals: UsageRow;
+  /** Models that had runs Tally could not price, in this report's range. */
+  unpricedModels: string[];
+}
+
+export interface ToolsReportSpec {
+  kind: "tools";
+  groupBy: ToolDimension[];
+  range: TimeRange;
+  filters?: { tools?: string[]; servers?: string[] };
+}
+
+export interface ToolRow {
+  group: Partial<Record<ToolDimension, string>>;
+  calls: number;
+  errors: number;
+  /** Errors over calls, 0..1. */
+  errorRate: number;
+  cancelled: number;
+  meanDurationMs: number | null;
+  p50DurationMs: number | null;
+  p95DurationMs: number | null;
+  /** Distinct sessions that called it (raw rows in range). */
+  sessions: number;
+}
+
+export interface ToolsReport {
+  kind: "tools";
+  groupBy: ToolDimension[];
+  range: TimeRange;
+  rows: ToolRow[];
+  totals: ToolRow;
+}
+
+export interface DegradationsReportSpec {
+  kind: "degradations";
+  groupBy: DegradationDimension[];
+  range: TimeRange;
+  filters?: { repos?: string[] };
+}
+
+export interface DegradationRow {
+  group: Partial<Record<DegradationDimension, string>>;
+  degradedRuns: number;
+  retryAttempts: number;
+  skippedQueries: number;
+  /** Degraded runs by how they degraded, e.g. { partial: 3, skipped: 1 }. */
+  byDegradation: Record<string, number>;
+}
+
+export interface CacheRow {
+  cache: string;
+  hits: number;
+  misses: number;
+  errors: number;
+  /** Hits over hits + misses, 0..1; null without lookups. */
+  hitRate: number | null;
+}
+
+export interface DegradationsReport {
+  kind: "degradations";
+  groupBy: DegradationDimension[];
+  range: TimeRange;
+  rows: DegradationRow[];
+  totals: DegradationRow;
+  /** Runs in range, to put degraded runs in proportion. */
+  totalRuns: number;
+  caches: CacheRow[];
+}
+
+export type ReportSpec = UsageReportSpec | ToolsReportSpec | DegradationsReportSpec;
+export type Report<S extends ReportSpec> = S extends UsageReportSpec
+  ? UsageReport
+  : S extends ToolsReportSpec
+    ? ToolsReport
+    : DegradationsReport;

@@ -1,0 +1,79 @@
+import type { ToolDimension, ToolRow, ToolsReport, ToolsReportSpec } from "../../../report/spec.ts";
+import type { SqliteDriver } from "../driver.ts";
+import { runGroupedQuery, type GroupedRow, type GroupedSource } from "./grouped-query.ts";
+import { Where } from "./where.ts";
+
+type Measure = "calls" | "errors" | "cancelled" | "durationMs";
+
+const RAW_DAY = "strftime('%Y-%m-%d', created_at / 1000, 'unixepoch')";
+
+/** Tool calls: daily_tool_usage + daily_tool_duration_buckets, or tool_calls itself. */
+export const TOOL_SOURCE: GroupedSource<ToolDimension, Measure> = {
+  rollupTable: "daily_tool_usage",
+  bucketTable: "daily_tool_duration_buckets",
+  bucketCount: "calls",
+  rawTable: "tool_calls",
+  dimensions: {
+    tool: { rollup: "tool_name", raw: "tool_name" },
+    server: { rollup: "server", raw: "server" },
+    day: { rollup: "day", raw: RAW_DAY },
+  },
+  measures: {
+    calls: { rollup: "sum(calls)", raw: "count(*)" },
+    errors: {
+      rollup: "sum(CASE WHEN outcome IN ('tool_error', 'protocol_error') THEN calls ELSE 0 END)",
+      raw: "sum(CASE WHEN outcome IN ('tool_error', 'protocol_error') THEN 1 ELSE 0 END)",
+    },
+    cancelled: {
+      rollup: "sum(CASE WHEN outcome = 'cancelled' THEN calls ELSE 0 END)",
+      raw: "sum(CASE WHEN outcome = 'cancelled' THEN 1 ELSE 0 END)",
+    },
+    durationMs: { rollup: "sum(duration_ms)", raw: "sum(duration_ms)" },
+  },
+  filterColumns: { tools: "tool_name", servers: "server" },
+};
+
+function toToolRow(row: GroupedRow<ToolDimension, Measure>, sessions: number): ToolRow {
+  const { calls, errors, cancelled, durationMs } = row.measures;
+  return {
+    group: row.group,
+    calls,
+    errors,
+    errorRate: calls > 0 ? errors / calls : 0,
+    cancelled,
+    meanDurationMs: calls > 0 ? durationMs / calls : null,
+    p50DurationMs: row.p50,
+    p95DurationMs: row.p95,
+    sessions,
+  };
+}
+
+/** Calls, error rate and latency by tool and server, with the sessions that made them. */
+export function toolsReport(driver: SqliteDriver, spec: ToolsReportSpec): ToolsReport {
+  const filters = { tools: spec.filters?.tools, servers: spec.filters?.servers };
+  const result = runGroupedQuery(driver, TOOL_SOURCE, spec.groupBy, spec.range, filters, false);
+
+  // Distinct sessions cannot be summed across days, so they come from the raw rows in range.
+  const where = new Where();
+  if (spec.range.since !== undefined) where.add("created_at >= ?", spec.range.since);
+  if (spec.range.until !== undefined) where.add("created_at < ?", spec.range.until);
+  where.anyGlob("tool_name", filters.tools).anyGlob("server", filters.servers);
+  const dims = spec.groupBy.map((d, i) => `${TOOL_SOURCE.dimensions[d].raw} AS g${i}`);
+  const sessionRows = driver
+    .prepare(`SELECT ${[...dims, "count(DISTINCT session_id) AS sessions"].join(", ")} FROM tool_calls ${where.toSql()}
+      ${spec.groupBy.length > 0 ? `GROUP BY ${spec.groupBy.map((_, i) => `g${i}`).join(", ")}` : ""}`)
+    .all(...where.params);
+  const sessionsByKey = new Map(sessionRows.map((r) => [spec.groupBy.map((_, i) => String(r[`g${i}`] ?? "")).join("\u0000"), Number(r.sessions)]));
+  const totalSessions = Number(
+    driver.prepare(`SELECT count(DISTINCT session_id) AS n FROM tool_calls ${where.toSql()}`).get(...where.params)?.n ?? 0,
+  );
+  const keyOf = (group: Partial<Record<ToolDimension, string>>) => spec.groupBy.map((d) => group[d] ?? "").join("\u0000");
+
+  return {
+    kind: "tools",
+    groupBy: spec.groupBy,
+    range: spec.range,
+    rows: result.rows.map((row) => toToolRow(row, sessionsByKey.get(keyOf(row.group)) ?? 0)),
+    totals: toToolRow(result.totals, totalSessions),
+  };
+}
