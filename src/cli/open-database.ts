@@ -1,0 +1,46 @@
+import { existsSync, statSync } from "node:fs";
+import { openSqliteStore, SCHEMA_VERSION, type SqliteStore } from "../store/sqlite/index.ts";
+import { CliError } from "./errors.ts";
+import type { CommandContext } from "./command.ts";
+
+function checkPath(dbPath: string): void {
+  if (!existsSync(dbPath)) {
+    throw new CliError(`no database at ${dbPath}`, "record something first, or point at one with --db PATH or TALLY_DB");
+  }
+  if (statSync(dbPath).isDirectory()) throw new CliError(`${dbPath} is a directory, not a database file`, "pass the file itself with --db PATH");
+}
+
+/**
+ * Opens the database read-only for a report: no migration, no purge, and a service can keep
+ * writing meanwhile (WAL). Refuses with a hint when the file is missing, corrupt or too old.
+ */
+export function openForReading(context: CommandContext): SqliteStore {
+  checkPath(context.dbPath);
+  const store = openSqliteStore({ path: context.dbPath, readonly: true, retentionDays: 0 });
+  const reason = store.unwritableReason ?? "";
+  if (reason.startsWith("cannot open")) {
+    store.close();
+    throw new CliError(reason, "is it a Tally database? `tally doctor` tells more");
+  }
+  if (store.schemaVersion < SCHEMA_VERSION) {
+    store.close();
+    throw new CliError(
+      `${context.dbPath} has schema version ${store.schemaVersion}; this tally reads version ${SCHEMA_VERSION}`,
+      `upgrade it once with \`tally migrate --db ${context.dbPath}\` (additive: nothing is deleted)`,
+    );
+  }
+  return store;
+}
+
+/** Opens the database for maintenance (purge, checkpoint, import): migrates, never purges on its own. */
+export function openForWriting(context: CommandContext, options: { mustExist?: boolean } = {}): SqliteStore {
+  if (options.mustExist !== false) checkPath(context.dbPath);
+  else if (existsSync(context.dbPath) && statSync(context.dbPath).isDirectory()) checkPath(context.dbPath);
+  const store = openSqliteStore({ path: context.dbPath, retentionDays: 0 });
+  if (store.unwritableReason !== null) {
+    const reason = store.unwritableReason;
+    store.close();
+    throw new CliError(reason, "check the path and its permissions; `tally doctor` tells more");
+  }
+  return store;
+}
