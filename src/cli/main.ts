@@ -17,7 +17,7 @@ function parse(command: Command, argv: string[]) {
   const options = Object.fromEntries(
     Object.entries({ ...GLOBAL_FLAGS, ...command.flags }).map(([name, spec]) => [
       name,
-      { type: spec.type, short: spec.short, multiple: spec.multiple },
+      { type: spec.type, multiple: spec.multiple ?? false, ...(spec.short ? { short: spec.short } : {}) },
     ]),
   );
   try {

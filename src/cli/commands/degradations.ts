@@ -1,0 +1,89 @@
+import { renderCsv } from "../../report/format/csv.ts";
+import { renderTable, type Column } from "../../report/format/table.ts";
+import { formatCount, formatPercent } from "../../report/format/units.ts";
+import { DEGRADATION_DIMENSIONS, type CacheRow, type DegradationDimension, type DegradationRow } from "../../report/spec.ts";
+import type { Command } from "../command.ts";
+import { EXIT } from "../errors.ts";
+import { openForReading } from "../open-database.ts";
+import { RANGE_FLAGS, rangeJson, readGroupBy, readList, readRange, tableWidth } from "../report-options.ts";
+
+const HEADERS: Record<DegradationDimension, string> = { repo: "Repo", day: "Day", resource: "Resource" };
+
+type Labelled = DegradationRow & { label?: string };
+
+const howDegraded = (r: DegradationRow) =>
+  Object.entries(r.byDegradation)
+    .sort(([, a], [, b]) => b - a)
+    .map(([how, n]) => `${how} ${n}`)
+    .join(", ");
+
+export const degradationsCommand: Command = {
+  name: "degradations",
+  summary: "runs degraded by rate limits: retries, skipped queries, and cache hit rates",
+  flags: {
+    by: { type: "string", multiple: true, valueName: "DIMS", description: `group by ${DEGRADATION_DIMENSIONS.join(" | ")} (default: repo)` },
+    ...RANGE_FLAGS,
+    repo: { type: "string", multiple: true, valueName: "GLOB", description: "only these repos (glob)" },
+  },
+  details: `
+One rate-limit row is stored per degraded run (per delivery and event type), however many
+retries it took. Cache hit rate = hits / (hits + misses) over the cache lookups in range.
+
+Examples:
+  tally degradations --since 7d
+  tally degradations --by day,resource --json`,
+  run(context) {
+    const groupBy = readGroupBy(context, DEGRADATION_DIMENSIONS, ["repo"]);
+    const range = readRange(context);
+    const store = openForReading(context);
+    let report;
+    try {
+      report = store.report({ kind: "degradations", groupBy, range, filters: { repos: readList(context, "repo") } });
+    } finally {
+      store.close();
+    }
+    const { stdout } = context.io;
+    if (context.format === "json") {
+      stdout.write(`${JSON.stringify({ ...report, range: rangeJson(range) }, null, 2)}\n`);
+      return EXIT.ok;
+    }
+    if (context.format === "csv") {
+      const line = (r: DegradationRow, label?: string) => [
+        ...groupBy.map((d, i) => (label !== undefined ? (i === 0 ? label : "") : r.group[d] ?? "")),
+        r.degradedRuns, r.retryAttempts, r.skippedQueries, howDegraded(r),
+      ];
+      const header = [...groupBy, "degraded_runs", "retry_attempts", "skipped_queries", "by_degradation"];
+      stdout.write(renderCsv(header, [...report.rows.map((r) => line(r)), line(report.totals, "TOTAL")]));
+      return EXIT.ok;
+    }
+    const width = tableWidth(context);
+    if (report.rows.length === 0) {
+      stdout.write(`No degraded runs in this range (${formatCount(report.totalRuns)} runs).\n`);
+    } else {
+      const columns: Column<Labelled>[] = [
+        ...groupBy.map((d, i): Column<Labelled> => ({
+          header: HEADERS[d], align: "left", priority: 0,
+          value: (r) => (r.label !== undefined ? (i === 0 ? r.label : "") : r.group[d] || "(none)"),
+        })),
+        { header: "Degraded runs", align: "right", priority: 1, value: (r) => formatCount(r.degradedRuns) },
+        { header: "Retries", align: "right", priority: 2, value: (r) => formatCount(r.retryAttempts) },
+        { header: "Skipped queries", align: "right", priority: 2, value: (r) => formatCount(r.skippedQueries) },
+        { header: "How", align: "left", priority: 3, value: howDegraded },
+      ];
+      const totals: Labelled = { ...report.totals, label: "Total" };
+      stdout.write(renderTable({ columns, rows: report.rows, totals, width, color: context.color }));
+      stdout.write(`\n${formatCount(report.totals.degradedRuns)} of ${formatCount(report.totalRuns)} runs degraded (${formatPercent(report.totalRuns > 0 ? report.totals.degradedRuns / report.totalRuns : null)}).\n`);
+    }
+    if (report.caches.length > 0) {
+      const cacheColumns: Column<CacheRow>[] = [
+        { header: "Cache", align: "left", priority: 0, value: (c) => c.cache },
+        { header: "Hits", align: "right", value: (c) => formatCount(c.hits) },
+        { header: "Misses", align: "right", value: (c) => formatCount(c.misses) },
+        { header: "Errors", align: "right", value: (c) => formatCount(c.errors) },
+        { header: "Hit rate", align: "right", priority: 1, value: (c) => formatPercent(c.hitRate) },
+      ];
+      stdout.write(`\n${renderTable({ columns: cacheColumns, rows: report.caches, width, color: context.color })}`);
+    }
+    return EXIT.ok;
+  },
+};

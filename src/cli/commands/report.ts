@@ -1,0 +1,114 @@
+import { renderCsv } from "../../report/format/csv.ts";
+import { renderTable, type Column } from "../../report/format/table.ts";
+import { formatCount, formatDuration, formatUsd } from "../../report/format/units.ts";
+import { USAGE_DIMENSIONS, type UsageDimension, type UsageRow } from "../../report/spec.ts";
+import type { Command } from "../command.ts";
+import { EXIT } from "../errors.ts";
+import { openForReading } from "../open-database.ts";
+import { LIST_FLAGS, RANGE_FLAGS, rangeJson, readGroupBy, readList, readRange, sortAndLimit, tableWidth } from "../report-options.ts";
+
+const SORT_FIELDS: Record<string, (row: UsageRow) => number> = {
+  runs: (r) => r.runs,
+  cost: (r) => r.costUsd,
+  input: (r) => r.inputTokens,
+  output: (r) => r.outputTokens,
+  tokens: (r) => r.inputTokens + r.outputTokens + r.cacheReadTokens + r.cacheCreationTokens,
+  failures: (r) => r.failures + r.errors,
+  duration: (r) => r.meanDurationMs ?? 0,
+  p95: (r) => r.p95DurationMs ?? 0,
+};
+
+const HEADERS: Record<UsageDimension, string> = {
+  day: "Day", week: "Week of", month: "Month", repo: "Repo", model: "Model", provider: "Provider", event: "Event", conclusion: "Conclusion",
+};
+
+function columns(groupBy: UsageDimension[]): Column<UsageRow & { label?: string }>[] {
+  const groupColumns: Column<UsageRow & { label?: string }>[] = groupBy.map((d, i) => ({
+    header: HEADERS[d],
+    align: "left",
+    priority: 0,
+    value: (r) => (r.label !== undefined ? (i === 0 ? r.label : "") : r.group[d] || "(none)"),
+  }));
+  const n = (header: string, value: (r: UsageRow) => string, priority: number): Column<UsageRow> => ({ header, align: "right", value, priority });
+  return [
+    ...groupColumns,
+    n("Runs", (r) => formatCount(r.runs), 1),
+    n("OK", (r) => formatCount(r.successes), 4),
+    n("Fail", (r) => formatCount(r.failures), 3),
+    n("Err", (r) => formatCount(r.errors), 3),
+    n("Input", (r) => formatCount(r.inputTokens), 2),
+    n("Output", (r) => formatCount(r.outputTokens), 2),
+    n("Cache read", (r) => formatCount(r.cacheReadTokens), 4),
+    n("Cache write", (r) => formatCount(r.cacheCreationTokens), 4),
+    n("Cost", (r) => formatUsd(r.costUsd) + (r.unpricedRuns > 0 ? "*" : ""), 1),
+    n("Mean", (r) => formatDuration(r.meanDurationMs), 6),
+    n("p50", (r) => formatDuration(r.p50DurationMs), 5),
+    n("p95", (r) => formatDuration(r.p95DurationMs), 3),
+  ];
+}
+
+export const reportCommand: Command = {
+  name: "report",
+  summary: "runs, outcomes, tokens, cost and duration, grouped and filtered",
+  flags: {
+    by: { type: "string", multiple: true, valueName: "DIMS", description: `group by ${USAGE_DIMENSIONS.join(" | ")} (comma-separated; default: day)` },
+    ...RANGE_FLAGS,
+    repo: { type: "string", multiple: true, valueName: "GLOB", description: "only these repos (glob: acme/*)" },
+    model: { type: "string", multiple: true, valueName: "GLOB", description: "only these models (glob: claude-*)" },
+    event: { type: "string", multiple: true, valueName: "GLOB", description: "only these event types (glob: pull_request.*)" },
+    ...LIST_FLAGS,
+    exact: { type: "boolean", description: "scan raw rows: exact percentiles, any time range (slower on big files)" },
+  },
+  details: `
+Sort fields: ${Object.keys(SORT_FIELDS).join(", ")}.
+Answered from the daily rollups when the range starts and ends on a UTC day (7d, dates);
+percentiles then come from duration buckets (within ±4.8 %). Hour ranges (12h) and --exact
+read raw rows. Cost marked * includes runs whose model Tally could not price.
+
+Examples:
+  tally report --since 30d --by repo,model
+  tally report --by day --format csv > usage.csv
+  tally report --since 7d --repo 'acme/*' --event 'pull_request.*' --sort cost --limit 10
+  tally report --since 12h --by model --json`,
+  run(context) {
+    const groupBy = readGroupBy(context, USAGE_DIMENSIONS, ["day"]);
+    const range = readRange(context);
+    const filters = { repos: readList(context, "repo"), models: readList(context, "model"), events: readList(context, "event") };
+    const store = openForReading(context);
+    let report;
+    try {
+      report = store.report({ kind: "usage", groupBy, range, filters, exact: context.values.exact === true });
+    } finally {
+      store.close();
+    }
+    const rows = sortAndLimit(context, report.rows, SORT_FIELDS);
+    const { stdout } = context.io;
+    if (context.format === "json") {
+      stdout.write(`${JSON.stringify({ ...report, range: rangeJson(range), rows }, null, 2)}\n`);
+      return EXIT.ok;
+    }
+    if (context.format === "csv") {
+      const measures = ["runs", "successes", "failures", "errors", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens", "cost_usd", "unpriced_runs", "mean_duration_ms", "p50_duration_ms", "p95_duration_ms"];
+      const line = (r: UsageRow, label?: string) => [
+        ...groupBy.map((d, i) => (label !== undefined ? (i === 0 ? label : "") : r.group[d] ?? "")),
+        r.runs, r.successes, r.failures, r.errors, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheCreationTokens,
+        r.costUsd, r.unpricedRuns, r.meanDurationMs, r.p50DurationMs, r.p95DurationMs,
+      ];
+      stdout.write(renderCsv([...groupBy, ...measures], [...rows.map((r) => line(r)), line(report.totals, "TOTAL")]));
+      return EXIT.ok;
+    }
+    if (report.rows.length === 0) {
+      stdout.write("No runs in this range.\n");
+      return EXIT.ok;
+    }
+    const totals: UsageRow & { label?: string } = { ...report.totals, label: "Total" };
+    stdout.write(renderTable({ columns: columns(groupBy), rows, totals, width: tableWidth(context), color: context.color }));
+    if (report.totals.unpricedRuns > 0) {
+      stdout.write(
+        `\n* ${formatCount(report.totals.unpricedRuns)} runs could not be priced (${report.unpricedModels.join(", ")}); they count as $0 above.\n` +
+          `  Give their price: createTelemetry({ pricing: { prices: { "<model>": { inputMtok, outputMtok } } } })\n`,
+      );
+    }
+    return EXIT.ok;
+  },
+};

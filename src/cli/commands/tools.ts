@@ -1,0 +1,90 @@
+import { renderCsv } from "../../report/format/csv.ts";
+import { renderTable, type Column } from "../../report/format/table.ts";
+import { formatCount, formatDuration, formatPercent } from "../../report/format/units.ts";
+import { TOOL_DIMENSIONS, type ToolDimension, type ToolRow } from "../../report/spec.ts";
+import type { Command } from "../command.ts";
+import { EXIT } from "../errors.ts";
+import { openForReading } from "../open-database.ts";
+import { LIST_FLAGS, RANGE_FLAGS, rangeJson, readGroupBy, readList, readRange, sortAndLimit, tableWidth } from "../report-options.ts";
+
+const SORT_FIELDS: Record<string, (row: ToolRow) => number> = {
+  calls: (r) => r.calls,
+  errors: (r) => r.errors,
+  "error-rate": (r) => r.errorRate,
+  p95: (r) => r.p95DurationMs ?? 0,
+  duration: (r) => r.meanDurationMs ?? 0,
+  sessions: (r) => r.sessions,
+};
+
+const HEADERS: Record<ToolDimension, string> = { tool: "Tool", server: "Server", day: "Day" };
+
+type Labelled = ToolRow & { label?: string };
+
+function columns(groupBy: ToolDimension[]): Column<Labelled>[] {
+  const n = (header: string, value: (r: ToolRow) => string, priority: number): Column<Labelled> => ({ header, align: "right", value, priority });
+  return [
+    ...groupBy.map((d, i): Column<Labelled> => ({
+      header: HEADERS[d],
+      align: "left",
+      priority: 0,
+      value: (r) => (r.label !== undefined ? (i === 0 ? r.label : "") : r.group[d] || "(none)"),
+    })),
+    n("Calls", (r) => formatCount(r.calls), 1),
+    n("Errors", (r) => formatCount(r.errors), 2),
+    n("Error rate", (r) => formatPercent(r.errorRate), 1),
+    n("Cancelled", (r) => formatCount(r.cancelled), 5),
+    n("Mean", (r) => formatDuration(r.meanDurationMs), 6),
+    n("p50", (r) => formatDuration(r.p50DurationMs), 3),
+    n("p95", (r) => formatDuration(r.p95DurationMs), 2),
+    n("Sessions", (r) => formatCount(r.sessions), 4),
+  ];
+}
+
+export const toolsCommand: Command = {
+  name: "tools",
+  summary: "tool calls: how often, how slow, how often they fail, by tool and server",
+  flags: {
+    by: { type: "string", multiple: true, valueName: "DIMS", description: `group by ${TOOL_DIMENSIONS.join(" | ")} (default: tool,server)` },
+    ...RANGE_FLAGS,
+    tool: { type: "string", multiple: true, valueName: "GLOB", description: "only these tools (glob)" },
+    server: { type: "string", multiple: true, valueName: "GLOB", description: "only these servers (glob)" },
+    ...LIST_FLAGS,
+  },
+  details: `
+Sort fields: ${Object.keys(SORT_FIELDS).join(", ")}. Errors are tool_error and protocol_error outcomes.
+
+Examples:
+  tally tools --since 7d
+  tally tools --by server --sort error-rate
+  tally tools --tool 'search_*' --by tool,day --json`,
+  run(context) {
+    const groupBy = readGroupBy(context, TOOL_DIMENSIONS, ["tool", "server"]);
+    const range = readRange(context);
+    const filters = { tools: readList(context, "tool"), servers: readList(context, "server") };
+    const store = openForReading(context);
+    let report;
+    try {
+      report = store.report({ kind: "tools", groupBy, range, filters });
+    } finally {
+      store.close();
+    }
+    const rows = sortAndLimit(context, report.rows, SORT_FIELDS);
+    const { stdout } = context.io;
+    if (context.format === "json") {
+      stdout.write(`${JSON.stringify({ ...report, range: rangeJson(range), rows }, null, 2)}\n`);
+    } else if (context.format === "csv") {
+      const line = (r: ToolRow, label?: string) => [
+        ...groupBy.map((d, i) => (label !== undefined ? (i === 0 ? label : "") : r.group[d] ?? "")),
+        r.calls, r.errors, r.errorRate, r.cancelled, r.meanDurationMs, r.p50DurationMs, r.p95DurationMs, r.sessions,
+      ];
+      const header = [...groupBy, "calls", "errors", "error_rate", "cancelled", "mean_duration_ms", "p50_duration_ms", "p95_duration_ms", "sessions"];
+      stdout.write(renderCsv(header, [...rows.map((r) => line(r)), line(report.totals, "TOTAL")]));
+    } else if (report.rows.length === 0) {
+      stdout.write("No tool calls in this range.\n");
+    } else {
+      const totals: Labelled = { ...report.totals, label: "Total" };
+      stdout.write(renderTable({ columns: columns(groupBy), rows, totals, width: tableWidth(context), color: context.color }));
+    }
+    return EXIT.ok;
+  },
+};
