@@ -19,6 +19,8 @@ import { migrate, SchemaTooNewError, SCHEMA_VERSION } from "./migrations.ts";
 import { purgeRawRows, purgeRollups } from "./purge.ts";
 import { classifyWriteError, sqliteCode } from "./sqlite-errors.ts";
 import { BatchWriter } from "./write-batch.ts";
+import { readImportState, writeImportStates, type ImportFileState, type WriteOptions } from "./import-state.ts";
+import { countOlderThan, inspectDatabase, type DatabaseInspection } from "./inspect.ts";
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -45,9 +47,13 @@ export interface SqliteStoreOptions {
 /** A SQLite-backed {@link Store}; every method is synchronous. */
 export interface SqliteStore extends ReadableStore {
   report<S extends ReportSpec>(spec: S): Report<S>;
-  write(batch: Batch): WriteResult;
+  /** Writes a batch in one transaction; `options.importFiles` saves import progress in that same transaction. */
+  write(batch: Batch, options?: WriteOptions): WriteResult;
+  /** How far an import read a file, or undefined (never imported, or the store is not open). */
+  importState(source: string, path: string): ImportFileState | undefined;
+  /** Saves import progress alone, for a file that yielded no rows; otherwise prefer `write(batch, { importFiles })`. */
+  saveImportState(state: ImportFileState): WriteResult;
   purgeOlderThan(days: number): number;
-  checkpoint(): void;
   close(): void;
   /** The file this store writes. */
   readonly path: string;
@@ -59,6 +65,17 @@ export interface SqliteStore extends ReadableStore {
   readonly schemaVersion: number;
   /** The connection's own settings, read back from SQLite (null when the file could not be opened). */
   settings(): SqliteSettings | null;
+  /** Integrity, sizes, row counts and time spans, for `tally doctor`. Throws when not open. */
+  inspect(options?: { quick?: boolean }): DatabaseInspection;
+  /** How many raw rows `purgeOlderThan(days)` would delete now. */
+  countOlderThan(days: number): number;
+  /** PASSIVE WAL checkpoint: never waits for readers. */
+  checkpoint(): void;
+  /**
+   * A checkpoint that reports what it did. TRUNCATE waits for readers and empties the WAL
+   * file (for `tally checkpoint --truncate`). Undefined when there is no WAL (closed, memory).
+   */
+  walCheckpoint(mode: "PASSIVE" | "TRUNCATE"): { busy: boolean; logFrames: number; checkpointedFrames: number } | undefined;
 }
 
 /** What the store's connection runs with. */
@@ -192,19 +209,34 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       };
     },
 
-    write(batch) {
+    write(batch, writeOptions) {
       if (closed) return failed("store is closed");
       if (writer === null || driver === null) return failed(unwritableReason ?? "store is not writable");
-      if (batch.length === 0) return { ok: true, inserted: 0 };
+      const importFiles = writeOptions?.importFiles ?? [];
+      if (batch.length === 0 && importFiles.length === 0) return { ok: true, inserted: 0 };
       const batchWriter = writer;
+      const connection = driver;
       try {
-        const inserted = inTransaction(driver, () => batchWriter.write(batch));
+        const inserted = inTransaction(driver, () => {
+          const count = batchWriter.write(batch);
+          if (importFiles.length > 0) writeImportStates(connection, importFiles);
+          return count;
+        });
         rowsSinceCheckpoint += inserted;
         if (checkpointEveryRows > 0 && rowsSinceCheckpoint >= checkpointEveryRows) store.checkpoint();
         return { ok: true, inserted };
       } catch (error) {
         return classifyWriteError(error, `write ${batchWriter.current}`);
       }
+    },
+
+    importState(source, filePath) {
+      if (closed || driver === null) return undefined;
+      return readImportState(driver, source, filePath);
+    },
+
+    saveImportState(state) {
+      return store.write([], { importFiles: [state] });
     },
 
     purgeOlderThan(days) {
@@ -216,13 +248,30 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     checkpoint() {
-      if (closed || driver === null || inMemory) return;
+      store.walCheckpoint("PASSIVE");
+    },
+
+    walCheckpoint(mode) {
+      if (closed || driver === null || inMemory) return undefined;
       rowsSinceCheckpoint = 0;
       try {
-        driver.exec("PRAGMA wal_checkpoint(PASSIVE)");
+        const row = driver.prepare(`PRAGMA wal_checkpoint(${mode === "TRUNCATE" ? "TRUNCATE" : "PASSIVE"})`).get() ?? {};
+        return { busy: Number(row.busy) === 1, logFrames: Number(row.log), checkpointedFrames: Number(row.checkpointed) };
       } catch (error) {
         safeLog(logger, "warn", { error: toError(error).message }, "tally: WAL checkpoint failed; SQLite will checkpoint on its own");
+        return undefined;
       }
+    },
+
+    inspect(inspectOptions) {
+      if (closed || driver === null) throw new StoreUnavailableError(closed ? "store is closed" : (unwritableReason ?? "store is not open"));
+      return inspectDatabase(driver, path, inspectOptions);
+    },
+
+    countOlderThan(days) {
+      if (!Number.isFinite(days) || days < 0) throw new TallyConfigError(`countOlderThan needs a non-negative number of days, got ${String(days)}`);
+      if (closed || driver === null) return 0;
+      return countOlderThan(driver, now() - days * DAY_MS);
     },
 
     close() {
@@ -289,3 +338,5 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 }
 
 export { SCHEMA_VERSION } from "./migrations.ts";
+export type { ImportFileState, WriteOptions } from "./import-state.ts";
+export type { DatabaseInspection } from "./inspect.ts";

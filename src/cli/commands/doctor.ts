@@ -1,0 +1,103 @@
+import { existsSync, statSync } from "node:fs";
+import { formatBytes, formatCount } from "../../report/format/units.ts";
+import { openSqliteStore, SCHEMA_VERSION, type DatabaseInspection } from "../../store/sqlite/index.ts";
+import type { Command } from "../command.ts";
+import { EXIT } from "../errors.ts";
+
+/** One line of the diagnosis. */
+interface Check {
+  name: string;
+  status: "ok" | "warn" | "fail";
+  detail: string;
+  /** What to do about it. */
+  fix?: string;
+}
+
+const WAL_WARN_BYTES = 256 * 1024 * 1024;
+const iso = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString().replace(".000Z", "Z"));
+
+function diagnose(dbPath: string, quick: boolean): { checks: Check[]; inspection?: DatabaseInspection } {
+  if (!existsSync(dbPath)) {
+    return { checks: [{ name: "file", status: "fail", detail: `no database at ${dbPath}`, fix: "point at one with --db PATH or TALLY_DB" }] };
+  }
+  if (statSync(dbPath).isDirectory()) {
+    return { checks: [{ name: "file", status: "fail", detail: `${dbPath} is a directory`, fix: "pass the database file itself with --db" }] };
+  }
+  const store = openSqliteStore({ path: dbPath, readonly: true, retentionDays: 0 });
+  try {
+    if (store.unwritableReason?.startsWith("cannot open")) {
+      return {
+        checks: [{ name: "file", status: "fail", detail: store.unwritableReason, fix: "if it was a Tally database, restore it from a backup; `sqlite3 FILE .recover` may save rows" }],
+      };
+    }
+    const inspection = store.inspect({ quick });
+    const checks: Check[] = [];
+    const intact = inspection.integrity.length === 1 && inspection.integrity[0] === "ok";
+    checks.push(
+      intact
+        ? { name: "integrity", status: "ok", detail: quick ? "quick_check ok" : "integrity_check ok" }
+        : { name: "integrity", status: "fail", detail: inspection.integrity.slice(0, 3).join("; "), fix: "stop writers, back the file up, then `sqlite3 FILE .recover | sqlite3 NEW`" },
+    );
+    const version = inspection.schemaVersion;
+    checks.push(
+      version === SCHEMA_VERSION
+        ? { name: "schema", status: "ok", detail: `version ${version}` }
+        : version < SCHEMA_VERSION
+          ? { name: "schema", status: "fail", detail: `version ${version}, this tally writes ${SCHEMA_VERSION}`, fix: `tally migrate --db ${dbPath}` }
+          : { name: "schema", status: "fail", detail: `version ${version} is newer than this tally (${SCHEMA_VERSION})`, fix: "upgrade tally" },
+    );
+    checks.push({
+      name: "size",
+      status: inspection.walBytes > WAL_WARN_BYTES ? "warn" : "ok",
+      detail: `database ${formatBytes(inspection.fileBytes)}, WAL ${formatBytes(inspection.walBytes)}`,
+      ...(inspection.walBytes > WAL_WARN_BYTES ? { fix: `tally checkpoint --truncate --db ${dbPath} (a long-lived reader may be holding the WAL)` } : {}),
+    });
+    for (const table of inspection.tables) {
+      checks.push({ name: table.name, status: "ok", detail: `${formatCount(table.rows)} rows${table.rows > 0 ? `, ${iso(table.oldest)} … ${iso(table.newest)}` : ""}` });
+    }
+    if (inspection.unpricedModels.length > 0) {
+      const list = inspection.unpricedModels.map((m) => `${m.model} (${formatCount(m.runs)})`).join(", ");
+      checks.push({ name: "pricing", status: "warn", detail: `unpriced runs: ${list}`, fix: "give their prices: createTelemetry({ pricing: { prices: { model: { inputMtok, outputMtok } } } })" });
+    } else {
+      checks.push({ name: "pricing", status: "ok", detail: "every run has a cost" });
+    }
+    if (inspection.legacyTables.length > 0) {
+      checks.push({ name: "legacy", status: "ok", detail: `kept from a pre-versioned database: ${inspection.legacyTables.join(", ")} (rows copied; drop them when you no longer need them)` });
+    }
+    return { checks, inspection };
+  } finally {
+    store.close();
+  }
+}
+
+const MARK = { ok: "✓", warn: "!", fail: "✗" } as const;
+
+export const doctorCommand: Command = {
+  name: "doctor",
+  summary: "check the database: integrity, schema, size, rows, unpriced models",
+  flags: {
+    quick: { type: "boolean", description: "quick_check instead of the full integrity_check (faster on big files)" },
+  },
+  details: `
+Exits 1 when something is wrong (corrupt file, schema too old or too new, missing file), and
+says what to do about it; warnings (a large WAL, unpriced models) exit 0.
+
+Examples:
+  tally doctor
+  tally doctor --quick --json`,
+  run(context) {
+    const { checks, inspection } = diagnose(context.dbPath, context.values.quick === true);
+    const healthy = checks.every((c) => c.status !== "fail");
+    if (context.format === "json") {
+      context.io.stdout.write(`${JSON.stringify({ path: context.dbPath, healthy, checks, inspection: inspection ?? null }, null, 2)}\n`);
+    } else {
+      const width = Math.max(...checks.map((c) => c.name.length));
+      for (const check of checks) {
+        context.io.stdout.write(`${MARK[check.status]} ${check.name.padEnd(width)}  ${check.detail}\n`);
+        if (check.fix) context.io.stdout.write(`  ${" ".repeat(width)}  → ${check.fix}\n`);
+      }
+      context.io.stdout.write(healthy ? "\nNo problems found.\n" : "\nProblems found: see ✗ above.\n");
+    }
+    return healthy ? EXIT.ok : EXIT.failure;
+  },
+};

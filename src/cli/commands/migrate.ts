@@ -1,0 +1,31 @@
+import { existsSync } from "node:fs";
+import { openSqliteStore, SCHEMA_VERSION } from "../../store/sqlite/index.ts";
+import type { Command } from "../command.ts";
+import { CliError, EXIT } from "../errors.ts";
+
+export const migrateCommand: Command = {
+  name: "migrate",
+  summary: "bring a database written by an older Tally up to this version (additive)",
+  flags: {},
+  details: `
+Migrations add tables, columns and indexes in one transaction and never delete data; a
+review-bot database from before Tally is adopted (old tables kept as legacy_*). Services
+migrate on their own at open; this is for files only the CLI touches.
+
+Example:
+  tally migrate --db ./data/tally.db`,
+  run(context) {
+    if (!existsSync(context.dbPath)) throw new CliError(`no database at ${context.dbPath}`, "pass an existing file with --db PATH");
+    const probe = openSqliteStore({ path: context.dbPath, readonly: true, retentionDays: 0 });
+    const from = probe.schemaVersion;
+    probe.close();
+    const store = openSqliteStore({ path: context.dbPath, retentionDays: 0 });
+    const reason = store.unwritableReason;
+    const to = store.schemaVersion;
+    store.close();
+    if (reason !== null) throw new CliError(reason, from > SCHEMA_VERSION ? "upgrade tally" : "check the file and its permissions");
+    if (context.format === "json") context.io.stdout.write(`${JSON.stringify({ from, to })}\n`);
+    else context.io.stdout.write(from === to ? `schema is up to date (version ${to})\n` : `migrated schema version ${from} → ${to}\n`);
+    return EXIT.ok;
+  },
+};

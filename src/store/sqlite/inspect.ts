@@ -1,0 +1,65 @@
+import { existsSync, statSync } from "node:fs";
+import type { SqliteDriver } from "./driver.ts";
+import { RAW_TABLES } from "./schema-v1.ts";
+
+/** What `tally doctor` looks at. */
+export interface DatabaseInspection {
+  /** `ok`, or the problems SQLite's integrity check lists (at most 20). */
+  integrity: string[];
+  schemaVersion: number;
+  fileBytes: number;
+  walBytes: number;
+  tables: { name: string; rows: number; oldest: number | null; newest: number | null }[];
+  /** Models with runs Tally could not price, with how many. */
+  unpricedModels: { model: string; runs: number }[];
+  /** Tables kept from a pre-versioned database (`legacy_*`). */
+  legacyTables: string[];
+}
+
+function fileSize(path: string): number {
+  return existsSync(path) ? statSync(path).size : 0;
+}
+
+/** Reads integrity, sizes, counts and time spans; `quick` uses quick_check (no index cross-check). */
+export function inspectDatabase(driver: SqliteDriver, path: string, options: { quick?: boolean } = {}): DatabaseInspection {
+  const integrity = driver
+    .prepare(`PRAGMA ${options.quick ? "quick_check" : "integrity_check"}(20)`)
+    .all()
+    .map((row) => String(Object.values(row)[0]));
+  const schemaVersion = Number(driver.prepare("PRAGMA user_version").get()?.user_version ?? 0);
+  const existing = new Set(driver.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => String(r.name)));
+  const tables = RAW_TABLES.filter(({ table }) => existing.has(table)).map(({ table, timeColumn }) => {
+    // min/max walk the time index from either end; count(*) is the one full pass.
+    const span = driver.prepare(`SELECT count(*) AS n, min(${timeColumn}) AS oldest, max(${timeColumn}) AS newest FROM ${table}`).get();
+    return {
+      name: table,
+      rows: Number(span?.n ?? 0),
+      oldest: span?.oldest === null || span?.oldest === undefined ? null : Number(span.oldest),
+      newest: span?.newest === null || span?.newest === undefined ? null : Number(span.newest),
+    };
+  });
+  const unpricedModels = existing.has("daily_usage")
+    ? driver
+        .prepare("SELECT model, sum(unpriced_runs) AS runs FROM daily_usage WHERE unpriced_runs > 0 GROUP BY model ORDER BY runs DESC")
+        .all()
+        .map((r) => ({ model: String(r.model), runs: Number(r.runs) }))
+    : [];
+  return {
+    integrity,
+    schemaVersion,
+    fileBytes: fileSize(path),
+    walBytes: fileSize(`${path}-wal`),
+    tables,
+    unpricedModels,
+    legacyTables: [...existing].filter((name) => name.startsWith("legacy_")).sort(),
+  };
+}
+
+/** Raw rows older than a cutoff, per table (for `tally purge --dry-run`). */
+export function countOlderThan(driver: SqliteDriver, cutoff: number): number {
+  let total = 0;
+  for (const { table, timeColumn } of RAW_TABLES) {
+    total += Number(driver.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${timeColumn} < ?`).get(cutoff)?.n ?? 0);
+  }
+  return total;
+}
