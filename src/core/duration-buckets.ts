@@ -38,3 +38,28 @@ export function quantileFromBuckets(counts: ReadonlyMap<number, number>, q: numb
   }
   return bucketValue(buckets[buckets.length - 1]!);
 }
+
+/**
+ * A sketch as stored in a rollup row: little-endian uint32 pairs (bucket, count), sorted by
+ * bucket. A day of one group holds a few dozen pairs, a few hundred bytes.
+ */
+export function encodeBuckets(counts: ReadonlyMap<number, number>): Uint8Array {
+  const buckets = [...counts.keys()].sort((a, b) => a - b);
+  const out = new Uint8Array(buckets.length * 8);
+  const view = new DataView(out.buffer);
+  buckets.forEach((bucket, i) => {
+    view.setUint32(i * 8, bucket, true);
+    view.setUint32(i * 8 + 4, Math.min(counts.get(bucket)!, 0xffffffff), true);
+  });
+  return out;
+}
+
+/** Adds a stored sketch into `into`; ignores anything that is not a well-formed sketch. */
+export function addEncodedBuckets(into: Map<number, number>, encoded: unknown): void {
+  if (!(encoded instanceof Uint8Array) || encoded.byteLength % 8 !== 0) return;
+  const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+  for (let offset = 0; offset < encoded.byteLength; offset += 8) {
+    const bucket = view.getUint32(offset, true);
+    into.set(bucket, (into.get(bucket) ?? 0) + view.getUint32(offset + 4, true));
+  }
+}

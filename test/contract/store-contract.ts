@@ -190,7 +190,8 @@ export function storeContract(s: ContractSubject): void {
         assert.equal(raw.get("SELECT count(*) AS n FROM cache_events")?.n, 1);
         assert.equal(raw.get("SELECT count(*) AS n FROM rate_limit_events")?.n, 1);
         assert.equal(raw.get("SELECT sum(runs) AS n FROM daily_usage")?.n, 2);
-        assert.equal(raw.get("SELECT sum(runs) AS n FROM daily_duration_buckets")?.n, 2);
+        assert.equal(raw.get("SELECT length(duration_buckets) AS n FROM daily_usage")?.n, 8, "a replay does not grow the sketch");
+        assert.equal(raw.get("SELECT sum(runs) AS n FROM daily_model_usage")?.n, 2);
         assert.equal(raw.get("SELECT sum(calls) AS n FROM daily_tool_usage")?.n, 1);
       });
     });
@@ -239,15 +240,26 @@ export function storeContract(s: ContractSubject): void {
           [2, 300, 30, 11, 3, 4000, 0]);
         assert.ok(Math.abs(Number(sonnet?.cost_usd) - 0.75) < 1e-12);
         assert.equal(raw.get("SELECT unpriced_runs FROM daily_usage WHERE model = 'mystery'")?.unpriced_runs, 1);
+        // The coarser rollup (day × repo × provider × model) holds the same sums, outcomes as columns.
+        const coarse = raw.get("SELECT * FROM daily_model_usage WHERE day = '2026-11-20' AND model = 'claude-sonnet-4-5'");
+        assert.deepEqual([coarse?.runs, coarse?.successes, coarse?.failures, coarse?.errors, coarse?.input_tokens, coarse?.duration_ms],
+          [2, 2, 0, 0, 300, 4000]);
+        assert.equal(raw.get("SELECT failures FROM daily_model_usage WHERE day = '2026-11-21'")?.failures, 1);
+        for (const column of ["runs", "input_tokens", "output_tokens", "cache_read_tokens", "unpriced_runs", "duration_ms"]) {
+          assert.equal(raw.get(`SELECT sum(${column}) AS n FROM daily_model_usage`)?.n, raw.get(`SELECT sum(${column}) AS n FROM daily_usage`)?.n, column);
+        }
         assert.equal(raw.get("SELECT runs FROM daily_usage WHERE day = '2026-11-21' AND conclusion = 'failure'")?.runs, 1);
         const tools = raw.get("SELECT calls, duration_ms, input_bytes, output_bytes FROM daily_tool_usage");
         assert.deepEqual(tools, { calls: 2, duration_ms: 40, input_bytes: 128, output_bytes: 2048 });
-        // Durations 1000 and 3000 ms fall in two different log buckets of the same group.
-        const buckets = raw.all("SELECT bucket, runs FROM daily_duration_buckets WHERE day = '2026-11-20' AND model = 'claude-sonnet-4-5' ORDER BY bucket");
-        assert.equal(buckets.length, 2);
-        assert.deepEqual(buckets.map((b) => b.runs), [1, 1]);
-        assert.equal(raw.get("SELECT sum(runs) AS n FROM daily_duration_buckets")?.n, 4);
-        assert.equal(raw.get("SELECT sum(calls) AS n FROM daily_tool_duration_buckets")?.n, 2);
+        // Durations 1000 and 3000 ms fall in two log buckets of the same group's sketch:
+        // (bucket, count) little-endian uint32 pairs.
+        const sketch = raw.get("SELECT duration_buckets AS b FROM daily_usage WHERE day = '2026-11-20' AND model = 'claude-sonnet-4-5'")?.b as Uint8Array;
+        const view = new DataView(sketch.buffer, sketch.byteOffset, sketch.byteLength);
+        assert.equal(sketch.byteLength, 16);
+        assert.deepEqual([view.getUint32(4, true), view.getUint32(12, true)], [1, 1]);
+        assert.ok(view.getUint32(0, true) < view.getUint32(8, true));
+        const toolSketch = raw.get("SELECT duration_buckets AS b FROM daily_tool_usage")?.b as Uint8Array;
+        assert.equal(toolSketch.byteLength, 16, "10 ms and 30 ms: two buckets");
       });
     });
 
@@ -366,7 +378,8 @@ export function storeContract(s: ContractSubject): void {
         assert.ok(indexes.has("idx_rate_limit_events_delivery_event"));
         assert.ok(!indexes.has("idx_rate_limit_events_delivery"), "the delivery-only unique index is gone");
         assert.equal(raw.get("SELECT sum(runs) AS n FROM daily_usage")?.n, 3);
-        assert.equal(raw.get("SELECT sum(runs) AS n FROM daily_duration_buckets")?.n, 3);
+        assert.equal(raw.get("SELECT sum(runs) AS n FROM daily_model_usage")?.n, 3);
+        assert.equal(raw.get("SELECT count(*) AS n FROM daily_usage WHERE duration_buckets IS NULL")?.n, 0, "legacy rows get sketches too");
         // The composite rule now holds: a second event type for the same delivery is its own row.
         assert.equal(write(store, [rateLimitEvent({ deliveryId: "dlv-1", eventType: "issue_comment.created" })]), 1);
         assert.equal(write(store, [rateLimitEvent({ deliveryId: "dlv-1", eventType: "pull_request.opened" })]), 0);

@@ -1,5 +1,6 @@
 import type { SqliteDriver } from "./driver.ts";
-import { durationBucket } from "../../core/duration-buckets.ts";
+import type { ExecutionRow } from "../../core/rows.ts";
+import { BatchWriter } from "./write-batch.ts";
 
 /**
  * Databases written before Tally numbered its schema (user_version 0): the review bot's
@@ -113,37 +114,24 @@ export function setAsideLegacyTables(driver: SqliteDriver): { executions: boolea
   return found;
 }
 
-/** Copies legacy rows into the new tables and builds their rollups. */
+/** Copies legacy rows into the new tables and builds their rollups with the writer's own code. */
 export function copyLegacyRows(driver: SqliteDriver, found: { executions: boolean; rateLimitEvents: boolean }): void {
   if (found.executions) {
     copyRows(driver, "executions", EXECUTION_COLUMNS, { cost_source: "'reported'" });
-    driver.exec(`
-      INSERT INTO daily_usage (day, repo, event_type, provider, model, conclusion, runs, input_tokens, output_tokens,
-        cache_read_tokens, cache_creation_tokens, cost_usd, unpriced_runs, duration_ms)
-      SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch'), repo, event_type, provider, model, conclusion, count(*),
-        sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_creation_tokens), sum(cost_usd), 0, sum(duration_ms)
-      FROM executions WHERE id LIKE 'legacy-executions-%'
-      GROUP BY 1, 2, 3, 4, 5, 6`);
-    addLegacyDurationBuckets(driver);
+    const copied = driver.prepare("SELECT * FROM executions WHERE id LIKE 'legacy-executions-%'").all().map(toExecutionRow);
+    new BatchWriter(driver).rollUpExecutions(copied);
   }
   if (found.rateLimitEvents) copyRows(driver, "rate_limit_events", RATE_LIMIT_COLUMNS);
 }
 
-/** Duration buckets need a logarithm SQLite may lack, so copied rows are bucketed here. */
-function addLegacyDurationBuckets(driver: SqliteDriver): void {
-  const counts = new Map<string, { key: (string | number)[]; runs: number }>();
-  const rows = driver
-    .prepare(`SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch') AS day, repo, event_type, provider, model, conclusion, duration_ms
-      FROM executions WHERE id LIKE 'legacy-executions-%'`)
-    .all();
-  for (const row of rows) {
-    const key = [row.day, row.repo, row.event_type, row.provider, row.model, row.conclusion, durationBucket(Number(row.duration_ms))] as (string | number)[];
-    const id = key.join("\u0000");
-    const entry = counts.get(id);
-    if (entry) entry.runs++;
-    else counts.set(id, { key, runs: 1 });
-  }
-  const insert = driver.prepare(`INSERT INTO daily_duration_buckets (day, repo, event_type, provider, model, conclusion, bucket, runs)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-  for (const { key, runs } of counts.values()) insert.run(...key, runs);
+function toExecutionRow(r: Record<string, unknown>): ExecutionRow {
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  const count = (v: unknown) => Number(v ?? 0);
+  return {
+    id: String(r.id), createdAt: count(r.created_at), deliveryId: text(r.delivery_id), repo: String(r.repo), prNumber: r.pr_number === null ? null : count(r.pr_number),
+    eventType: String(r.event_type), provider: String(r.provider), model: String(r.model), inputTokens: count(r.input_tokens),
+    outputTokens: count(r.output_tokens), cacheReadTokens: count(r.cache_read_tokens), cacheCreationTokens: count(r.cache_creation_tokens),
+    durationMs: count(r.duration_ms), costUsd: count(r.cost_usd), costSource: "reported", conclusion: String(r.conclusion),
+    sessionId: text(r.session_id), numTurns: r.num_turns === null ? null : count(r.num_turns), stopReason: text(r.stop_reason), attributes: text(r.attributes),
+  };
 }

@@ -106,7 +106,32 @@ CREATE TABLE daily_usage (
   cost_usd REAL NOT NULL DEFAULT 0,
   unpriced_runs INTEGER NOT NULL DEFAULT 0,
   duration_ms INTEGER NOT NULL DEFAULT 0,
+  -- Durations as log-scale bucket counts (src/core/duration-buckets.ts), so p50/p95 come
+  -- from rollups too (±4.8 %); merged in the same transaction as the sums.
+  duration_buckets BLOB,
   PRIMARY KEY (day, repo, event_type, provider, model, conclusion)
+) WITHOUT ROWID;
+
+-- The same sums at a coarser grain, for the common questions (by day, repo, model, provider):
+-- ~15× fewer rows than daily_usage, so a 30-day report over millions of runs stays interactive.
+CREATE TABLE daily_model_usage (
+  day TEXT NOT NULL,
+  repo TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  runs INTEGER NOT NULL DEFAULT 0,
+  successes INTEGER NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0,
+  errors INTEGER NOT NULL DEFAULT 0,
+  input_tokens INTEGER NOT NULL DEFAULT 0,
+  output_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+  cost_usd REAL NOT NULL DEFAULT 0,
+  unpriced_runs INTEGER NOT NULL DEFAULT 0,
+  duration_ms INTEGER NOT NULL DEFAULT 0,
+  duration_buckets BLOB,
+  PRIMARY KEY (day, repo, provider, model)
 ) WITHOUT ROWID;
 
 CREATE TABLE daily_tool_usage (
@@ -118,31 +143,8 @@ CREATE TABLE daily_tool_usage (
   duration_ms INTEGER NOT NULL DEFAULT 0,
   input_bytes INTEGER NOT NULL DEFAULT 0,
   output_bytes INTEGER NOT NULL DEFAULT 0,
+  duration_buckets BLOB,
   PRIMARY KEY (day, server, tool_name, outcome)
-) WITHOUT ROWID;
-
--- Durations as log-scale bucket counts (src/core/duration-buckets.ts), so p50/p95 come from
--- rollups too; ±4.8 % relative error.
-CREATE TABLE daily_duration_buckets (
-  day TEXT NOT NULL,
-  repo TEXT NOT NULL,
-  event_type TEXT NOT NULL,
-  provider TEXT NOT NULL,
-  model TEXT NOT NULL,
-  conclusion TEXT NOT NULL,
-  bucket INTEGER NOT NULL,
-  runs INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (day, repo, event_type, provider, model, conclusion, bucket)
-) WITHOUT ROWID;
-
-CREATE TABLE daily_tool_duration_buckets (
-  day TEXT NOT NULL,
-  server TEXT NOT NULL,
-  tool_name TEXT NOT NULL,
-  outcome TEXT NOT NULL,
-  bucket INTEGER NOT NULL,
-  calls INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (day, server, tool_name, outcome, bucket)
 ) WITHOUT ROWID;
 
 -- How far each imported file was read, so a later import parses only what was appended.
@@ -182,4 +184,4 @@ export const RAW_TABLES = [
 ] as const;
 
 /** Rollup tables, dated by their `day` column. */
-export const ROLLUP_TABLES = ["daily_usage", "daily_tool_usage", "daily_duration_buckets", "daily_tool_duration_buckets"] as const;
+export const ROLLUP_TABLES = ["daily_usage", "daily_model_usage", "daily_tool_usage"] as const;

@@ -1,7 +1,7 @@
 import type { Batch, ExecutionRow, ToolCallRow } from "../../core/rows.ts";
 import type { SqliteDriver, SqliteStatement } from "./driver.ts";
 import { utcDay } from "./utc-day.ts";
-import { durationBucket } from "../../core/duration-buckets.ts";
+import { addEncodedBuckets, durationBucket, encodeBuckets } from "../../core/duration-buckets.ts";
 
 const SQL = {
   execution: `INSERT INTO executions (id, created_at, delivery_id, repo, pr_number, event_type, provider, model,
@@ -20,60 +20,83 @@ const SQL = {
   cacheEvent: `INSERT INTO cache_events (id, created_at, cache, outcome, delivery_id, event_type, repo)
     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   dailyUsage: `INSERT INTO daily_usage (day, repo, event_type, provider, model, conclusion, runs, input_tokens,
-    output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, unpriced_runs, duration_ms)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, unpriced_runs, duration_ms, duration_buckets)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (day, repo, event_type, provider, model, conclusion) DO UPDATE SET
       runs = runs + excluded.runs, input_tokens = input_tokens + excluded.input_tokens,
       output_tokens = output_tokens + excluded.output_tokens, cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
       cache_creation_tokens = cache_creation_tokens + excluded.cache_creation_tokens, cost_usd = cost_usd + excluded.cost_usd,
-      unpriced_runs = unpriced_runs + excluded.unpriced_runs, duration_ms = duration_ms + excluded.duration_ms`,
-  dailyDurationBuckets: `INSERT INTO daily_duration_buckets (day, repo, event_type, provider, model, conclusion, bucket, runs)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (day, repo, event_type, provider, model, conclusion, bucket) DO UPDATE SET runs = runs + excluded.runs`,
-  dailyToolDurationBuckets: `INSERT INTO daily_tool_duration_buckets (day, server, tool_name, outcome, bucket, calls)
-    VALUES (?, ?, ?, ?, ?, ?)
-    ON CONFLICT (day, server, tool_name, outcome, bucket) DO UPDATE SET calls = calls + excluded.calls`,
-  dailyToolUsage: `INSERT INTO daily_tool_usage (day, server, tool_name, outcome, calls, duration_ms, input_bytes, output_bytes)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      unpriced_runs = unpriced_runs + excluded.unpriced_runs, duration_ms = duration_ms + excluded.duration_ms,
+      duration_buckets = excluded.duration_buckets`,
+  dailyUsageBuckets: `SELECT duration_buckets FROM daily_usage
+    WHERE day = ? AND repo = ? AND event_type = ? AND provider = ? AND model = ? AND conclusion = ?`,
+  dailyModelUsage: `INSERT INTO daily_model_usage (day, repo, provider, model, runs, successes, failures, errors, input_tokens,
+    output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, unpriced_runs, duration_ms, duration_buckets)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (day, repo, provider, model) DO UPDATE SET
+      runs = runs + excluded.runs, successes = successes + excluded.successes, failures = failures + excluded.failures,
+      errors = errors + excluded.errors, input_tokens = input_tokens + excluded.input_tokens,
+      output_tokens = output_tokens + excluded.output_tokens, cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
+      cache_creation_tokens = cache_creation_tokens + excluded.cache_creation_tokens, cost_usd = cost_usd + excluded.cost_usd,
+      unpriced_runs = unpriced_runs + excluded.unpriced_runs, duration_ms = duration_ms + excluded.duration_ms,
+      duration_buckets = excluded.duration_buckets`,
+  dailyModelUsageBuckets: `SELECT duration_buckets FROM daily_model_usage WHERE day = ? AND repo = ? AND provider = ? AND model = ?`,
+  dailyToolUsage: `INSERT INTO daily_tool_usage (day, server, tool_name, outcome, calls, duration_ms, input_bytes, output_bytes, duration_buckets)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (day, server, tool_name, outcome) DO UPDATE SET
       calls = calls + excluded.calls, duration_ms = duration_ms + excluded.duration_ms,
-      input_bytes = input_bytes + excluded.input_bytes, output_bytes = output_bytes + excluded.output_bytes`,
+      input_bytes = input_bytes + excluded.input_bytes, output_bytes = output_bytes + excluded.output_bytes,
+      duration_buckets = excluded.duration_buckets`,
+  dailyToolUsageBuckets: `SELECT duration_buckets FROM daily_tool_usage WHERE day = ? AND server = ? AND tool_name = ? AND outcome = ?`,
 } as const;
 
 type StatementName = keyof typeof SQL;
 
+/** One rollup group of a batch: its key, its sums, and its durations by bucket. */
+interface Group {
+  key: string[];
+  sums: number[];
+  buckets: Map<number, number>;
+}
+
 /** Per-(day, dimensions) sums of one batch, so a batch costs one upsert per group, not per row. */
 class UsageSums {
-  readonly executions: Groups = new Map();
-  readonly executionBuckets: Groups = new Map();
-  readonly tools: Groups = new Map();
-  readonly toolBuckets: Groups = new Map();
+  readonly executions = new Map<string, Group>();
+  readonly models = new Map<string, Group>();
+  readonly tools = new Map<string, Group>();
 
   addExecution(row: ExecutionRow): void {
-    const key: (string | number)[] = [utcDay(row.createdAt), row.repo, row.eventType, row.provider, row.model, row.conclusion];
-    const values = [1, row.inputTokens, row.outputTokens, row.cacheReadTokens, row.cacheCreationTokens, row.costUsd,
-      row.costSource === "unpriced" ? 1 : 0, row.durationMs];
-    add(this.executions, key, values);
-    add(this.executionBuckets, [...key, durationBucket(row.durationMs)], [1]);
+    const day = utcDay(row.createdAt);
+    const tokens = [row.inputTokens, row.outputTokens, row.cacheReadTokens, row.cacheCreationTokens, row.costUsd, row.costSource === "unpriced" ? 1 : 0, row.durationMs];
+    add(this.executions, [day, row.repo, row.eventType, row.provider, row.model, row.conclusion], [1, ...tokens], row.durationMs);
+    const outcome = [row.conclusion === "success" ? 1 : 0, row.conclusion === "failure" ? 1 : 0, row.conclusion === "error" ? 1 : 0];
+    add(this.models, [day, row.repo, row.provider, row.model], [1, ...outcome, ...tokens], row.durationMs);
   }
 
   addToolCall(row: ToolCallRow): void {
-    const key: (string | number)[] = [utcDay(row.createdAt), row.server, row.toolName, row.outcome];
-    add(this.tools, key, [1, row.durationMs, row.inputBytes ?? 0, row.outputBytes ?? 0]);
-    add(this.toolBuckets, [...key, durationBucket(row.durationMs)], [1]);
+    add(this.tools, [utcDay(row.createdAt), row.server, row.toolName, row.outcome], [1, row.durationMs, row.inputBytes ?? 0, row.outputBytes ?? 0], row.durationMs);
   }
 }
 
-type Groups = Map<string, { key: (string | number)[]; sums: number[] }>;
-
-function add(groups: Groups, key: (string | number)[], values: number[]): void {
+function add(groups: Map<string, Group>, key: string[], values: number[], durationMs: number): void {
   const id = key.join("\u0000");
-  const group = groups.get(id);
+  let group = groups.get(id);
   if (group === undefined) {
-    groups.set(id, { key, sums: values });
-    return;
+    group = { key, sums: values, buckets: new Map() };
+    groups.set(id, group);
+  } else {
+    for (let i = 0; i < values.length; i++) group.sums[i]! += values[i]!;
   }
-  for (let i = 0; i < values.length; i++) group.sums[i]! += values[i]!;
+  const bucket = durationBucket(durationMs);
+  group.buckets.set(bucket, (group.buckets.get(bucket) ?? 0) + 1);
+}
+
+/** Upserts each group, merging its duration sketch with the stored one (same transaction). */
+function upsertGroups(groups: Map<string, Group>, read: SqliteStatement, upsert: SqliteStatement): void {
+  for (const { key, sums, buckets } of groups.values()) {
+    addEncodedBuckets(buckets, read.get(...key)?.duration_buckets);
+    upsert.run(...key, ...sums, encodeBuckets(buckets));
+  }
 }
 
 /**
@@ -90,6 +113,14 @@ export class BatchWriter {
     const prepared = {} as Record<StatementName, SqliteStatement>;
     for (const name of Object.keys(SQL) as StatementName[]) prepared[name] = driver.prepare(SQL[name]);
     this.statements = prepared;
+  }
+
+  /** Adds rows that are already stored (copied by a migration) to the rollups. */
+  rollUpExecutions(rows: readonly ExecutionRow[]): void {
+    const sums = new UsageSums();
+    for (const row of rows) sums.addExecution(row);
+    upsertGroups(sums.executions, this.statements.dailyUsageBuckets, this.statements.dailyUsage);
+    upsertGroups(sums.models, this.statements.dailyModelUsageBuckets, this.statements.dailyModelUsage);
   }
 
   write(batch: Batch): number {
@@ -141,13 +172,11 @@ export class BatchWriter {
       }
     }
     this.current = "dailyUsage";
-    for (const { key, sums: v } of sums.executions.values()) s.dailyUsage.run(...key, ...v);
-    this.current = "dailyDurationBuckets";
-    for (const { key, sums: v } of sums.executionBuckets.values()) s.dailyDurationBuckets.run(...key, ...v);
+    upsertGroups(sums.executions, s.dailyUsageBuckets, s.dailyUsage);
+    this.current = "dailyModelUsage";
+    upsertGroups(sums.models, s.dailyModelUsageBuckets, s.dailyModelUsage);
     this.current = "dailyToolUsage";
-    for (const { key, sums: v } of sums.tools.values()) s.dailyToolUsage.run(...key, ...v);
-    this.current = "dailyToolDurationBuckets";
-    for (const { key, sums: v } of sums.toolBuckets.values()) s.dailyToolDurationBuckets.run(...key, ...v);
+    upsertGroups(sums.tools, s.dailyToolUsageBuckets, s.dailyToolUsage);
     this.current = "commit"; // what fails next, if anything, is the COMMIT (a full disk, say)
     return inserted;
   }

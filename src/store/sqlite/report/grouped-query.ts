@@ -1,33 +1,27 @@
-import { quantileFromBuckets } from "../../../core/duration-buckets.ts";
+import { addEncodedBuckets, quantileFromBuckets } from "../../../core/duration-buckets.ts";
 import type { TimeRange } from "../../../report/spec.ts";
 import { isUtcMidnight } from "../../../report/time-range.ts";
 import type { SqliteDriver } from "../driver.ts";
 import { utcDay } from "../utc-day.ts";
 import { Where } from "./where.ts";
 
-/** How one dimension reads from the rollup table and from the raw table. */
-export interface DimensionSql {
-  rollup: string;
-  raw: string;
-}
-
-/** An aggregate over a group: its SQL on the rollup table and on the raw table. */
-export interface MeasureSql {
-  rollup: string;
-  raw: string;
-}
-
-/** Everything the engine needs to know about one family of tables. */
-export interface GroupedSource<D extends string, M extends string> {
-  rollupTable: string;
-  bucketTable: string;
-  /** The count column of the bucket table (`runs`, `calls`). */
-  bucketCount: string;
-  rawTable: string;
-  dimensions: Record<D, DimensionSql>;
-  measures: Record<M, MeasureSql>;
-  /** Filter name → column (the same name in rollup and raw tables). */
+/** One table a grouped report can read: how each dimension, measure and filter maps onto it. */
+export interface TableSql<D extends string, M extends string> {
+  table: string;
+  /** Dimensions this table can group by; absent ones rule it out for that report. */
+  dimensions: Partial<Record<D, string>>;
+  measures: Record<M, string>;
+  /** Filter name → column; absent ones rule it out when that filter is set. */
   filterColumns: Record<string, string>;
+}
+
+/**
+ * Everything the engine needs to know about one family of tables: rollups from smallest to
+ * largest (each row has a `duration_buckets` sketch and a `day`), and the raw table.
+ */
+export interface GroupedSource<D extends string, M extends string> {
+  rollups: TableSql<D, M>[];
+  raw: TableSql<D, M> & { dimensions: Record<D, string> };
 }
 
 export interface GroupedRow<D extends string, M extends string> {
@@ -39,6 +33,8 @@ export interface GroupedRow<D extends string, M extends string> {
 
 export interface GroupedResult<D extends string, M extends string> {
   source: "rollups" | "raw";
+  /** The table that answered. */
+  table: string;
   rows: GroupedRow<D, M>[];
   totals: GroupedRow<D, M>;
 }
@@ -79,21 +75,19 @@ export function runGroupedQuery<D extends string, M extends string>(
   filters: Record<string, readonly string[] | undefined>,
   exact: boolean,
 ): GroupedResult<D, M> {
-  const useRollups = rollupsCanAnswer(range, exact);
-  const side = useRollups ? "rollup" : "raw";
+  const activeFilters = Object.entries(filters).filter(([, patterns]) => patterns !== undefined && patterns.length > 0);
+  const fits = (t: TableSql<D, M>) => groupBy.every((d) => t.dimensions[d] !== undefined) && activeFilters.every(([name]) => t.filterColumns[name] !== undefined);
+  const rollup = rollupsCanAnswer(range, exact) ? source.rollups.find(fits) : undefined;
+  const useRollups = rollup !== undefined;
+  const chosen: TableSql<D, M> = rollup ?? source.raw;
   const where = rangeWhere(range, useRollups);
-  for (const [name, patterns] of Object.entries(filters)) {
-    const column = source.filterColumns[name];
-    if (column === undefined) throw new Error(`unknown filter ${name}`);
-    where.anyGlob(column, patterns);
-  }
-  const dimensionSql = groupBy.map((d, i) => `${source.dimensions[d][side]} AS g${i}`);
+  for (const [name, patterns] of activeFilters) where.anyGlob(chosen.filterColumns[name]!, patterns);
+  const dimensionSql = groupBy.map((d, i) => `${chosen.dimensions[d]} AS g${i}`);
   const groupSql = groupBy.length > 0 ? `GROUP BY ${groupBy.map((_, i) => `g${i}`).join(", ")}` : "";
-  const measureNames = Object.keys(source.measures) as M[];
-  const measureSql = measureNames.map((m) => `${source.measures[m][side]} AS "${m}"`);
-  const table = useRollups ? source.rollupTable : source.rawTable;
+  const measureNames = Object.keys(chosen.measures) as M[];
+  const measureSql = measureNames.map((m) => `${chosen.measures[m]} AS "${m}"`);
   const sums = driver
-    .prepare(`SELECT ${[...dimensionSql, ...measureSql].join(", ")} FROM ${table} ${where.toSql()} ${groupSql}`)
+    .prepare(`SELECT ${[...dimensionSql, ...measureSql].join(", ")} FROM ${chosen.table} ${where.toSql()} ${groupSql}`)
     .all(...where.params);
 
   const keyOf = (row: Record<string, unknown>) => groupBy.map((_, i) => String(row[`g${i}`] ?? "")).join("\u0000");
@@ -110,20 +104,19 @@ export function runGroupedQuery<D extends string, M extends string>(
   const allBuckets = new Map<number, number>();
   const allDurations: number[] = [];
   if (useRollups) {
-    const bucketRows = driver
-      .prepare(`SELECT ${[...dimensionSql, "bucket", `sum(${source.bucketCount}) AS n`].join(", ")} FROM ${source.bucketTable} ${where.toSql()}
-        GROUP BY ${[...groupBy.map((_, i) => `g${i}`), "bucket"].join(", ")}`)
+    // Sketches are merged here rather than in SQL: one pass over the rollup rows in range,
+    // no sort, and no bucket table whose size would be groups × buckets.
+    const sketches = driver
+      .prepare(`SELECT ${[...dimensionSql, "duration_buckets AS b"].join(", ")} FROM ${chosen.table} ${where.toSql()}`)
       .all(...where.params);
-    for (const row of bucketRows) {
-      const bucket = Number(row.bucket);
-      const n = Number(row.n);
+    for (const row of sketches) {
       const target = rows.get(keyOf(row));
-      if (target) target.buckets.set(bucket, (target.buckets.get(bucket) ?? 0) + n);
-      allBuckets.set(bucket, (allBuckets.get(bucket) ?? 0) + n);
+      if (target) addEncodedBuckets(target.buckets, row.b);
     }
+    for (const row of rows.values()) for (const [bucket, n] of row.buckets) allBuckets.set(bucket, (allBuckets.get(bucket) ?? 0) + n);
   } else {
     const durationRows = driver
-      .prepare(`SELECT ${[...dimensionSql, "duration_ms AS d"].join(", ")} FROM ${source.rawTable} ${where.toSql()}`)
+      .prepare(`SELECT ${[...dimensionSql, "duration_ms AS d"].join(", ")} FROM ${chosen.table} ${where.toSql()}`)
       .all(...where.params);
     for (const row of durationRows) {
       const d = Number(row.d);
@@ -148,7 +141,7 @@ export function runGroupedQuery<D extends string, M extends string>(
     out.push({ group: row.group, measures: row.measures, p50: row.p50, p95: row.p95 });
   }
   out.sort((a, b) => compareGroups(groupBy, a.group, b.group));
-  return { source: useRollups ? "rollups" : "raw", rows: out, totals: { group: {}, measures: totalMeasures, ...percentiles(allBuckets, allDurations) } };
+  return { source: useRollups ? "rollups" : "raw", table: chosen.table, rows: out, totals: { group: {}, measures: totalMeasures, ...percentiles(allBuckets, allDurations) } };
 }
 
 function compareGroups<D extends string>(groupBy: readonly D[], a: Partial<Record<D, string>>, b: Partial<Record<D, string>>): number {

@@ -7,30 +7,34 @@ type Measure = "calls" | "errors" | "cancelled" | "durationMs";
 
 const RAW_DAY = "strftime('%Y-%m-%d', created_at / 1000, 'unixepoch')";
 
-/** Tool calls: daily_tool_usage + daily_tool_duration_buckets, or tool_calls itself. */
+const ERROR_OUTCOMES = "outcome IN ('tool_error', 'protocol_error')";
+
+/** Tool calls: daily_tool_usage (sums and duration sketches), or tool_calls itself. */
 export const TOOL_SOURCE: GroupedSource<ToolDimension, Measure> = {
-  rollupTable: "daily_tool_usage",
-  bucketTable: "daily_tool_duration_buckets",
-  bucketCount: "calls",
-  rawTable: "tool_calls",
-  dimensions: {
-    tool: { rollup: "tool_name", raw: "tool_name" },
-    server: { rollup: "server", raw: "server" },
-    day: { rollup: "day", raw: RAW_DAY },
-  },
-  measures: {
-    calls: { rollup: "sum(calls)", raw: "count(*)" },
-    errors: {
-      rollup: "sum(CASE WHEN outcome IN ('tool_error', 'protocol_error') THEN calls ELSE 0 END)",
-      raw: "sum(CASE WHEN outcome IN ('tool_error', 'protocol_error') THEN 1 ELSE 0 END)",
+  rollups: [
+    {
+      table: "daily_tool_usage",
+      dimensions: { tool: "tool_name", server: "server", day: "day" },
+      measures: {
+        calls: "sum(calls)",
+        errors: `sum(CASE WHEN ${ERROR_OUTCOMES} THEN calls ELSE 0 END)`,
+        cancelled: "sum(CASE WHEN outcome = 'cancelled' THEN calls ELSE 0 END)",
+        durationMs: "sum(duration_ms)",
+      },
+      filterColumns: { tools: "tool_name", servers: "server" },
     },
-    cancelled: {
-      rollup: "sum(CASE WHEN outcome = 'cancelled' THEN calls ELSE 0 END)",
-      raw: "sum(CASE WHEN outcome = 'cancelled' THEN 1 ELSE 0 END)",
+  ],
+  raw: {
+    table: "tool_calls",
+    dimensions: { tool: "tool_name", server: "server", day: RAW_DAY },
+    measures: {
+      calls: "count(*)",
+      errors: `sum(CASE WHEN ${ERROR_OUTCOMES} THEN 1 ELSE 0 END)`,
+      cancelled: "sum(CASE WHEN outcome = 'cancelled' THEN 1 ELSE 0 END)",
+      durationMs: "sum(duration_ms)",
     },
-    durationMs: { rollup: "sum(duration_ms)", raw: "sum(duration_ms)" },
+    filterColumns: { tools: "tool_name", servers: "server" },
   },
-  filterColumns: { tools: "tool_name", servers: "server" },
 };
 
 function toToolRow(row: GroupedRow<ToolDimension, Measure>, sessions: number): ToolRow {
@@ -58,7 +62,7 @@ export function toolsReport(driver: SqliteDriver, spec: ToolsReportSpec): ToolsR
   if (spec.range.since !== undefined) where.add("created_at >= ?", spec.range.since);
   if (spec.range.until !== undefined) where.add("created_at < ?", spec.range.until);
   where.anyGlob("tool_name", filters.tools).anyGlob("server", filters.servers);
-  const dims = spec.groupBy.map((d, i) => `${TOOL_SOURCE.dimensions[d].raw} AS g${i}`);
+  const dims = spec.groupBy.map((d, i) => `${TOOL_SOURCE.raw.dimensions[d]} AS g${i}`);
   const sessionRows = driver
     .prepare(`SELECT ${[...dims, "count(DISTINCT session_id) AS sessions"].join(", ")} FROM tool_calls ${where.toSql()}
       ${spec.groupBy.length > 0 ? `GROUP BY ${spec.groupBy.map((_, i) => `g${i}`).join(", ")}` : ""}`)

@@ -1,6 +1,6 @@
 import type { UsageDimension, UsageReport, UsageReportSpec, UsageRow } from "../../../report/spec.ts";
 import type { SqliteDriver } from "../driver.ts";
-import { rollupsCanAnswer, runGroupedQuery, type GroupedRow, type GroupedSource } from "./grouped-query.ts";
+import { runGroupedQuery, type GroupedRow, type GroupedSource } from "./grouped-query.ts";
 import { Where } from "./where.ts";
 import { utcDay } from "../utc-day.ts";
 
@@ -8,42 +8,63 @@ const RAW_DAY = "strftime('%Y-%m-%d', created_at / 1000, 'unixepoch')";
 
 type Measure = "runs" | "successes" | "failures" | "errors" | "inputTokens" | "outputTokens" | "cacheReadTokens" | "cacheCreationTokens" | "costUsd" | "unpricedRuns" | "durationMs";
 
-const conclusionCount = (word: string): { rollup: string; raw: string } => ({
-  rollup: `sum(CASE WHEN conclusion = '${word}' THEN runs ELSE 0 END)`,
-  raw: `sum(CASE WHEN conclusion = '${word}' THEN 1 ELSE 0 END)`,
-});
+const TOKEN_SUMS = {
+  inputTokens: "sum(input_tokens)",
+  outputTokens: "sum(output_tokens)",
+  cacheReadTokens: "sum(cache_read_tokens)",
+  cacheCreationTokens: "sum(cache_creation_tokens)",
+  costUsd: "sum(cost_usd)",
+  durationMs: "sum(duration_ms)",
+} as const;
 
-/** Executions: daily_usage + daily_duration_buckets, or executions itself. */
+const ROLLUP_TIME = {
+  day: "day",
+  // Weeks start on Monday (ISO); the label is that Monday's date.
+  week: "date(day, '-6 days', 'weekday 1')",
+  month: "substr(day, 1, 7)",
+} as const;
+
+const conclusionCount = (word: string, countColumn: string) => `sum(CASE WHEN conclusion = '${word}' THEN ${countColumn} ELSE 0 END)`;
+
+/**
+ * Executions: daily_model_usage (day × repo × provider × model) answers most questions;
+ * daily_usage (also × event × conclusion) the rest; the raw table hour ranges and --exact.
+ */
 export const USAGE_SOURCE: GroupedSource<UsageDimension, Measure> = {
-  rollupTable: "daily_usage",
-  bucketTable: "daily_duration_buckets",
-  bucketCount: "runs",
-  rawTable: "executions",
-  dimensions: {
-    day: { rollup: "day", raw: RAW_DAY },
-    // Weeks start on Monday (ISO); the label is that Monday's date.
-    week: { rollup: "date(day, '-6 days', 'weekday 1')", raw: `date(${RAW_DAY}, '-6 days', 'weekday 1')` },
-    month: { rollup: "substr(day, 1, 7)", raw: "strftime('%Y-%m', created_at / 1000, 'unixepoch')" },
-    repo: { rollup: "repo", raw: "repo" },
-    model: { rollup: "model", raw: "model" },
-    provider: { rollup: "provider", raw: "provider" },
-    event: { rollup: "event_type", raw: "event_type" },
-    conclusion: { rollup: "conclusion", raw: "conclusion" },
+  rollups: [
+    {
+      table: "daily_model_usage",
+      dimensions: { ...ROLLUP_TIME, repo: "repo", model: "model", provider: "provider" },
+      measures: {
+        runs: "sum(runs)", successes: "sum(successes)", failures: "sum(failures)", errors: "sum(errors)",
+        ...TOKEN_SUMS, unpricedRuns: "sum(unpriced_runs)",
+      },
+      filterColumns: { repos: "repo", models: "model" },
+    },
+    {
+      table: "daily_usage",
+      dimensions: { ...ROLLUP_TIME, repo: "repo", model: "model", provider: "provider", event: "event_type", conclusion: "conclusion" },
+      measures: {
+        runs: "sum(runs)", successes: conclusionCount("success", "runs"), failures: conclusionCount("failure", "runs"),
+        errors: conclusionCount("error", "runs"), ...TOKEN_SUMS, unpricedRuns: "sum(unpriced_runs)",
+      },
+      filterColumns: { repos: "repo", models: "model", events: "event_type" },
+    },
+  ],
+  raw: {
+    table: "executions",
+    dimensions: {
+      day: RAW_DAY,
+      week: `date(${RAW_DAY}, '-6 days', 'weekday 1')`,
+      month: "strftime('%Y-%m', created_at / 1000, 'unixepoch')",
+      repo: "repo", model: "model", provider: "provider", event: "event_type", conclusion: "conclusion",
+    },
+    measures: {
+      runs: "count(*)", successes: conclusionCount("success", "1"), failures: conclusionCount("failure", "1"),
+      errors: conclusionCount("error", "1"), ...TOKEN_SUMS, unpricedRuns: "sum(CASE WHEN cost_source = 'unpriced' THEN 1 ELSE 0 END)",
+    },
+    filterColumns: { repos: "repo", models: "model", events: "event_type" },
   },
-  measures: {
-    runs: { rollup: "sum(runs)", raw: "count(*)" },
-    successes: conclusionCount("success"),
-    failures: conclusionCount("failure"),
-    errors: conclusionCount("error"),
-    inputTokens: { rollup: "sum(input_tokens)", raw: "sum(input_tokens)" },
-    outputTokens: { rollup: "sum(output_tokens)", raw: "sum(output_tokens)" },
-    cacheReadTokens: { rollup: "sum(cache_read_tokens)", raw: "sum(cache_read_tokens)" },
-    cacheCreationTokens: { rollup: "sum(cache_creation_tokens)", raw: "sum(cache_creation_tokens)" },
-    costUsd: { rollup: "sum(cost_usd)", raw: "sum(cost_usd)" },
-    unpricedRuns: { rollup: "sum(unpriced_runs)", raw: "sum(CASE WHEN cost_source = 'unpriced' THEN 1 ELSE 0 END)" },
-    durationMs: { rollup: "sum(duration_ms)", raw: "sum(duration_ms)" },
-  },
-  filterColumns: { repos: "repo", models: "model", events: "event_type" },
 };
 
 function toUsageRow(row: GroupedRow<UsageDimension, Measure>): UsageRow {
@@ -63,20 +84,19 @@ export function usageReport(driver: SqliteDriver, spec: UsageReportSpec): UsageR
   const exact = spec.exact === true;
   const result = runGroupedQuery(driver, USAGE_SOURCE, spec.groupBy, spec.range, filters, exact);
 
-  const useRollups = rollupsCanAnswer(spec.range, exact);
-  const where = new Where();
+  // Unpriced models come from the same table that answered, with the same filters.
+  const useRollups = result.source === "rollups";
+  const where = new Where().add(useRollups ? "unpriced_runs > 0" : "cost_source = 'unpriced'");
   if (useRollups) {
-    where.add("unpriced_runs > 0");
     if (spec.range.since !== undefined) where.add("day >= ?", utcDay(spec.range.since));
     if (spec.range.until !== undefined) where.add("day < ?", utcDay(spec.range.until));
   } else {
-    where.add("cost_source = 'unpriced'");
     if (spec.range.since !== undefined) where.add("created_at >= ?", spec.range.since);
     if (spec.range.until !== undefined) where.add("created_at < ?", spec.range.until);
   }
   where.anyGlob("repo", filters.repos).anyGlob("model", filters.models).anyGlob("event_type", filters.events);
   const unpricedModels = driver
-    .prepare(`SELECT DISTINCT model FROM ${useRollups ? "daily_usage" : "executions"} ${where.toSql()} ORDER BY model`)
+    .prepare(`SELECT DISTINCT model FROM ${result.table} ${where.toSql()} ORDER BY model`)
     .all(...where.params)
     .map((r) => String(r.model));
 

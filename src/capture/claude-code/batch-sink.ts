@@ -1,0 +1,59 @@
+import type { Batch, StoredRecord } from "../../core/rows.ts";
+import type { WriteResult } from "../../core/store.ts";
+import type { ImportFileState, WriteOptions } from "../../store/sqlite/import-state.ts";
+
+/** What an import writes to: the SQLite store (`SqliteStore` fits). */
+export interface ImportTarget {
+  write(batch: Batch, options?: WriteOptions): WriteResult;
+  importState(source: string, path: string): ImportFileState | undefined;
+}
+
+/** The store refused a batch; nothing of that batch, nor the progress it carried, was saved. */
+export class ImportWriteError extends Error {
+  override readonly name = "ImportWriteError";
+  constructor(readonly failure: string, options: { cause: Error }) {
+    super(options.cause.message, options);
+  }
+}
+
+/**
+ * Collects rows into batches of `batchSize` and writes each together with the file
+ * progress it accounts for, in one transaction: an interrupted import resumes exactly where
+ * its last committed batch ended, and no row is ever saved without its progress or the
+ * other way round (had progress been saved after the rows, a crash between the two would
+ * only cost a re-read, deduplicated; the single transaction makes even that impossible).
+ */
+export class BatchSink {
+  private rows: StoredRecord[] = [];
+  private readonly pending = new Map<string, ImportFileState>();
+  /** Rows the store actually inserted (not duplicates). */
+  inserted = 0;
+
+  constructor(
+    private readonly target: ImportTarget,
+    private readonly batchSize: number,
+  ) {}
+
+  /** Adds a row; true when the batch is full and should be flushed at the next line boundary. */
+  push(record: StoredRecord): boolean {
+    this.rows.push(record);
+    return this.rows.length >= this.batchSize;
+  }
+
+  /** Records that a file is read up to `state.offset` once the rows pushed so far are written. */
+  progress(state: ImportFileState): void {
+    this.pending.set(state.path, state);
+    if (this.pending.size >= this.batchSize) this.flush();
+  }
+
+  /** Writes pending rows and progress (plus `current`, the file being read) in one transaction. */
+  flush(current?: ImportFileState): void {
+    if (current !== undefined) this.pending.set(current.path, current);
+    if (this.rows.length === 0 && this.pending.size === 0) return;
+    const result = this.target.write(this.rows, { importFiles: [...this.pending.values()] });
+    if (!result.ok) throw new ImportWriteError(result.failure, { cause: result.error });
+    this.inserted += result.inserted;
+    this.rows = [];
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,264 @@
+import { createHash } from "node:crypto";
+import { open } from "node:fs/promises";
+import { basename } from "node:path";
+import { prepareRecord } from "../../core/validate.ts";
+import { defaultPricer, type Pricer } from "../../pricing/pricer.ts";
+import type { ImportFileState } from "../../store/sqlite/import-state.ts";
+import { BatchSink, ImportWriteError, type ImportTarget } from "./batch-sink.ts";
+import { HEAD_HASH_BYTES, readAt } from "./file-head.ts";
+import { describe, type FileProblem } from "./find-files.ts";
+import { parseTranscriptLine, type IgnoredReason } from "./parse-line.ts";
+import { IMPORT_SOURCE, planFile, type FilePlan } from "./plan-file.ts";
+import { projectFolderOf, repoFor } from "./project.ts";
+import { readCompleteLines } from "./read-lines.ts";
+import { executionIdFor, toExecutionRecord } from "./to-execution.ts";
+
+/** Progress of a running import, for a progress bar. */
+export interface ImportProgress {
+  bytesDone: number;
+  /** Bytes to read on this run (appended bytes only, for files read before). */
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+}
+
+/** Options of {@link importClaudeCodeTranscripts}. */
+export interface ImportTranscriptsOptions {
+  /** Where rows and progress go (a `SqliteStore`). */
+  store: ImportTarget;
+  /** Absolute paths of the transcripts (see `findTranscriptFiles`). */
+  files: readonly string[];
+  /** Prices responses that carry no `costUSD`. @default the bundled prices */
+  pricer?: Pricer;
+  /** Rows per write transaction. @default 1000 */
+  batchSize?: number;
+  /** Wall clock for `updated_at`. @default Date.now */
+  now?: () => number;
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+/** What an import did. */
+export interface ImportTranscriptsResult {
+  files: {
+    /** Files given. */
+    found: number;
+    /** Files read on this run (from the start or from where the last run stopped). */
+    read: number;
+    /** Files not read: same size and mtime as when last imported. */
+    unchanged: number;
+    /** Files read again from the start because they shrank or their first bytes changed. */
+    reread: number;
+    /** Files that could not be opened or read (listed in `errors`). */
+    failed: number;
+  };
+  /** Bytes read on this run. */
+  bytesRead: number;
+  /** Complete lines read on this run. */
+  linesRead: number;
+  /** Lines that were API responses with usage (each one execution, before dedupe). */
+  apiResponses: number;
+  /** Executions newly inserted. */
+  imported: number;
+  /** API-response lines whose execution was already there (same id): repeated blocks, copies, re-imports. */
+  duplicates: number;
+  /** Well-formed lines that are not counted, by reason. */
+  ignored: Record<IgnoredReason, number>;
+  /** Lines that are not JSON objects (truncated, run together, garbage), and where the first one is. */
+  malformed: { lines: number; first: { path: string; line: number } | null };
+  errors: FileProblem[];
+}
+
+const USAGE_KEY = Buffer.from('"usage"');
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+/** Consecutive lines of one response (one per content block) are dropped before any work. */
+const RECENT_IDS = 4096;
+
+/**
+ * Imports Claude Code / Agent SDK transcripts: one execution per API response, deduplicated
+ * by a deterministic id, incrementally (each file from where the last run stopped), writing
+ * batches with their progress in one transaction. Files are read in order of their first
+ * timestamp, as ccusage orders them, so the first line seen of a response — the one kept —
+ * is the same one ccusage keeps. A file that cannot be read is reported and skipped.
+ * Throws `ImportWriteError` when the store refuses a batch (nothing of it is saved).
+ *
+ * Lines without a `"usage"` key are never parsed (most of a transcript is prompts and tool
+ * output): they are only checked to look like one JSON object (`{…}`), so a malformed one of
+ * those is noticed when it is cut short or run into another, not when it is broken inside.
+ */
+export async function importClaudeCodeTranscripts(options: ImportTranscriptsOptions): Promise<ImportTranscriptsResult> {
+  const { store } = options;
+  const pricer = options.pricer ?? defaultPricer;
+  const now = options.now ?? Date.now;
+  const sink = new BatchSink(store, options.batchSize ?? 1000);
+  const result: ImportTranscriptsResult = {
+    files: { found: options.files.length, read: 0, unchanged: 0, reread: 0, failed: 0 },
+    bytesRead: 0,
+    linesRead: 0,
+    apiResponses: 0,
+    imported: 0,
+    duplicates: 0,
+    ignored: { noUsage: 0, synthetic: 0, apiError: 0, invalid: 0 },
+    malformed: { lines: 0, first: null },
+    errors: [],
+  };
+
+  const plans: Extract<FilePlan, { action: "read" }>[] = [];
+  for (const path of options.files) {
+    try {
+      const plan = await planFile(path, store.importState(IMPORT_SOURCE, path));
+      if (plan.action === "unchanged") result.files.unchanged++;
+      else plans.push(plan);
+    } catch (error) {
+      result.files.failed++;
+      result.errors.push({ path, message: describe(error) });
+    }
+  }
+  plans.sort((a, b) => {
+    const ta = a.head.firstTimestamp ?? Number.POSITIVE_INFINITY;
+    const tb = b.head.firstTimestamp ?? Number.POSITIVE_INFINITY;
+    return ta !== tb ? ta - tb : a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+  });
+
+  const progress: ImportProgress = {
+    bytesDone: 0,
+    bytesTotal: plans.reduce((sum, p) => sum + (p.size - p.start), 0),
+    filesDone: 0,
+    filesTotal: plans.length,
+  };
+  options.onProgress?.({ ...progress });
+
+  const recentIds = new Set<string>();
+  for (const plan of plans) {
+    const bytesBefore = progress.bytesDone;
+    try {
+      await importFile(plan);
+      result.files.read++;
+      if (plan.reread) result.files.reread++;
+    } catch (error) {
+      if (error instanceof ImportWriteError) throw error;
+      result.files.failed++;
+      result.errors.push({ path: plan.path, message: describe(error) });
+    }
+    progress.bytesDone = bytesBefore + (plan.size - plan.start);
+    progress.filesDone++;
+    options.onProgress?.({ ...progress });
+  }
+  sink.flush();
+  result.imported = sink.inserted;
+  result.duplicates = result.apiResponses - result.imported;
+  return result;
+
+  async function importFile(plan: Extract<FilePlan, { action: "read" }>): Promise<void> {
+    const handle = await open(plan.path, "r");
+    try {
+      let lines = plan.lines;
+      let malformed = plan.malformed;
+      const headBytes = await readAt(handle, Math.min(HEAD_HASH_BYTES, plan.size), 0);
+      const hashes = new Map<number, string>();
+      const headHashAt = (offset: number): string => {
+        const length = Math.min(HEAD_HASH_BYTES, offset, headBytes.length);
+        let hash = hashes.get(length);
+        if (hash === undefined) {
+          hash = createHash("sha1").update(headBytes.subarray(0, length)).digest("hex");
+          hashes.set(length, hash);
+        }
+        return hash;
+      };
+      const stateAt = (offset: number): ImportFileState => ({
+        source: IMPORT_SOURCE,
+        path: plan.path,
+        size: plan.size,
+        mtimeMs: plan.mtimeMs,
+        offset,
+        headHash: headHashAt(offset),
+        lines,
+        malformed,
+        updatedAt: now(),
+      });
+      const context = { repo: repoFor(projectFolderOf(plan.path), plan.head.firstCwd), fallbackSessionId: basename(plan.path, ".jsonl") };
+      recentIds.clear();
+
+      const countMalformed = () => {
+        malformed++;
+        result.malformed.lines++;
+        result.malformed.first ??= { path: plan.path, line: lines };
+      };
+
+      const bytesBefore = progress.bytesDone;
+      const read = await readCompleteLines(handle, {
+        start: plan.start,
+        end: plan.size,
+        needle: USAGE_KEY,
+        onOversizedLine() {
+          lines++;
+          result.linesRead++;
+          countMalformed();
+        },
+        onProgress(bytes) {
+          progress.bytesDone = bytesBefore + bytes;
+          options.onProgress?.({ ...progress });
+        },
+        onLine(buffer, lineStart, end, hasUsage, endOffset) {
+          lines++;
+          // A byte-order mark before the first line is not part of the JSON.
+          const start = lineStart + (buffer[lineStart] === 0xef && buffer[lineStart + 1] === 0xbb && buffer[lineStart + 2] === 0xbf ? 3 : 0);
+          result.linesRead++;
+          if (!hasUsage) {
+            const first = firstNonSpace(buffer, start, end);
+            if (first === -1) return; // blank line
+            if (buffer[first] === OPEN_BRACE && buffer[lastNonSpace(buffer, start, end)] === CLOSE_BRACE) result.ignored.noUsage++;
+            else countMalformed();
+            return;
+          }
+          const raw = buffer.toString("utf8", start, end);
+          const parsed = parseTranscriptLine(raw);
+          if (parsed.kind === "malformed") {
+            countMalformed();
+            return;
+          }
+          if (parsed.kind === "ignored") {
+            result.ignored[parsed.reason]++;
+            return;
+          }
+          const id = executionIdFor(parsed.line, raw);
+          if (recentIds.has(id)) {
+            result.apiResponses++;
+            return;
+          }
+          let record;
+          try {
+            record = prepareRecord("execution", toExecutionRecord(parsed.line, id, context), now(), pricer);
+          } catch {
+            result.ignored.invalid++;
+            return;
+          }
+          result.apiResponses++;
+          if (recentIds.size >= RECENT_IDS) recentIds.clear();
+          recentIds.add(id);
+          if (sink.push(record)) sink.flush(stateAt(endOffset));
+        },
+      });
+      result.bytesRead += read.bytesRead;
+      sink.progress(stateAt(read.offset));
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+function firstNonSpace(buffer: Buffer, start: number, end: number): number {
+  for (let i = start; i < end; i++) {
+    const c = buffer[i]!;
+    if (c !== 32 && c !== 9 && c !== 13) return i;
+  }
+  return -1;
+}
+
+function lastNonSpace(buffer: Buffer, start: number, end: number): number {
+  for (let i = end - 1; i >= start; i--) {
+    const c = buffer[i]!;
+    if (c !== 32 && c !== 9 && c !== 13) return i;
+  }
+  return -1;
+}

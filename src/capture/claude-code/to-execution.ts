@@ -1,0 +1,74 @@
+import { createHash } from "node:crypto";
+import type { UsageLine } from "./parse-line.ts";
+
+/** The `eventType` of every execution imported from a transcript: one API response. */
+export const CLAUDE_CODE_EVENT_TYPE = "claude-code.api-response";
+
+/** Model name for the rare API response that names none (ccusage counts those too). */
+export const UNKNOWN_MODEL = "unknown";
+
+const MAX_ID_LENGTH = 128;
+
+/**
+ * The record id of one API response, the same on every machine and every run, so re-imports
+ * and overlapping copies insert it once (`INSERT … ON CONFLICT DO NOTHING`), and the first
+ * line seen for a response is the one kept, as in ccusage:
+ * - `claude-code:<message.id>:<requestId>` when both are present (ccusage's dedupe key);
+ * - otherwise `claude-code:line:<uuid>`, the line's own id: like ccusage, which dedupes only
+ *   on both ids, every such line counts once, yet a second copy of the file adds nothing;
+ * - otherwise `claude-code:sha256:<hash of the line's text>`.
+ * An id longer than 128 characters is replaced by `claude-code:sha256:<hash of it>`.
+ */
+export function executionIdFor(line: UsageLine, rawText: string): string {
+  let id: string;
+  if (line.messageId !== null && line.requestId !== null) id = `claude-code:${line.messageId}:${line.requestId}`;
+  else if (line.uuid !== null) id = `claude-code:line:${line.uuid}`;
+  else return `claude-code:sha256:${sha256(rawText)}`;
+  return id.length <= MAX_ID_LENGTH ? id : `claude-code:sha256:${sha256(id)}`;
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** Where a line was read, for what the line itself does not say. */
+export interface LineContext {
+  /** The file's `repo` (see `repoFor`). */
+  repo: string;
+  /** Session id when the line has none: the file name without `.jsonl`. */
+  fallbackSessionId: string;
+}
+
+/**
+ * One API response as an execution record, ready for `prepareRecord("execution", …)`:
+ * tokens with Anthropic semantics (input excludes cache reads and writes, as the API reports
+ * them), `costUSD` kept as the reported cost when present (priced otherwise), conclusion
+ * `success` (a response was received), provider `anthropic`, duration 0 (transcripts do not
+ * time API calls). Attributes keep what helps drill down: cwd, Claude Code version, and
+ * whether the call came from a side chain or a subagent.
+ */
+export function toExecutionRecord(line: UsageLine, id: string, context: LineContext): Record<string, unknown> {
+  const attributes: Record<string, unknown> = {};
+  if (line.cwd !== null) attributes.cwd = line.cwd;
+  if (line.version !== null) attributes.version = line.version;
+  if (line.isSidechain) attributes.sidechain = true;
+  if (line.agentId !== null) attributes.agentId = line.agentId;
+  return {
+    id,
+    createdAt: line.createdAt,
+    repo: context.repo,
+    eventType: CLAUDE_CODE_EVENT_TYPE,
+    provider: "anthropic",
+    model: line.model ?? UNKNOWN_MODEL,
+    inputTokens: line.inputTokens,
+    outputTokens: line.outputTokens,
+    cacheReadTokens: line.cacheReadTokens,
+    cacheCreationTokens: line.cacheCreationTokens,
+    durationMs: 0,
+    costUsd: line.costUsd,
+    conclusion: "success",
+    sessionId: line.sessionId ?? context.fallbackSessionId,
+    stopReason: line.stopReason,
+    attributes,
+  };
+}
