@@ -165,10 +165,12 @@ export async function importClaudeCodeTranscripts(options: ImportTranscriptsOpti
         }
         return hash;
       };
-      const stateAt = (offset: number): ImportFileState => ({
+      // Mid-file, the saved size is the offset, not the file's size: a file interrupted there must
+      // not look unchanged (same size and mtime) to the next run.
+      const stateAt = (offset: number, finished: boolean): ImportFileState => ({
         source: IMPORT_SOURCE,
         path: plan.path,
-        size: plan.size,
+        size: finished ? plan.size : offset,
         mtimeMs: plan.mtimeMs,
         offset,
         headHash: headHashAt(offset),
@@ -236,11 +238,11 @@ export async function importClaudeCodeTranscripts(options: ImportTranscriptsOpti
           result.apiResponses++;
           if (recentIds.size >= RECENT_IDS) recentIds.clear();
           recentIds.add(id);
-          if (sink.push(record)) sink.flush(stateAt(endOffset));
+          if (sink.push(record)) sink.flush(stateAt(endOffset, false));
         },
       });
       result.bytesRead += read.bytesRead;
-      sink.progress(stateAt(read.offset));
+      sink.progress(stateAt(read.offset, read.bytesRead === plan.size - plan.start));
     } finally {
       await handle.close();
     }

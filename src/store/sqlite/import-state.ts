@@ -9,7 +9,10 @@ export interface ImportFileState {
   source: string;
   /** Absolute path of the file. */
   path: string;
-  /** File size in bytes when it was last read. */
+  /**
+   * File size in bytes when it was last read to its end. An importer saving progress in the
+   * middle of a file stores the offset here instead, so the file never looks unchanged.
+   */
   size: number;
   /** File modification time (epoch ms) when it was last read. */
   mtimeMs: number;
