@@ -62,7 +62,8 @@ export async function runCli(argv: string[], io: CliIo, commands: readonly Comma
     }
     const format = (values.json ? "json" : (values.format as string | undefined) ?? "table") as OutputFormat;
     if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(", ")}, not '${format}'`);
-    const dbPath = (values.db as string | undefined) ?? io.env.TALLY_DB ?? DEFAULT_DB_PATH;
+    // An empty TALLY_DB is unset, as shells leave it after `TALLY_DB= tally …`.
+    const dbPath = (values.db as string | undefined) ?? (io.env.TALLY_DB || DEFAULT_DB_PATH);
     if (dbPath.length === 0) throw new UsageError("--db needs a path");
     const context: CommandContext = {
       io,

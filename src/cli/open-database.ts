@@ -36,7 +36,8 @@ export function openForReading(context: CommandContext): SqliteStore {
 export function openForWriting(context: CommandContext, options: { mustExist?: boolean } = {}): SqliteStore {
   if (options.mustExist !== false) checkPath(context.dbPath);
   else if (existsSync(context.dbPath) && statSync(context.dbPath).isDirectory()) checkPath(context.dbPath);
-  const store = openSqliteStore({ path: context.dbPath, retentionDays: 0 });
+  // Purge measures ages from the CLI's clock, the same one that printed the cut-off.
+  const store = openSqliteStore({ path: context.dbPath, retentionDays: 0, now: () => context.io.now() });
   if (store.unwritableReason !== null) {
     const reason = store.unwritableReason;
     store.close();

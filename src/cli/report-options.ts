@@ -51,21 +51,23 @@ export function readList(context: CommandContext, name: string): string[] | unde
   return list.length > 0 ? list : undefined;
 }
 
-/** Sorts by a numeric field (allow-listed) and cuts to --limit. */
-export function sortAndLimit<R>(context: CommandContext, rows: R[], fields: Record<string, (row: R) => number>): R[] {
-  let out = rows;
+/**
+ * Reads --sort (a field from the allow-list) and --limit (a positive whole number) into a
+ * function that orders and cuts rows. Called before the database is opened, so a bad value
+ * is a usage error (exit 2) whatever state the file is in.
+ */
+export function readSortAndLimit<R>(context: CommandContext, fields: Record<string, (row: R) => number>): (rows: R[]) => R[] {
   const sort = context.values.sort;
-  if (typeof sort === "string") {
-    const key = fields[sort];
-    if (!key) throw new UsageError(`cannot sort by '${sort}'`, `--sort takes ${Object.keys(fields).join(", ")}`);
-    out = [...rows].sort((a, b) => key(b) - key(a));
-  }
+  const key = typeof sort === "string" ? fields[sort] : undefined;
+  if (typeof sort === "string" && !key) throw new UsageError(`cannot sort by '${sort}'`, `--sort takes ${Object.keys(fields).join(", ")}`);
   const limit = context.values.limit;
-  if (typeof limit === "string") {
-    if (!/^\d{1,9}$/.test(limit) || Number(limit) === 0) throw new UsageError(`--limit takes a positive whole number, not '${limit}'`);
-    out = out.slice(0, Number(limit));
+  if (typeof limit === "string" && (!/^\d{1,9}$/.test(limit) || Number(limit) === 0)) {
+    throw new UsageError(`--limit takes a positive whole number, not '${limit}'`);
   }
-  return out;
+  return (rows) => {
+    const sorted = key ? [...rows].sort((a, b) => key(b) - key(a)) : rows;
+    return typeof limit === "string" ? sorted.slice(0, Number(limit)) : sorted;
+  };
 }
 
 /** Terminal width for tables; unlimited when not a terminal (pipes get every column). */

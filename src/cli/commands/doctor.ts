@@ -53,7 +53,7 @@ function diagnose(dbPath: string, quick: boolean): { checks: Check[]; inspection
       ...(inspection.walBytes > WAL_WARN_BYTES ? { fix: `tally checkpoint --truncate --db ${dbPath} (a long-lived reader may be holding the WAL)` } : {}),
     });
     for (const table of inspection.tables) {
-      checks.push({ name: table.name, status: "ok", detail: `${formatCount(table.rows)} rows${table.rows > 0 ? `, ${iso(table.oldest)} … ${iso(table.newest)}` : ""}` });
+      checks.push({ name: table.name, status: "ok", detail: `${formatCount(table.rows)} rows${table.oldest !== null && table.newest !== null ? `, ${iso(table.oldest)} … ${iso(table.newest)}` : ""}` });
     }
     if (inspection.unpricedModels.length > 0) {
       const list = inspection.unpricedModels.map((m) => `${m.model} (${formatCount(m.runs)})`).join(", ");

@@ -5,7 +5,7 @@ import { USAGE_DIMENSIONS, type UsageDimension, type UsageRow } from "../../repo
 import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
 import { openForReading } from "../open-database.ts";
-import { LIST_FLAGS, RANGE_FLAGS, rangeJson, readGroupBy, readList, readRange, sortAndLimit, tableWidth } from "../report-options.ts";
+import { LIST_FLAGS, RANGE_FLAGS, rangeJson, readGroupBy, readList, readRange, readSortAndLimit, tableWidth } from "../report-options.ts";
 
 const SORT_FIELDS: Record<string, (row: UsageRow) => number> = {
   runs: (r) => r.runs,
@@ -74,6 +74,7 @@ Examples:
     const groupBy = readGroupBy(context, USAGE_DIMENSIONS, ["day"]);
     const range = readRange(context);
     const filters = { repos: readList(context, "repo"), models: readList(context, "model"), events: readList(context, "event") };
+    const arrange = readSortAndLimit(context, SORT_FIELDS);
     const store = openForReading(context);
     let report;
     try {
@@ -81,7 +82,7 @@ Examples:
     } finally {
       store.close();
     }
-    const rows = sortAndLimit(context, report.rows, SORT_FIELDS);
+    const rows = arrange(report.rows);
     const { stdout } = context.io;
     if (context.format === "json") {
       stdout.write(`${JSON.stringify({ ...report, range: rangeJson(range), rows }, null, 2)}\n`);

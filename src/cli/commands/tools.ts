@@ -5,7 +5,7 @@ import { TOOL_DIMENSIONS, type ToolDimension, type ToolRow } from "../../report/
 import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
 import { openForReading } from "../open-database.ts";
-import { LIST_FLAGS, RANGE_FLAGS, rangeJson, readGroupBy, readList, readRange, sortAndLimit, tableWidth } from "../report-options.ts";
+import { LIST_FLAGS, RANGE_FLAGS, rangeJson, readGroupBy, readList, readRange, readSortAndLimit, tableWidth } from "../report-options.ts";
 
 const SORT_FIELDS: Record<string, (row: ToolRow) => number> = {
   calls: (r) => r.calls,
@@ -61,6 +61,7 @@ Examples:
     const groupBy = readGroupBy(context, TOOL_DIMENSIONS, ["tool", "server"]);
     const range = readRange(context);
     const filters = { tools: readList(context, "tool"), servers: readList(context, "server") };
+    const arrange = readSortAndLimit(context, SORT_FIELDS);
     const store = openForReading(context);
     let report;
     try {
@@ -68,7 +69,7 @@ Examples:
     } finally {
       store.close();
     }
-    const rows = sortAndLimit(context, report.rows, SORT_FIELDS);
+    const rows = arrange(report.rows);
     const { stdout } = context.io;
     if (context.format === "json") {
       stdout.write(`${JSON.stringify({ ...report, range: rangeJson(range), rows }, null, 2)}\n`);

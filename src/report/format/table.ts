@@ -22,13 +22,18 @@ const BOLD = "\u001b[1m";
 const DIM = "\u001b[2m";
 const RESET = "\u001b[0m";
 
+/** Recorded names are data: a control character (ESC, a line break, BEL) is shown escaped, never sent to the terminal. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
 /** A plain text table: fits `width`, right-aligns numbers, bold header and totals when coloured. */
 export function renderTable<R>(options: TableOptions<R>): string {
   const all = options.totals ? [...options.rows, options.totals] : options.rows;
   let columns = options.columns.map((column, index) => ({
     column,
     index,
-    cells: all.map((row) => column.value(row)),
+    cells: all.map((row) => printable(column.value(row))),
   }));
   const widthOf = (c: (typeof columns)[number]) => Math.max(c.column.header.length, ...c.cells.map((cell) => cell.length));
   const total = () => columns.reduce((sum, c) => sum + widthOf(c), 0) + 2 * Math.max(0, columns.length - 1);

@@ -9,11 +9,16 @@ export interface DatabaseInspection {
   schemaVersion: number;
   fileBytes: number;
   walBytes: number;
+  /** `oldest`/`newest` in epoch ms; null when the table is empty or its times are not numbers (a v0 file's ISO text). */
   tables: { name: string; rows: number; oldest: number | null; newest: number | null }[];
   /** Models with runs Tally could not price, with how many. */
   unpricedModels: { model: string; runs: number }[];
   /** Tables kept from a pre-versioned database (`legacy_*`). */
   legacyTables: string[];
+}
+
+function epochMs(value: unknown): number | null {
+  return typeof value === "number" || typeof value === "bigint" ? Number(value) : null;
 }
 
 function fileSize(path: string): number {
@@ -34,8 +39,8 @@ export function inspectDatabase(driver: SqliteDriver, path: string, options: { q
     return {
       name: table,
       rows: Number(span?.n ?? 0),
-      oldest: span?.oldest === null || span?.oldest === undefined ? null : Number(span.oldest),
-      newest: span?.newest === null || span?.newest === undefined ? null : Number(span.newest),
+      oldest: epochMs(span?.oldest),
+      newest: epochMs(span?.newest),
     };
   });
   const unpricedModels = existing.has("daily_usage")

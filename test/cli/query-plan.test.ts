@@ -1,0 +1,140 @@
+/**
+ * The report engine's statements, as it issues them (recorded through a wrapping driver, so
+ * nothing is reconstructed by hand), run through EXPLAIN QUERY PLAN with their bound values:
+ * rollup answers search their table (daily_usage, or the coarser daily_model_usage) by its
+ * primary-key day range, raw answers use the created_at index, and no statement scans a whole
+ * table when the range is bounded.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { ReportSpec, UsageDimension } from "../../src/report/spec.ts";
+import type { SqliteDriver, SqlValue } from "../../src/store/sqlite/driver.ts";
+import { openDriver } from "../../src/store/sqlite/load-driver.ts";
+import { degradationsReport } from "../../src/store/sqlite/report/degradations-report.ts";
+import { toolsReport } from "../../src/store/sqlite/report/tools-report.ts";
+import { usageReport } from "../../src/store/sqlite/report/usage-report.ts";
+import { removeTempDirs } from "../support/temp-dir.ts";
+import { knownDb } from "./known-db.ts";
+
+interface Issued {
+  sql: string;
+  params: SqlValue[];
+}
+
+/** A driver that keeps every statement run through it, with its values. */
+function recording(inner: SqliteDriver): { driver: SqliteDriver; issued: Issued[] } {
+  const issued: Issued[] = [];
+  const driver: SqliteDriver = {
+    name: inner.name,
+    exec: (sql) => inner.exec(sql),
+    close: () => inner.close(),
+    prepare(sql) {
+      const statement = inner.prepare(sql);
+      return {
+        run: (...params) => (issued.push({ sql, params }), statement.run(...params)),
+        get: (...params) => (issued.push({ sql, params }), statement.get(...params)),
+        all: (...params) => (issued.push({ sql, params }), statement.all(...params)),
+      };
+    },
+  };
+  return { driver, issued };
+}
+
+let db: string;
+let driver: SqliteDriver;
+
+beforeAll(() => {
+  db = knownDb();
+  driver = openDriver({ path: db, readonly: true });
+});
+afterAll(() => {
+  driver.close();
+  removeTempDirs();
+});
+
+/** Each statement the report ran, with the plan SQLite chose for it. */
+function plans(spec: ReportSpec): { sql: string; plan: string[] }[] {
+  const { driver: recorder, issued } = recording(driver);
+  if (spec.kind === "usage") usageReport(recorder, spec);
+  else if (spec.kind === "tools") toolsReport(recorder, spec);
+  else degradationsReport(recorder, spec);
+  expect(issued.length).toBeGreaterThan(0);
+  return issued.map(({ sql, params }) => ({
+    sql,
+    plan: driver.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params).map((row) => String(row.detail)),
+  }));
+}
+
+const TABLES = ["executions", "tool_calls", "rate_limit_events", "cache_events", "daily_usage", "daily_tool_usage"];
+const fullScans = (steps: { plan: string[] }[]) =>
+  steps.flatMap((s) => s.plan).filter((line) => TABLES.some((t) => new RegExp(`^SCAN ${t}\\b`).test(line)));
+
+const WEEK = { since: Date.parse("2026-11-16T00:00:00Z"), until: Date.parse("2026-11-23T00:00:00Z") };
+const SINCE_ONLY = { since: Date.parse("2026-11-16T00:00:00Z") };
+const HOURS = { since: Date.parse("2026-11-22T03:30:00Z"), until: Date.parse("2026-11-22T15:30:00Z") };
+
+/** The rollup table a statement reads, if any (daily_usage, daily_model_usage, daily_tool_usage…). */
+const rollupOf = (sql: string) => /\bFROM (daily_\w+)/.exec(sql)?.[1];
+
+describe("usage report", () => {
+  const ANY_ROLLUP = /^daily_\w+$/;
+  const cases: [UsageDimension[], RegExp][] = [
+    [["day"], ANY_ROLLUP],
+    [["repo"], ANY_ROLLUP],
+    [["repo", "model"], ANY_ROLLUP],
+    // Event and conclusion are only in daily_usage.
+    [["event"], /^daily_usage$/],
+    [["week", "conclusion"], /^daily_usage$/],
+  ];
+  for (const [groupBy, table] of cases) {
+    const name = table === ANY_ROLLUP ? "a daily rollup" : "daily_usage";
+    test(`rollups, --by ${groupBy.join(",")}: SEARCH ${name} USING PRIMARY KEY on the day range`, () => {
+      for (const range of [WEEK, SINCE_ONLY]) {
+        const steps = plans({ kind: "usage", groupBy: [...groupBy], range, filters: { repos: ["acme/*"] } });
+        expect(fullScans(steps)).toEqual([]);
+        const key = range === WEEK ? "(day>? AND day<?)" : "(day>?)";
+        const onRollups = steps.filter((s) => rollupOf(s.sql) !== undefined);
+        // The sums, the duration sketches and the unpriced models.
+        expect(onRollups.length).toBeGreaterThanOrEqual(3);
+        for (const step of onRollups) {
+          expect(rollupOf(step.sql)).toMatch(table);
+          expect(step.plan).toContainEqual(`SEARCH ${rollupOf(step.sql)} USING PRIMARY KEY ${key}`);
+        }
+        expect(steps.some((s) => /FROM executions/.test(s.sql))).toBe(false);
+      }
+    });
+  }
+
+  test("raw rows (--exact, or an hour range): SEARCH executions USING INDEX idx_executions_created_at", () => {
+    for (const spec of [
+      { kind: "usage", groupBy: ["repo"], range: WEEK, exact: true },
+      { kind: "usage", groupBy: ["day", "model"], range: HOURS },
+      { kind: "usage", groupBy: ["event"], range: { since: HOURS.since }, filters: { models: ["claude-*"] } },
+    ] satisfies ReportSpec[]) {
+      const steps = plans(spec);
+      expect(fullScans(steps)).toEqual([]);
+      const onExecutions = steps.filter((s) => /FROM executions/.test(s.sql));
+      expect(onExecutions.length).toBeGreaterThanOrEqual(2); // sums and durations (and unpriced models)
+      for (const step of onExecutions) {
+        expect(step.plan.some((line) => /^SEARCH executions USING (COVERING )?INDEX idx_executions_created_at \(created_at>\?( AND created_at<\?)?\)$/.test(line))).toBe(true);
+      }
+    }
+  });
+});
+
+describe("tools and degradations reports", () => {
+  test("tools: the tool rollups by day range, sessions through the created_at index", () => {
+    const steps = plans({ kind: "tools", groupBy: ["tool", "server"], range: WEEK });
+    expect(fullScans(steps)).toEqual([]);
+    expect(steps.flatMap((s) => s.plan)).toContainEqual("SEARCH daily_tool_usage USING PRIMARY KEY (day>? AND day<?)");
+    expect(steps.flatMap((s) => s.plan).some((l) => /^SEARCH tool_calls USING (COVERING )?INDEX idx_tool_calls_created_at /.test(l))).toBe(true);
+  });
+
+  test("degradations: every raw table through its created_at index", () => {
+    const steps = plans({ kind: "degradations", groupBy: ["repo"], range: WEEK });
+    expect(fullScans(steps)).toEqual([]);
+    const lines = steps.flatMap((s) => s.plan);
+    for (const table of ["rate_limit_events", "executions", "cache_events"]) {
+      expect(lines.some((l) => new RegExp(`^SEARCH ${table} USING (COVERING )?INDEX idx_${table}_created_at \\(created_at>\\? AND created_at<\\?\\)$`).test(l))).toBe(true);
+    }
+  });
+});
