@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Command, CommandContext, OutputFormat } from "./command.ts";
 import { CliError, EXIT, UsageError } from "./errors.ts";
@@ -28,6 +29,28 @@ function parse(command: Command, argv: string[]) {
   }
 }
 
+/** Levenshtein distance, for "did you mean". */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** The command a typo most likely meant: within two edits, or a prefix of at least three letters. */
+function closestCommand(typed: string, commands: readonly Command[]): Command | undefined {
+  if (typed.length === 0) return undefined;
+  const ranked = commands
+    .map((c) => ({ c, d: typed.length >= 3 && c.name.startsWith(typed) ? 0 : editDistance(typed, c.name) }))
+    .sort((x, y) => x.d - y.d);
+  return ranked[0] && ranked[0].d <= 2 ? ranked[0].c : undefined;
+}
+
 function describeError(io: CliIo, prefix: string, error: UsageError | CliError): void {
   io.stderr.write(`${prefix}: ${error.message}\n`);
   if (error.hint) io.stderr.write(`  hint: ${error.hint}\n`);
@@ -50,7 +73,7 @@ export async function runCli(argv: string[], io: CliIo, commands: readonly Comma
   }
   const command = commands.find((c) => c.name === name);
   if (command === undefined) {
-    const close = commands.find((c) => c.name.startsWith(name.slice(0, 3)));
+    const close = closestCommand(name, commands);
     describeError(io, "tally", new UsageError(`unknown command '${name}'`, close ? `did you mean \`tally ${close.name}\`?` : "run `tally --help` for the list"));
     return EXIT.usage;
   }
@@ -60,11 +83,16 @@ export async function runCli(argv: string[], io: CliIo, commands: readonly Comma
       io.stdout.write(commandHelp(command));
       return EXIT.ok;
     }
+    if (values.json && values.format !== undefined && values.format !== "json") {
+      throw new UsageError(`--json and --format ${String(values.format)} disagree`, "pass one of them");
+    }
     const format = (values.json ? "json" : (values.format as string | undefined) ?? "table") as OutputFormat;
     if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(", ")}, not '${format}'`);
     // An empty TALLY_DB is unset, as shells leave it after `TALLY_DB= tally …`.
-    const dbPath = (values.db as string | undefined) ?? (io.env.TALLY_DB || DEFAULT_DB_PATH);
-    if (dbPath.length === 0) throw new UsageError("--db needs a path");
+    // Relative to the invocation's own directory, which an embedding caller may set in io.cwd.
+    const given = (values.db as string | undefined) ?? (io.env.TALLY_DB || DEFAULT_DB_PATH);
+    if (given.length === 0) throw new UsageError("--db needs a path");
+    const dbPath = resolve(io.cwd, given);
     const context: CommandContext = {
       io,
       dbPath,

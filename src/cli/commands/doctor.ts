@@ -46,6 +46,14 @@ function diagnose(dbPath: string, quick: boolean): { checks: Check[]; inspection
           ? { name: "schema", status: "fail", detail: `version ${version}, this tally writes ${SCHEMA_VERSION}`, fix: `tally migrate --db ${dbPath}` }
           : { name: "schema", status: "fail", detail: `version ${version} is newer than this tally (${SCHEMA_VERSION})`, fix: "upgrade tally" },
     );
+    if (version === SCHEMA_VERSION && inspection.missingTables.length > 0) {
+      checks.push({
+        name: "tables",
+        status: "fail",
+        detail: `schema version ${version} but missing ${inspection.missingTables.join(", ")} (written by a pre-release build)`,
+        fix: "move the file aside and let the service create a new one",
+      });
+    }
     checks.push({
       name: "size",
       status: inspection.walBytes > WAL_WARN_BYTES ? "warn" : "ok",

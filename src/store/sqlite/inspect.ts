@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import type { SqliteDriver } from "./driver.ts";
-import { RAW_TABLES } from "./schema-v1.ts";
+import { RAW_TABLES, SCHEMA_V1 } from "./schema-v1.ts";
 
 /** What `tally doctor` looks at. */
 export interface DatabaseInspection {
@@ -15,7 +15,12 @@ export interface DatabaseInspection {
   unpricedModels: { model: string; runs: number }[];
   /** Tables kept from a pre-versioned database (`legacy_*`). */
   legacyTables: string[];
+  /** Tables this schema version should have but the file lacks. */
+  missingTables: string[];
 }
+
+/** Every table the current schema creates. */
+const EXPECTED_TABLES = [...SCHEMA_V1.matchAll(/CREATE TABLE (\w+)/g)].map((m) => m[1]!);
 
 function epochMs(value: unknown): number | null {
   return typeof value === "number" || typeof value === "bigint" ? Number(value) : null;
@@ -57,6 +62,7 @@ export function inspectDatabase(driver: SqliteDriver, path: string, options: { q
     tables,
     unpricedModels,
     legacyTables: [...existing].filter((name) => name.startsWith("legacy_")).sort(),
+    missingTables: EXPECTED_TABLES.filter((name) => !existing.has(name)),
   };
 }
 
