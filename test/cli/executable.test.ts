@@ -52,14 +52,15 @@ describe("bun src/cli/bin.ts", () => {
     const cwd = tempDir();
     const none = run([...bin, "report"], { cwd });
     expect(none.code).toBe(1);
-    expect(none.stderr).toStartWith("tally report: no database at ./data/tally.db\n");
+    // Relative paths are resolved against the invocation's directory, and shown resolved.
+    expect(none.stderr).toStartWith(`tally report: no database at ${join(cwd, "data/tally.db")}\n`);
     expect(none.stderr).not.toMatch(/^ {4}at /m);
     const env = run([...bin, "report", "--json"], { cwd, env: { TALLY_DB: db } });
     expect(env.code).toBe(0);
     expect(JSON.parse(env.stdout).totals.runs).toBe(10);
     // An empty TALLY_DB is unset (`TALLY_DB= tally report`), not an empty --db.
     const empty = run([...bin, "report"], { cwd, env: { TALLY_DB: "" } });
-    expect([empty.code, empty.stderr.split("\n")[0]]).toEqual([1, "tally report: no database at ./data/tally.db"]);
+    expect([empty.code, empty.stderr.split("\n")[0]]).toEqual([1, `tally report: no database at ${join(cwd, "data/tally.db")}`]);
   });
 
   test("errors: exit codes 2 and 1, one line and a hint, no stack trace", () => {

@@ -183,7 +183,8 @@ describe("doctor", () => {
     }
     expect(doc.checks.find((c: { name: string }) => c.name === "pricing")).toMatchObject({ status: "warn", fix: expect.stringContaining("prices") });
     const inspection = doc.inspection;
-    expect(Object.keys(inspection).sort()).toEqual(["fileBytes", "integrity", "legacyTables", "schemaVersion", "tables", "unpricedModels", "walBytes"]);
+    expect(Object.keys(inspection).sort()).toEqual(["fileBytes", "integrity", "legacyTables", "missingTables", "schemaVersion", "tables", "unpricedModels", "walBytes"]);
+    expect(inspection.missingTables).toEqual([]);
     expect(inspection.integrity).toEqual(["ok"]);
     expect(inspection.schemaVersion).toBe(1);
     expect(inspection.fileBytes).toBe(statSync(db).size);
