@@ -1,9 +1,11 @@
 /**
  * Tally's per-day token totals against ccusage 18's (`ccusage daily --json --offline`, the
  * devDependency) on the same generated folders: they must be equal, day by day, for input,
- * output, cache read and cache creation tokens. ccusage groups by the local date of each
- * timestamp and Tally by UTC day, so ccusage runs with TZ=UTC. Skipped only when ccusage is
- * not installed.
+ * output, cache read and cache creation tokens, but for one documented difference: a copied
+ * line of a response that has no requestId (ccusage dedupes only on message.id + requestId;
+ * Tally falls back to the line's uuid, so copies never count twice). ccusage groups by the
+ * local date of each timestamp and Tally by UTC day, so ccusage runs with TZ=UTC. Skipped
+ * only when ccusage is not installed.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -61,21 +63,37 @@ async function tallyDaily(configDirs: string[], db: string): Promise<Record<stri
   }
 }
 
+function withRecounted(days: Record<string, Tokens>, recounted: Map<string, Tokens>): Record<string, Tokens> {
+  const sum = structuredClone(days);
+  for (const [day, t] of recounted) {
+    const d = (sum[day] ??= { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 });
+    d.inputTokens += t.inputTokens;
+    d.outputTokens += t.outputTokens;
+    d.cacheReadTokens += t.cacheReadTokens;
+    d.cacheCreationTokens += t.cacheCreationTokens;
+  }
+  return sum;
+}
+
 describe.skipIf(!installed)("token totals per day equal ccusage 18's", () => {
   test("on a generated folder with duplicated blocks, side chains, subagents, <synthetic> lines, costUSD and damage", async () => {
     const configDir = tempDir();
     const corpus = generateTranscripts({ configDir, seed: 101, projects: 4, sessionsPerProject: 4, turnsPerSession: 30, spanMs: 6 * 86_400_000, damage: true });
     const ccusage = ccusageDaily([configDir]);
     expect(Object.keys(ccusage).length).toBeGreaterThanOrEqual(5);
-    expect(await tallyDaily([configDir], join(tempDir(), "t.db"))).toEqual(ccusage);
-    // And both agree with what the generator wrote.
+    const tally = await tallyDaily([configDir], join(tempDir(), "t.db"));
+    // The one known difference: the resumed session's copies of responses without a requestId,
+    // which ccusage 18 counts again and Tally does not (this seed has none; the sum keeps the
+    // test honest for any seed).
+    expect(withRecounted(tally, corpus.expected.recountedByCcusage18)).toEqual(ccusage);
+    // And Tally agrees with what the generator wrote.
     const expected = Object.fromEntries([...corpus.expected.days].map(([day, { responses: _, ...tokens }]) => [day, tokens]));
-    expect(ccusage).toEqual(expected);
+    expect(tally).toEqual(expected);
   }, 60_000);
 
   test("after a file grows; an overlapping copy of the folder as a second config dir changes nothing", async () => {
     const configDir = tempDir();
-    generateTranscripts({ configDir, seed: 102, projects: 2, sessionsPerProject: 3 });
+    const corpus = generateTranscripts({ configDir, seed: 102, projects: 2, sessionsPerProject: 3 });
     const db = join(tempDir(), "t.db");
     await tallyDaily([configDir], db);
 
@@ -89,13 +107,14 @@ describe.skipIf(!installed)("token totals per day equal ccusage 18's", () => {
     for (let i = 0; i < 8; i++) appendFileSync(file, session.turn());
 
     const ccusage = ccusageDaily([configDir]);
-    expect(await tallyDaily([configDir], db)).toEqual(ccusage);
+    const tally = await tallyDaily([configDir], db);
+    expect(withRecounted(tally, corpus.expected.recountedByCcusage18)).toEqual(ccusage);
 
     // An overlapping copy adds nothing to Tally's totals. (ccusage 18 would count the copy's
     // responses that have no requestId a second time: it dedupes only on message.id + requestId,
     // where Tally falls back to the line's uuid.)
     const copy = tempDir();
     cpSync(join(configDir, "projects"), join(copy, "projects"), { recursive: true });
-    expect(await tallyDaily([configDir, copy], db)).toEqual(ccusage);
+    expect(await tallyDaily([configDir, copy], db)).toEqual(tally);
   }, 60_000);
 });

@@ -49,6 +49,11 @@ export async function findTranscriptFiles(paths: readonly string[]): Promise<Fou
       if (explicit) problems.push({ path, message: "neither a file nor a directory" });
       return;
     }
+    await walk(real);
+  }
+
+  /** Walks a directory whose path is real (free of symlinks). */
+  async function walk(real: string): Promise<void> {
     if (seenDirs.has(real)) return;
     seenDirs.add(real);
     let entries;
@@ -62,8 +67,18 @@ export async function findTranscriptFiles(paths: readonly string[]): Promise<Fou
     for (const entry of entries) {
       if (entry.name.startsWith(".")) continue;
       const child = join(real, entry.name);
-      if (entry.isDirectory() || entry.isSymbolicLink()) await visit(child, false);
-      else if (entry.isFile() && entry.name.endsWith(".jsonl")) await visit(child, false);
+      // Below a real directory, a plain file's path is already real: no realpath, no stat.
+      if (entry.isFile()) {
+        if (entry.name.endsWith(".jsonl") && !seenFiles.has(child)) {
+          seenFiles.add(child);
+          files.push(child);
+        }
+      } else if (entry.isDirectory()) {
+        await walk(child);
+      } else {
+        // A symlink, or a file system that does not say what the entry is: look.
+        await visit(child, false);
+      }
     }
   }
 

@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import type { ImportFileState } from "../../store/sqlite/import-state.ts";
 import { headHash, readFileHead, type FileHead } from "./file-head.ts";
@@ -33,6 +34,11 @@ export type FilePlan =
  * Throws the file system's error when the file cannot be opened or read.
  */
 export async function planFile(path: string, saved: ImportFileState | undefined): Promise<FilePlan> {
+  // Most files of a later run are unchanged: a stat, without opening them, tells.
+  if (saved !== undefined) {
+    const info = statSync(path); // synchronous: one cheap call per file, a third of the promise's time here
+    if (saved.size === info.size && saved.mtimeMs === Math.floor(info.mtimeMs)) return { action: "unchanged", path };
+  }
   const handle = await open(path, "r");
   try {
     const info = await handle.stat();

@@ -2,8 +2,7 @@ import { statSync } from "node:fs";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { findTranscriptFiles, type FileProblem } from "../../capture/claude-code/find-files.ts";
-import { importClaudeCodeTranscripts, type ImportProgress, type ImportTranscriptsResult } from "../../capture/claude-code/import-transcripts.ts";
-import { ImportWriteError } from "../../capture/claude-code/batch-sink.ts";
+import type { ImportProgress, ImportTranscriptsResult } from "../../capture/claude-code/import-transcripts.ts";
 import { transcriptRoots } from "../../capture/claude-code/locations.ts";
 import { formatBytes, formatCount, formatDuration } from "../../report/format/units.ts";
 import type { Command } from "../command.ts";
@@ -69,6 +68,9 @@ Examples:
     const started = io.now();
     const paths = given.length > 0 ? checkedPaths(io, given) : defaultPaths(io);
 
+    // Loaded here, not at start-up: pricing data takes ~65 ms to load, which no other command should pay.
+    const { importClaudeCodeTranscripts } = await import("../../capture/claude-code/import-transcripts.ts");
+    const { ImportWriteError } = await import("../../capture/claude-code/batch-sink.ts");
     const found = await findTranscriptFiles(paths);
     const store = openForWriting(context, { mustExist: false });
     let result: ImportTranscriptsResult;
