@@ -30,7 +30,11 @@ export interface ImportTranscriptsOptions {
   files: readonly string[];
   /** Prices responses that carry no `costUSD`. @default the bundled prices */
   pricer?: Pricer;
-  /** Rows per write transaction. @default 1000 */
+  /**
+   * Rows per write transaction. Response ids are random (message.id + requestId), so every
+   * transaction rewrites pages all over the id index: 5000 rows per transaction made a
+   * 200 MB first import 27 % faster than 1000 (2.2 s vs 3.0 s in-process). @default 5000
+   */
   batchSize?: number;
   /** Wall clock for `updated_at`. @default Date.now */
   now?: () => number;
@@ -90,7 +94,7 @@ export async function importClaudeCodeTranscripts(options: ImportTranscriptsOpti
   const { store } = options;
   const pricer = options.pricer ?? defaultPricer;
   const now = options.now ?? Date.now;
-  const sink = new BatchSink(store, options.batchSize ?? 1000);
+  const sink = new BatchSink(store, options.batchSize ?? 5000);
   const result: ImportTranscriptsResult = {
     files: { found: options.files.length, read: 0, unchanged: 0, reread: 0, failed: 0 },
     bytesRead: 0,
