@@ -1,21 +1,13 @@
-import { afterAll, afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { createTelemetry, type Telemetry } from "../../src/index.ts";
 import { ManualClock } from "../support/manual-clock.ts";
 import { collectingLogger, observedSqliteStore } from "../support/stores.ts";
 import { removeTempDirs } from "../support/temp-dir.ts";
+import { expectNoUnhandledRejections } from "../support/no-unhandled.ts";
 
 afterAll(removeTempDirs);
 
-let unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => void unhandled.push(reason);
-beforeEach(() => {
-  unhandled = [];
-  process.on("unhandledRejection", onUnhandled);
-});
-afterEach(() => {
-  process.off("unhandledRejection", onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+expectNoUnhandledRejections();
 
 const circular: Record<string, unknown> = { a: 1 };
 circular.self = circular;

@@ -1,8 +1,9 @@
-import { afterAll, afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { createSystemClock, createTelemetry, type ExecutionRecord, type Telemetry, type WriteResult } from "../../src/index.ts";
 import { ManualClock, settle } from "../support/manual-clock.ts";
 import { collectingLogger, observedSqliteStore, ScriptedStore } from "../support/stores.ts";
 import { removeTempDirs } from "../support/temp-dir.ts";
+import { expectNoUnhandledRejections } from "../support/no-unhandled.ts";
 
 afterAll(removeTempDirs);
 
@@ -12,16 +13,7 @@ const run = (n = 0): ExecutionRecord => ({
 });
 const ok = (batch: { length: number }): WriteResult => ({ ok: true, inserted: batch.length });
 
-let unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => void unhandled.push(reason);
-beforeEach(() => {
-  unhandled = [];
-  process.on("unhandledRejection", onUnhandled);
-});
-afterEach(() => {
-  process.off("unhandledRejection", onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+expectNoUnhandledRejections();
 
 const open: Telemetry[] = [];
 function telemetryFor(options: Parameters<typeof createTelemetry>[0]): Telemetry {

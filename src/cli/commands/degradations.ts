@@ -4,12 +4,12 @@ import { formatCount, formatPercent } from "../../report/format/units.ts";
 import { DEGRADATION_DIMENSIONS, type CacheRow, type DegradationDimension, type DegradationRow } from "../../report/spec.ts";
 import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
+import { groupCells, groupColumns, type Labelled } from "../group-columns.ts";
 import { openForReading } from "../open-database.ts";
 import { RANGE_FLAGS, rangeJson, readGroupBy, readList, readRange, tableWidth } from "../report-options.ts";
 
 const HEADERS: Record<DegradationDimension, string> = { repo: "Repo", day: "Day", resource: "Resource" };
 
-type Labelled = DegradationRow & { label?: string };
 
 const howDegraded = (r: DegradationRow) =>
   Object.entries(r.byDegradation)
@@ -49,7 +49,7 @@ Examples:
     }
     if (context.format === "csv") {
       const line = (r: DegradationRow, label?: string) => [
-        ...groupBy.map((d, i) => (label !== undefined ? (i === 0 ? label : "") : r.group[d] ?? "")),
+        ...groupCells(groupBy, r.group, label),
         r.degradedRuns, r.retryAttempts, r.skippedQueries, howDegraded(r),
       ];
       const header = [...groupBy, "degraded_runs", "retry_attempts", "skipped_queries", "by_degradation"];
@@ -60,17 +60,14 @@ Examples:
     if (report.rows.length === 0) {
       stdout.write(`No degraded runs in this range (${formatCount(report.totalRuns)} runs).\n`);
     } else {
-      const columns: Column<Labelled>[] = [
-        ...groupBy.map((d, i): Column<Labelled> => ({
-          header: HEADERS[d], align: "left", priority: 0,
-          value: (r) => (r.label !== undefined ? (i === 0 ? r.label : "") : r.group[d] || "(none)"),
-        })),
+      const columns: Column<Labelled<DegradationRow>>[] = [
+        ...groupColumns<DegradationDimension, DegradationRow>(groupBy, HEADERS),
         { header: "Degraded runs", align: "right", priority: 1, value: (r) => formatCount(r.degradedRuns) },
         { header: "Retries", align: "right", priority: 2, value: (r) => formatCount(r.retryAttempts) },
         { header: "Skipped queries", align: "right", priority: 2, value: (r) => formatCount(r.skippedQueries) },
         { header: "How", align: "left", priority: 3, value: howDegraded },
       ];
-      const totals: Labelled = { ...report.totals, label: "Total" };
+      const totals: Labelled<DegradationRow> = { ...report.totals, label: "Total" };
       stdout.write(renderTable({ columns, rows: report.rows, totals, width, color: context.color }));
       stdout.write(`\n${formatCount(report.totals.degradedRuns)} of ${formatCount(report.totalRuns)} runs degraded (${formatPercent(report.totalRuns > 0 ? report.totals.degradedRuns / report.totalRuns : null)}).\n`);
     }

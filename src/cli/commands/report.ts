@@ -4,6 +4,7 @@ import { formatCount, formatDuration, formatUsd } from "../../report/format/unit
 import { USAGE_DIMENSIONS, type UsageDimension, type UsageRow } from "../../report/spec.ts";
 import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
+import { groupCells, groupColumns, type Labelled } from "../group-columns.ts";
 import { openForReading } from "../open-database.ts";
 import { LIST_FLAGS, RANGE_FLAGS, rangeJson, readGroupBy, readList, readRange, readSortAndLimit, tableWidth } from "../report-options.ts";
 
@@ -23,15 +24,10 @@ const HEADERS: Record<UsageDimension, string> = {
 };
 
 function columns(groupBy: UsageDimension[]): Column<UsageRow & { label?: string }>[] {
-  const groupColumns: Column<UsageRow & { label?: string }>[] = groupBy.map((d, i) => ({
-    header: HEADERS[d],
-    align: "left",
-    priority: 0,
-    value: (r) => (r.label !== undefined ? (i === 0 ? r.label : "") : r.group[d] || "(none)"),
-  }));
+  const groups = groupColumns<UsageDimension, UsageRow>(groupBy, HEADERS);
   const n = (header: string, value: (r: UsageRow) => string, priority: number): Column<UsageRow> => ({ header, align: "right", value, priority });
   return [
-    ...groupColumns,
+    ...groups,
     n("Runs", (r) => formatCount(r.runs), 1),
     n("OK", (r) => formatCount(r.successes), 4),
     n("Fail", (r) => formatCount(r.failures), 3),
@@ -91,7 +87,7 @@ Examples:
     if (context.format === "csv") {
       const measures = ["runs", "successes", "failures", "errors", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens", "cost_usd", "unpriced_runs", "mean_duration_ms", "p50_duration_ms", "p95_duration_ms"];
       const line = (r: UsageRow, label?: string) => [
-        ...groupBy.map((d, i) => (label !== undefined ? (i === 0 ? label : "") : r.group[d] ?? "")),
+        ...groupCells(groupBy, r.group, label),
         r.runs, r.successes, r.failures, r.errors, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheCreationTokens,
         r.costUsd, r.unpricedRuns, r.meanDurationMs, r.p50DurationMs, r.p95DurationMs,
       ];

@@ -4,6 +4,7 @@ import { formatCount, formatDuration, formatPercent } from "../../report/format/
 import { TOOL_DIMENSIONS, type ToolDimension, type ToolRow } from "../../report/spec.ts";
 import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
+import { groupCells, groupColumns, type Labelled } from "../group-columns.ts";
 import { openForReading } from "../open-database.ts";
 import { LIST_FLAGS, RANGE_FLAGS, rangeJson, readGroupBy, readList, readRange, readSortAndLimit, tableWidth } from "../report-options.ts";
 
@@ -18,17 +19,11 @@ const SORT_FIELDS: Record<string, (row: ToolRow) => number> = {
 
 const HEADERS: Record<ToolDimension, string> = { tool: "Tool", server: "Server", day: "Day" };
 
-type Labelled = ToolRow & { label?: string };
 
-function columns(groupBy: ToolDimension[]): Column<Labelled>[] {
-  const n = (header: string, value: (r: ToolRow) => string, priority: number): Column<Labelled> => ({ header, align: "right", value, priority });
+function columns(groupBy: ToolDimension[]): Column<Labelled<ToolRow>>[] {
+  const n = (header: string, value: (r: ToolRow) => string, priority: number): Column<Labelled<ToolRow>> => ({ header, align: "right", value, priority });
   return [
-    ...groupBy.map((d, i): Column<Labelled> => ({
-      header: HEADERS[d],
-      align: "left",
-      priority: 0,
-      value: (r) => (r.label !== undefined ? (i === 0 ? r.label : "") : r.group[d] || "(none)"),
-    })),
+    ...groupColumns<ToolDimension, ToolRow>(groupBy, HEADERS),
     n("Calls", (r) => formatCount(r.calls), 1),
     n("Errors", (r) => formatCount(r.errors), 2),
     n("Error rate", (r) => formatPercent(r.errorRate), 1),
@@ -75,7 +70,7 @@ Examples:
       stdout.write(`${JSON.stringify({ ...report, range: rangeJson(range), rows }, null, 2)}\n`);
     } else if (context.format === "csv") {
       const line = (r: ToolRow, label?: string) => [
-        ...groupBy.map((d, i) => (label !== undefined ? (i === 0 ? label : "") : r.group[d] ?? "")),
+        ...groupCells(groupBy, r.group, label),
         r.calls, r.errors, r.errorRate, r.cancelled, r.meanDurationMs, r.p50DurationMs, r.p95DurationMs, r.sessions,
       ];
       const header = [...groupBy, "calls", "errors", "error_rate", "cancelled", "mean_duration_ms", "p50_duration_ms", "p95_duration_ms", "sessions"];
@@ -83,7 +78,7 @@ Examples:
     } else if (report.rows.length === 0) {
       stdout.write("No tool calls in this range.\n");
     } else {
-      const totals: Labelled = { ...report.totals, label: "Total" };
+      const totals: Labelled<ToolRow> = { ...report.totals, label: "Total" };
       stdout.write(renderTable({ columns: columns(groupBy), rows, totals, width: tableWidth(context), color: context.color }));
     }
     return EXIT.ok;

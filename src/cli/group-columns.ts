@@ -1,0 +1,22 @@
+import type { Column } from "../report/format/table.ts";
+
+/** A report row, possibly the totals row, which carries a label instead of group values. */
+export type Labelled<R extends { group: Partial<Record<string, string>> }> = R & { label?: string };
+
+/** The left-hand group columns of a report table; the totals row shows its label in the first. */
+export function groupColumns<D extends string, R extends { group: Partial<Record<D, string>> }>(
+  groupBy: readonly D[],
+  headers: Record<D, string>,
+): Column<Labelled<R>>[] {
+  return groupBy.map((d, i) => ({
+    header: headers[d],
+    align: "left",
+    priority: 0,
+    value: (r) => (r.label !== undefined ? (i === 0 ? r.label : "") : r.group[d] || "(none)"),
+  }));
+}
+
+/** The group cells of a CSV line; the totals line has its label in the first cell. */
+export function groupCells<D extends string>(groupBy: readonly D[], group: Partial<Record<D, string>>, label?: string): string[] {
+  return groupBy.map((d, i) => (label !== undefined ? (i === 0 ? label : "") : group[d] ?? ""));
+}
