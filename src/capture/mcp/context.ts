@@ -1,0 +1,41 @@
+/** What every connection of one instrumented server shares. */
+import { toError } from "../../core/errors.ts";
+import { safeLog } from "../../core/logger.ts";
+import type { Telemetry } from "../../core/telemetry.ts";
+import type { ResolvedOptions } from "./options.ts";
+
+/** Shared by the connections of one instrumented server. */
+export interface CaptureContext {
+  readonly telemetry: Pick<Telemetry, "recordToolCall" | "startSession" | "endSession">;
+  /** The `server` column, or undefined when the server has no name. */
+  readonly serverName: string | undefined;
+  readonly options: ResolvedOptions;
+  /** Reports a failure inside a hook: logged the first time, then only counted. */
+  fail(error: unknown): void;
+  /** Hook failures so far. */
+  readonly failures: number;
+}
+
+/** A context whose failures are logged once per instrumented server. */
+export function createCaptureContext(
+  telemetry: CaptureContext["telemetry"],
+  serverName: string | undefined,
+  options: ResolvedOptions,
+): CaptureContext {
+  let failures = 0;
+  return {
+    telemetry,
+    serverName,
+    options,
+    fail(error) {
+      failures++;
+      // A hook that fails once fails for every message: one line, not one per message.
+      if (failures === 1) {
+        safeLog(options.logger, "warn", { error: toError(error).message }, "tally: an MCP instrumentation hook failed; the server is unaffected, some calls may go unrecorded");
+      }
+    },
+    get failures() {
+      return failures;
+    },
+  };
+}
