@@ -263,6 +263,41 @@ export function storeContract(s: ContractSubject): void {
       });
     });
 
+    test("two connections writing the same rollup rows in turn keep every duration in the sketches", () => {
+      const path = join(s.tempDir(), "tally.db");
+      const a = s.openStore({ path });
+      const b = s.openStore({ path });
+      const day = Date.UTC(2026, 10, 20, 9);
+      try {
+        write(a, [execution({ createdAt: day }), execution({ createdAt: day }), execution({ createdAt: day })]);
+        write(b, [execution({ createdAt: day }), execution({ createdAt: day })]);
+        write(a, [execution({ createdAt: day })]);
+        write(b, [execution({ createdAt: day }), toolCall({ createdAt: day })]);
+        write(a, [toolCall({ createdAt: day })]);
+      } finally {
+        a.close();
+        b.close();
+      }
+      const raw = s.openRaw(path);
+      try {
+        const total = (blob: unknown) => {
+          const bytes = blob as Uint8Array;
+          const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          let n = 0;
+          for (let offset = 4; offset < bytes.byteLength; offset += 8) n += view.getUint32(offset, true);
+          return n;
+        };
+        for (const table of ["daily_usage", "daily_model_usage"]) {
+          const row = raw.get(`SELECT runs, duration_buckets FROM ${table}`);
+          assert.equal(row?.runs, 7, table);
+          assert.equal(total(row?.duration_buckets), 7, `${table} sketch counts every run`);
+        }
+        assert.equal(total(raw.get("SELECT duration_buckets FROM daily_tool_usage")?.duration_buckets), 2);
+      } finally {
+        raw.close();
+      }
+    });
+
     test("a refused row rejects its batch as a whole, atomically, and names no values", () => {
       withStore((store, raw) => {
         const bad = execution({ inputTokens: -5, repo: "secret-prompt-text" });

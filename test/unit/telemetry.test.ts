@@ -46,8 +46,30 @@ describe("batching", () => {
     const telemetry = telemetryFor({ store, clock });
     for (let i = 0; i < 120; i++) telemetry.recordExecution(run(i));
     await settle();
-    expect(batches).toEqual([50, 50]);
+    // Two full batches were waiting: they go out together, in whole batches; the tail waits.
+    expect(batches).toEqual([100]);
     expect(telemetry.stats().queued).toBe(20);
+  });
+
+  test("a backlog drains in writes of up to maxBatchSize; a flush takes the partial tail too", async () => {
+    const { store, batches, count } = observedSqliteStore();
+    const telemetry = telemetryFor({ store, clock: new ManualClock(), maxBatchSize: 200 });
+    for (let i = 0; i < 730; i++) telemetry.recordExecution(run(i));
+    await settle(10);
+    expect(batches).toEqual([200, 200, 200, 100]);
+    await telemetry.flush();
+    expect(batches).toEqual([200, 200, 200, 100, 30]);
+    expect(count("executions")).toBe(730);
+  });
+
+  test("steady traffic still goes out in batches of batchSize", async () => {
+    const { store, batches } = observedSqliteStore();
+    const telemetry = telemetryFor({ store, clock: new ManualClock() });
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 50; i++) telemetry.recordExecution(run(i));
+      await settle();
+    }
+    expect(batches).toEqual([50, 50, 50, 50]);
   });
 
   test("a partial batch is written when flushIntervalMs passes, not before", async () => {
@@ -71,7 +93,7 @@ describe("batching", () => {
 
   test("batchSize is configurable and impossible options throw a typed error", async () => {
     const { store, batches } = observedSqliteStore();
-    const telemetry = telemetryFor({ store, batchSize: 3, clock: new ManualClock() });
+    const telemetry = telemetryFor({ store, batchSize: 3, maxBatchSize: 3, clock: new ManualClock() });
     for (let i = 0; i < 7; i++) telemetry.recordExecution(run(i));
     await settle();
     expect(batches).toEqual([3, 3]);
@@ -94,7 +116,7 @@ describe("one flush in flight", () => {
         resolve(ok(batch));
       }));
     });
-    const telemetry = telemetryFor({ store, clock: new ManualClock() });
+    const telemetry = telemetryFor({ store, clock: new ManualClock(), maxBatchSize: 50 });
     for (let i = 0; i < 200; i++) telemetry.recordExecution(run(i));
     const flushed = telemetry.flush();
     const second = telemetry.flush();

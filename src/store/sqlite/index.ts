@@ -218,6 +218,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       const connection = driver;
       try {
         const inserted = inTransaction(driver, () => {
+          batchWriter.checkOtherWriters();
           const count = batchWriter.write(batch);
           if (importFiles.length > 0) writeImportStates(connection, importFiles);
           return count;
@@ -226,6 +227,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         if (checkpointEveryRows > 0 && rowsSinceCheckpoint >= checkpointEveryRows) store.checkpoint();
         return { ok: true, inserted };
       } catch (error) {
+        batchWriter.forgetSketches(); // rolled back: the cache may hold sketches never committed
         return classifyWriteError(error, `write ${batchWriter.current}`);
       }
     },

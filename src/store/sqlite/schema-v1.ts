@@ -1,5 +1,7 @@
 /**
- * Schema version 1. Times are INTEGER epoch milliseconds (UTC): measured ~10 % smaller and
+ * Schema version 1. CHECKs are written with = and OR, not IN (…): SQLite builds a temporary
+ * index for an IN list on every inserted row, measured at 3–4 µs a row (bench/schema-check.ts).
+ * Times are INTEGER epoch milliseconds (UTC): measured ~10 % smaller and
  * faster than ISO text; the `*_v` views show ISO text for people at the sqlite3 prompt.
  * Raw tables have time-ordered indexes only: a `repo` index cut write throughput 3–4× and
  * slowed "sum by repo" 8–9× (PERFORMANCE.md); dimension reports read the daily rollups.
@@ -20,7 +22,7 @@ CREATE TABLE executions (
   cache_creation_tokens INTEGER NOT NULL DEFAULT 0 CHECK (cache_creation_tokens >= 0),
   duration_ms INTEGER NOT NULL DEFAULT 0 CHECK (duration_ms >= 0),
   cost_usd REAL NOT NULL DEFAULT 0 CHECK (cost_usd >= 0),
-  cost_source TEXT NOT NULL DEFAULT 'reported' CHECK (cost_source IN ('reported', 'computed', 'unpriced')),
+  cost_source TEXT NOT NULL DEFAULT 'reported' CHECK (cost_source = 'reported' OR cost_source = 'computed' OR cost_source = 'unpriced'),
   conclusion TEXT NOT NULL,
   session_id TEXT,
   num_turns INTEGER,
@@ -59,7 +61,7 @@ CREATE TABLE tool_calls (
   server TEXT NOT NULL DEFAULT '',
   tool_name TEXT NOT NULL,
   duration_ms INTEGER NOT NULL DEFAULT 0 CHECK (duration_ms >= 0),
-  outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'tool_error', 'protocol_error', 'cancelled')),
+  outcome TEXT NOT NULL CHECK (outcome = 'ok' OR outcome = 'tool_error' OR outcome = 'protocol_error' OR outcome = 'cancelled'),
   error_type TEXT,
   input_bytes INTEGER,
   output_bytes INTEGER,
@@ -82,7 +84,7 @@ CREATE TABLE cache_events (
   id TEXT NOT NULL PRIMARY KEY,
   created_at INTEGER NOT NULL,
   cache TEXT NOT NULL,
-  outcome TEXT NOT NULL CHECK (outcome IN ('hit', 'miss', 'error')),
+  outcome TEXT NOT NULL CHECK (outcome = 'hit' OR outcome = 'miss' OR outcome = 'error'),
   delivery_id TEXT,
   event_type TEXT NOT NULL DEFAULT '',
   repo TEXT NOT NULL DEFAULT ''

@@ -91,11 +91,38 @@ function add(groups: Map<string, Group>, key: string[], values: number[], durati
   group.buckets.set(bucket, (group.buckets.get(bucket) ?? 0) + 1);
 }
 
+/**
+ * The duration sketches this connection last wrote, by rollup row. Valid only while no other
+ * connection has committed since (PRAGMA data_version tells); then a group's merge needs no
+ * read. Bounded: cleared when it grows past {@link SKETCH_CACHE_ROWS}.
+ */
+class SketchCache {
+  private readonly sketches = new Map<string, Map<number, number>>();
+
+  get(table: string, id: string): Map<number, number> | undefined {
+    return this.sketches.get(`${table}\u0001${id}`);
+  }
+
+  set(table: string, id: string, buckets: Map<number, number>): void {
+    if (this.sketches.size >= SKETCH_CACHE_ROWS) this.sketches.clear();
+    this.sketches.set(`${table}\u0001${id}`, buckets);
+  }
+
+  clear(): void {
+    this.sketches.clear();
+  }
+}
+
+const SKETCH_CACHE_ROWS = 20_000;
+
 /** Upserts each group, merging its duration sketch with the stored one (same transaction). */
-function upsertGroups(groups: Map<string, Group>, read: SqliteStatement, upsert: SqliteStatement): void {
-  for (const { key, sums, buckets } of groups.values()) {
-    addEncodedBuckets(buckets, read.get(...key)?.duration_buckets);
+function upsertGroups(table: string, groups: Map<string, Group>, read: SqliteStatement, upsert: SqliteStatement, cache: SketchCache): void {
+  for (const [id, { key, sums, buckets }] of groups) {
+    const known = cache.get(table, id);
+    if (known) for (const [bucket, n] of known) buckets.set(bucket, (buckets.get(bucket) ?? 0) + n);
+    else addEncodedBuckets(buckets, read.get(...key)?.duration_buckets);
     upsert.run(...key, ...sums, encodeBuckets(buckets));
+    cache.set(table, id, buckets);
   }
 }
 
@@ -109,7 +136,12 @@ export class BatchWriter {
   /** Which statement ran last, for error messages (never with its values). */
   current: StatementName | "begin" | "commit" = "begin";
 
+  private readonly cache = new SketchCache();
+  private readonly dataVersion: SqliteStatement;
+  private lastDataVersion: unknown = undefined;
+
   constructor(driver: SqliteDriver) {
+    this.dataVersion = driver.prepare("PRAGMA data_version");
     const prepared = {} as Record<StatementName, SqliteStatement>;
     for (const name of Object.keys(SQL) as StatementName[]) prepared[name] = driver.prepare(SQL[name]);
     this.statements = prepared;
@@ -119,8 +151,24 @@ export class BatchWriter {
   rollUpExecutions(rows: readonly ExecutionRow[]): void {
     const sums = new UsageSums();
     for (const row of rows) sums.addExecution(row);
-    upsertGroups(sums.executions, this.statements.dailyUsageBuckets, this.statements.dailyUsage);
-    upsertGroups(sums.models, this.statements.dailyModelUsageBuckets, this.statements.dailyModelUsage);
+    this.cache.clear();
+    upsertGroups("daily_usage", sums.executions, this.statements.dailyUsageBuckets, this.statements.dailyUsage, this.cache);
+    upsertGroups("daily_model_usage", sums.models, this.statements.dailyModelUsageBuckets, this.statements.dailyModelUsage, this.cache);
+  }
+
+  /**
+   * Call inside the write transaction, before write(): drops the sketch cache when another
+   * connection has committed since this one last did.
+   */
+  checkOtherWriters(): void {
+    const version = this.dataVersion.get()?.data_version;
+    if (version !== this.lastDataVersion) this.cache.clear();
+    this.lastDataVersion = version;
+  }
+
+  /** A failed transaction rolled back what the cache remembers. */
+  forgetSketches(): void {
+    this.cache.clear();
   }
 
   write(batch: Batch): number {
@@ -172,11 +220,11 @@ export class BatchWriter {
       }
     }
     this.current = "dailyUsage";
-    upsertGroups(sums.executions, s.dailyUsageBuckets, s.dailyUsage);
+    upsertGroups("daily_usage", sums.executions, s.dailyUsageBuckets, s.dailyUsage, this.cache);
     this.current = "dailyModelUsage";
-    upsertGroups(sums.models, s.dailyModelUsageBuckets, s.dailyModelUsage);
+    upsertGroups("daily_model_usage", sums.models, s.dailyModelUsageBuckets, s.dailyModelUsage, this.cache);
     this.current = "dailyToolUsage";
-    upsertGroups(sums.tools, s.dailyToolUsageBuckets, s.dailyToolUsage);
+    upsertGroups("daily_tool_usage", sums.tools, s.dailyToolUsageBuckets, s.dailyToolUsage, this.cache);
     this.current = "commit"; // what fails next, if anything, is the COMMIT (a full disk, say)
     return inserted;
   }
