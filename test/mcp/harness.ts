@@ -17,6 +17,7 @@ export const CLIENT_INFO = { name: "tally-test-client", version: "1.2.3" };
 
 export interface ToolCallRowView {
   id: string;
+  created_at: number;
   session_id: string | null;
   execution_id: string | null;
   server: string;
@@ -106,9 +107,10 @@ export const SCRIPT = ["ok", "thrown", "isError", "unknown", "invalid", "cancell
 
 /**
  * Calls one tool per outcome: ok, a handler that throws, an isError result, an unknown tool,
- * invalid arguments, and a call the client aborts once the handler runs.
+ * invalid arguments, and a call the client aborts once the handler runs. `tag` tells
+ * concurrent scripts' `wait` calls apart.
  */
-export async function runScript(client: Client, signals: WaitSignals, text = "hello"): Promise<Seen[]> {
+export async function runScript(client: Client, signals: WaitSignals, tag = ""): Promise<Seen[]> {
   const seen: Seen[] = [];
   const call = async (label: string, params: Parameters<Client["callTool"]>[0], options?: RequestOptions) => {
     try {
@@ -117,20 +119,20 @@ export async function runScript(client: Client, signals: WaitSignals, text = "he
       seen.push({ label, error: describeError(error) });
     }
   };
-  await call("ok", { name: "echo", arguments: { text } });
+  await call("ok", { name: "echo", arguments: { text: `hello ${tag}` } });
   await call("thrown", { name: "explode", arguments: {} });
   await call("isError", { name: "refuse", arguments: {} });
   await call("unknown", { name: "no-such-tool", arguments: {} });
   await call("invalid", { name: "echo", arguments: { text: 42 } });
   const abort = new AbortController();
-  const started = signals.started;
-  const aborted = signals.aborted;
-  const cancelled = call("cancelled", { name: "wait", arguments: {} }, { signal: abort.signal });
-  await signals.untilStarted(started + 1);
+  const started = signals.startedCount(tag);
+  const aborted = signals.abortedCount(tag);
+  const cancelled = call("cancelled", { name: "wait", arguments: { tag } }, { signal: abort.signal });
+  await signals.untilStarted(tag, started + 1);
   abort.abort("the user gave up");
   await cancelled;
   // The server handler sees the abort after the cancellation passed the instrumentation.
-  await signals.untilAborted(aborted + 1);
+  await signals.untilAborted(tag, aborted + 1);
   return seen;
 }
 

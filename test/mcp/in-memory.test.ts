@@ -110,7 +110,7 @@ for (const kind of ["McpServer", "Server"] as const) {
       const signals = new WaitSignals();
       const client = await connectInMemory(instrumentMcpServer(makeServer(kind, signals), db.telemetry));
       const pending = client.callTool({ name: "wait", arguments: {} }).catch((error: Error) => error);
-      await signals.untilStarted(1);
+      await signals.untilStarted("", 1);
       await client.close();
       expect(await pending).toBeInstanceOf(Error);
       await db.telemetry.flush();

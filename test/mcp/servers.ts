@@ -10,46 +10,61 @@ import { z } from "zod";
 
 export const SERVER_NAME = "fixture-server";
 
-/** Signals from the `wait` tool, so tests wait on events rather than on time. */
+/**
+ * Signals from the `wait` tool, per tag (its `tag` argument), so tests wait on events rather
+ * than on time, and concurrent sessions each wait for their own call.
+ */
 export class WaitSignals {
-  private startedWaiters: (() => void)[] = [];
-  private abortedWaiters: (() => void)[] = [];
-  started = 0;
-  aborted = 0;
+  private readonly started = new Map<string, number>();
+  private readonly aborted = new Map<string, number>();
+  private waiters: (() => void)[] = [];
 
-  /** Resolves once `n` waits have started. */
-  untilStarted(n: number): Promise<void> {
-    return this.until(() => this.started >= n, this.startedWaiters);
+  startedCount(tag: string): number {
+    return this.started.get(tag) ?? 0;
   }
 
-  /** Resolves once `n` waits have seen their abort signal. */
-  untilAborted(n: number): Promise<void> {
-    return this.until(() => this.aborted >= n, this.abortedWaiters);
+  abortedCount(tag: string): number {
+    return this.aborted.get(tag) ?? 0;
   }
 
-  onStarted(): void {
-    this.started++;
-    for (const wake of this.startedWaiters.splice(0)) wake();
+  /** Resolves once `n` waits tagged `tag` have started. */
+  untilStarted(tag: string, n: number): Promise<void> {
+    return this.until(() => this.startedCount(tag) >= n);
   }
 
-  onAborted(): void {
-    this.aborted++;
-    for (const wake of this.abortedWaiters.splice(0)) wake();
+  /** Resolves once `n` waits tagged `tag` have seen their abort signal. */
+  untilAborted(tag: string, n: number): Promise<void> {
+    return this.until(() => this.abortedCount(tag) >= n);
   }
 
-  private until(done: () => boolean, waiters: (() => void)[]): Promise<void> {
+  onStarted(tag: string): void {
+    this.started.set(tag, this.startedCount(tag) + 1);
+    this.wake();
+  }
+
+  onAborted(tag: string): void {
+    this.aborted.set(tag, this.abortedCount(tag) + 1);
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const check of this.waiters.splice(0)) check();
+  }
+
+  private until(done: () => boolean): Promise<void> {
     return new Promise((resolve) => {
-      const check = () => (done() ? resolve() : waiters.push(check));
+      const check = () => (done() ? resolve() : this.waiters.push(check));
       check();
     });
   }
 }
 
-function waitForAbort(signal: AbortSignal, signals: WaitSignals): Promise<CallToolResult> {
-  signals.onStarted();
+function waitForAbort(signal: AbortSignal, signals: WaitSignals, tag: unknown): Promise<CallToolResult> {
+  const key = typeof tag === "string" ? tag : "";
+  signals.onStarted(key);
   return new Promise((resolve) => {
     const aborted = () => {
-      signals.onAborted();
+      signals.onAborted(key);
       resolve({ content: [{ type: "text", text: "aborted" }] });
     };
     if (signal.aborted) aborted();
@@ -73,7 +88,7 @@ export function makeMcpServer(signals = new WaitSignals()): McpServer {
     throw new Error("secret-explosion-text");
   });
   server.registerTool("refuse", {}, () => ({ content: [{ type: "text", text: "refused" }], isError: true }));
-  server.registerTool("wait", {}, (extra) => waitForAbort(extra.signal, signals));
+  server.registerTool("wait", { inputSchema: { tag: z.string().optional() } }, ({ tag }, extra) => waitForAbort(extra.signal, signals, tag));
   return server;
 }
 
@@ -97,7 +112,7 @@ export function makeLowLevelServer(signals = new WaitSignals()): Server {
       case "refuse":
         return { content: [{ type: "text", text: "refused" }], isError: true };
       case "wait":
-        return waitForAbort(extra.signal, signals);
+        return waitForAbort(extra.signal, signals, args.tag);
       default:
         throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
     }

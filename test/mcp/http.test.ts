@@ -1,0 +1,120 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { instrumentMcpServer } from "../../src/capture/mcp/index.ts";
+import { removeTempDirs } from "../support/temp-dir.ts";
+import { CLIENT_INFO, runScript, SCRIPT, sqliteTelemetry, type Seen } from "./harness.ts";
+import { serveMcpOverHttp } from "./http-server.ts";
+import { makeServer, SERVER_NAME, WaitSignals, type ServerKind } from "./servers.ts";
+
+afterAll(removeTempDirs);
+
+const EXPECTED: Record<ServerKind, string[]> = {
+  McpServer: [
+    "echo ok -",
+    "explode tool_error tool_error",
+    "refuse tool_error tool_error",
+    "no-such-tool tool_error McpError:-32602",
+    "echo tool_error McpError:-32602",
+    "wait cancelled cancelled",
+  ],
+  Server: [
+    "echo ok -",
+    "explode protocol_error McpError:-32603",
+    "refuse tool_error tool_error",
+    "no-such-tool protocol_error McpError:-32602",
+    "echo protocol_error McpError:-32602",
+    "wait cancelled cancelled",
+  ],
+};
+
+interface HttpSession {
+  client: Client;
+  transport: StreamableHTTPClientTransport;
+}
+
+async function openSession(url: URL, name = CLIENT_INFO.name): Promise<HttpSession> {
+  const transport = new StreamableHTTPClientTransport(url);
+  const client = new Client({ ...CLIENT_INFO, name });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+/** Ends the session as a client should: DELETE (the server closes its transport), then close. */
+async function endSession({ client, transport }: HttpSession): Promise<void> {
+  await transport.terminateSession();
+  await client.close();
+}
+
+/** Runs the script on two sessions at once, their calls interleaved; returns what each saw and its session id. */
+async function twoConcurrentSessions(url: URL, signals: WaitSignals): Promise<{ seen: Seen[][]; sessionIds: string[] }> {
+  const sessions = await Promise.all([openSession(url, "client-a"), openSession(url, "client-b")]);
+  const seen = await Promise.all(sessions.map((s, i) => runScript(s.client, signals, `session-${i}`)));
+  const sessionIds = sessions.map((s) => s.transport.sessionId!);
+  await Promise.all(sessions.map(endSession));
+  return { seen, sessionIds };
+}
+
+for (const kind of ["McpServer", "Server"] as const) {
+  describe(`${kind} over Streamable HTTP (two sessions at once)`, () => {
+    test("rows carry each HTTP session's own id, exact outcomes, sizes and durations; sessions end on DELETE", async () => {
+      const db = sqliteTelemetry();
+      const signals = new WaitSignals();
+      const endpoint = await serveMcpOverHttp(() => instrumentMcpServer(makeServer(kind, signals), db.telemetry));
+      try {
+        const { sessionIds } = await twoConcurrentSessions(endpoint.url, signals);
+        expect(new Set(sessionIds).size).toBe(2);
+        await db.telemetry.flush();
+
+        const rows = db.toolCalls();
+        expect(rows).toHaveLength(2 * SCRIPT.length);
+        for (const sessionId of sessionIds) {
+          const mine = rows.filter((row) => row.session_id === sessionId);
+          expect(mine.map((row) => `${row.tool_name} ${row.outcome} ${row.error_type ?? "-"}`).sort()).toEqual([...EXPECTED[kind]].sort());
+          for (const row of mine) {
+            expect(row.server).toBe(SERVER_NAME);
+            expect(row.duration_ms).toBeGreaterThanOrEqual(0);
+            expect(row.input_bytes).toBeGreaterThan(0);
+            if (row.outcome === "cancelled") expect(row.output_bytes).toBeNull();
+            else expect(row.output_bytes).toBeGreaterThan(0);
+          }
+        }
+
+        // The sessions really ran at once: the spans of their calls overlap.
+        const span = (id: string) => rows.filter((row) => row.session_id === id).map((row) => row.created_at);
+        const [a, b] = sessionIds.map(span) as [number[], number[]];
+        expect(Math.max(...a)).toBeGreaterThanOrEqual(Math.min(...b));
+        expect(Math.max(...b)).toBeGreaterThanOrEqual(Math.min(...a));
+
+        const sessions = db.sessions();
+        expect(sessions.map((s) => s.id).sort()).toEqual([...sessionIds].sort());
+        expect(sessions.map((s) => s.client_name).sort()).toEqual(["client-a", "client-b"]);
+        for (const session of sessions) {
+          expect(session).toMatchObject({ source: "mcp", client_version: CLIENT_INFO.version });
+          expect(session.ended_at).not.toBeNull();
+          expect(session.ended_at!).toBeGreaterThanOrEqual(session.started_at);
+        }
+        expect(endpoint.openSessions()).toBe(0);
+      } finally {
+        await endpoint.close();
+      }
+    });
+
+    test("the clients see exactly what an uninstrumented endpoint returns", async () => {
+      const db = sqliteTelemetry();
+      const signals = new WaitSignals();
+      const instrumented = await serveMcpOverHttp(() => instrumentMcpServer(makeServer(kind, signals), db.telemetry));
+      const twinSignals = new WaitSignals();
+      const twin = await serveMcpOverHttp(() => makeServer(kind, twinSignals));
+      try {
+        const seen = (await twoConcurrentSessions(instrumented.url, signals)).seen;
+        const seenByTwin = (await twoConcurrentSessions(twin.url, twinSignals)).seen;
+        expect(seen).toEqual(seenByTwin);
+        expect(seen[0]!.map((s) => s.label)).toEqual([...SCRIPT]);
+      } finally {
+        await instrumented.close();
+        await twin.close();
+      }
+    });
+  });
+}
