@@ -31,12 +31,27 @@ export interface AgentRunContext {
   executionId?: string;
 }
 
-/** The run id of `context`, made now when it has none. */
+/**
+ * The run id of `context`, made now and stored there when it has none. Never throws: a
+ * context that cannot be written (frozen) keeps no id, so its tool calls link to no run.
+ */
 export function ensureExecutionId(context: AgentRunContext): string {
-  let id = context.executionId;
-  if (typeof id !== "string" || id.length === 0) {
-    id = newRecordId();
+  try {
+    const id = context.executionId;
+    if (typeof id === "string" && id.length > 0) return id;
+  } catch {
+    // A throwing getter: treated as no id.
+  }
+  const id = newRecordId();
+  try {
     context.executionId = id;
+  } catch {
+    // Frozen or otherwise read-only.
   }
   return id;
+}
+
+/** `context` when it is an object, else a fresh one (a JavaScript caller may pass anything). */
+export function contextOf(context: unknown): AgentRunContext {
+  return typeof context === "object" && context !== null ? (context as AgentRunContext) : {};
 }

@@ -1,7 +1,7 @@
 import type { HookCallback, HookCallbackMatcher, HookEvent, HookJSONOutput } from "@anthropic-ai/claude-agent-sdk";
 import type { ToolCallOutcome } from "../../core/records.ts";
 import type { Telemetry } from "../../core/telemetry.ts";
-import { ensureExecutionId, type AgentRunContext } from "./context.ts";
+import { contextOf, ensureExecutionId, type AgentRunContext } from "./context.ts";
 import type { InstrumentOptions } from "./instrument-query.ts";
 import { toolIdentity } from "./tool-name.ts";
 
@@ -27,8 +27,10 @@ function text(value: unknown): string | undefined {
  * matcher arrays per event.
  */
 export function telemetryHooks(telemetry: Telemetry, context: AgentRunContext = {}, options: InstrumentOptions = {}): TelemetryHooks {
-  ensureExecutionId(context);
-  const now = options.now ?? (() => performance.now());
+  const run = contextOf(context);
+  // The same id instrumentQuery uses, whichever of the two is called first.
+  const fallbackId = ensureExecutionId(run);
+  const now = options?.now ?? (() => performance.now());
   const startedAt = new Map<string, number>();
 
   const preToolUse: HookCallback = async (input) => {
@@ -66,7 +68,7 @@ export function telemetryHooks(telemetry: Telemetry, context: AgentRunContext = 
       errorType,
       durationMs,
       sessionId: text(input.session_id),
-      executionId: context.executionId,
+      executionId: currentExecutionId(run, fallbackId),
     });
   }
 
@@ -96,6 +98,12 @@ export function telemetryHooks(telemetry: Telemetry, context: AgentRunContext = 
     PostToolUse: [{ hooks: [postToolUse] }],
     PostToolUseFailure: [{ hooks: [postToolUseFailure] }],
   };
+}
+
+/** The run in progress: instrumentQuery moves `context.executionId` on to each new run. */
+function currentExecutionId(context: AgentRunContext, fallback: string): string {
+  const id = context.executionId;
+  return typeof id === "string" && id.length > 0 ? id : fallback;
 }
 
 /** A fresh "go ahead" each time: the SDK may merge or keep hook outputs. */

@@ -1,6 +1,6 @@
 import type { SDKMessage } from "@anthropic-ai/claude-agent-sdk";
 import type { Telemetry } from "../../core/telemetry.ts";
-import type { AgentRunContext } from "./context.ts";
+import { contextOf, type AgentRunContext } from "./context.ts";
 import { RunTracker } from "./run-tracker.ts";
 
 /** Options of {@link instrumentQuery} and {@link telemetryHooks}. */
@@ -33,7 +33,7 @@ export function instrumentQuery<M extends SDKMessage>(
   options: InstrumentOptions = {},
 ): AsyncGenerator<M, void, undefined> {
   // Made now, not at the first next(): the run id is in `context` before any hook can fire.
-  const tracker = new RunTracker(telemetry, context, options.now ?? monotonicNow);
+  const tracker = new RunTracker(telemetry, contextOf(context), options?.now ?? monotonicNow);
   return relay(query, tracker);
 }
 
