@@ -26,7 +26,6 @@ export interface TransportLike {
 /** The low-level `Server` (or anything with its `connect`). */
 export interface ConnectableServer {
   // `any` so that a server typed against the SDK's own Transport is accepted as is.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   connect(transport: any): Promise<void>;
 }
 

@@ -13,18 +13,21 @@ interface Slot {
 
 const slots = new WeakMap<object, Slot>();
 
-type Handler = (this: unknown, ...args: never[]) => unknown;
+type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+
+// The wrappers pass `arguments` on as they came (whatever their number) with apply(), which
+// engines optimise; a rest parameter would allocate an array per message.
 
 /** Wraps `send` once per transport: observes the response, then sends the same message. */
 function wrapSend(transport: TransportLike, slot: Slot, context: CaptureContext): void {
-  const originalSend = transport.send;
-  transport.send = function (this: unknown, message: WireMessage, ...rest: unknown[]) {
+  const originalSend = transport.send as unknown as AnyFunction;
+  transport.send = function (this: unknown, message: WireMessage) {
     try {
       slot.connection.sending(message);
     } catch (error) {
       context.fail(error);
     }
-    return (originalSend as (...args: unknown[]) => Promise<void>).call(this, message, ...rest);
+    return originalSend.apply(this, arguments as unknown as unknown[]) as Promise<void>;
   };
 }
 
@@ -33,23 +36,23 @@ function wrapSend(transport: TransportLike, slot: Slot, context: CaptureContext)
  * same arguments; any handler found (the user's, chained by the SDK) is kept by the SDK's own.
  */
 function wrapHandlers(transport: TransportLike, connection: McpConnection, context: CaptureContext): void {
-  const onmessage = transport.onmessage as Handler | undefined;
-  transport.onmessage = function (this: unknown, message: WireMessage, ...rest: unknown[]) {
+  const onmessage = transport.onmessage as AnyFunction | undefined;
+  transport.onmessage = function (this: unknown, message: WireMessage) {
     try {
       connection.received(message);
     } catch (error) {
       context.fail(error);
     }
-    return (onmessage as ((...args: unknown[]) => unknown) | undefined)?.call(this, message, ...rest);
+    return onmessage?.apply(this, arguments as unknown as unknown[]);
   };
-  const onclose = transport.onclose as Handler | undefined;
-  transport.onclose = function (this: unknown, ...args: unknown[]) {
+  const onclose = transport.onclose as AnyFunction | undefined;
+  transport.onclose = function (this: unknown) {
     try {
       connection.transportClosed();
     } catch (error) {
       context.fail(error);
     }
-    return (onclose as ((...args: unknown[]) => unknown) | undefined)?.apply(this, args);
+    return onclose?.apply(this, arguments as unknown as unknown[]);
   };
 }
 
@@ -85,16 +88,16 @@ export function prepareTransport(transport: TransportLike, context: CaptureConte
   };
 
   const hadOwnStart = Object.prototype.hasOwnProperty.call(transport, "start");
-  const originalStart = transport.start;
-  transport.start = function (this: unknown, ...args: unknown[]) {
+  const originalStart = transport.start as unknown as AnyFunction;
+  transport.start = function (this: unknown) {
     try {
-      if (hadOwnStart) transport.start = originalStart;
+      if (hadOwnStart) transport.start = originalStart as unknown as TransportLike["start"];
       else delete (transport as { start?: unknown }).start;
       hook();
     } catch (error) {
       context.fail(error);
     }
-    return (originalStart as (...args: unknown[]) => Promise<void>).apply(this, args);
+    return originalStart.apply(this, arguments as unknown as unknown[]) as Promise<void>;
   };
   return hook;
 }
