@@ -16,10 +16,29 @@ export interface McpHttpEndpoint {
   close(): Promise<void>;
 }
 
-/** Serves MCP over Streamable HTTP; `newServer` makes (and, if wanted, instruments) each session's server. */
-export async function serveMcpOverHttp(newServer: () => McpServer | Server): Promise<McpHttpEndpoint> {
+/**
+ * Serves MCP over Streamable HTTP; `newServer` makes (and, if wanted, instruments) each
+ * session's server. `stateless`: no session ids, a fresh transport and server per request,
+ * closed when the response ends, as the SDK's stateless example does.
+ */
+export async function serveMcpOverHttp(newServer: () => McpServer | Server, options: { stateless?: boolean } = {}): Promise<McpHttpEndpoint> {
   const transports = new Map<string, StreamableHTTPServerTransport>();
   const http: HttpServer = createServer((req, res) => {
+    if (options.stateless) {
+      void (async () => {
+        const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+        const server = newServer();
+        res.on("close", () => {
+          void transport.close();
+          void server.close();
+        });
+        await server.connect(transport);
+        await transport.handleRequest(req, res);
+      })().catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(500).end(String(error));
+      });
+      return;
+    }
     void (async () => {
       const sessionId = req.headers["mcp-session-id"];
       let transport = typeof sessionId === "string" ? transports.get(sessionId) : undefined;

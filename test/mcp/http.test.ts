@@ -118,3 +118,39 @@ for (const kind of ["McpServer", "Server"] as const) {
     });
   });
 }
+
+describe("stateless Streamable HTTP (a transport per request)", () => {
+  test("each request is its own connection: one row per call, each with its own session row, ended", async () => {
+    const db = sqliteTelemetry();
+    const endpoint = await serveMcpOverHttp(() => instrumentMcpServer(makeServer("McpServer"), db.telemetry), { stateless: true });
+    const twin = await serveMcpOverHttp(() => makeServer("McpServer"), { stateless: true });
+    try {
+      const seen: unknown[][] = [];
+      for (const url of [endpoint.url, twin.url]) {
+        const session = await openSession(url);
+        seen.push([
+          await session.client.callTool({ name: "echo", arguments: { text: "one" } }),
+          await session.client.callTool({ name: "refuse", arguments: {} }),
+        ]);
+        await session.client.close();
+      }
+      expect(seen[0]).toEqual(seen[1]!);
+      // 3 session starts, 2 calls, 3 session ends; a response's "close" comes just after the client has its answer.
+      for (let i = 0; i < 50 && db.telemetry.stats().queued < 8; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      await db.telemetry.flush();
+
+      const rows = db.toolCalls();
+      expect(rows.map((row) => `${row.tool_name} ${row.outcome}`)).toEqual(["echo ok", "refuse tool_error"]);
+      const sessions = db.sessions();
+      // initialize, then each call, arrived on a connection of its own.
+      expect(sessions).toHaveLength(3);
+      expect(sessions.filter((s) => s.client_name === CLIENT_INFO.name)).toHaveLength(1);
+      expect(new Set(rows.map((row) => row.session_id)).size).toBe(2);
+      for (const row of rows) expect(sessions.map((s) => s.id)).toContain(row.session_id!);
+      for (const session of sessions) expect(session.ended_at).not.toBeNull();
+    } finally {
+      await endpoint.close();
+      await twin.close();
+    }
+  });
+});

@@ -273,6 +273,23 @@ describe("instrumentMcpServer", () => {
     expect(db.sessions()).toHaveLength(1);
   });
 
+  test("instrumenting a connected server warns, and records from its next connection on", async () => {
+    const db = sqliteTelemetry();
+    const warnings: string[] = [];
+    const logger = { error() {}, info() {}, warn: (_: object, msg?: string) => void warnings.push(msg ?? "") };
+    const server = makeServer("McpServer");
+    const early = await connectInMemory(server);
+    instrumentMcpServer(server, db.telemetry, { logger });
+    expect(warnings).toHaveLength(1);
+    await early.callTool({ name: "echo", arguments: { text: "unseen" } });
+    await early.close();
+    const later = await connectInMemory(server);
+    await later.callTool({ name: "echo", arguments: { text: "seen" } });
+    await later.close();
+    await db.telemetry.flush();
+    expect(db.toolCalls()).toHaveLength(1);
+  });
+
   test("serverName overrides the name in the server's info", async () => {
     const db = sqliteTelemetry();
     const client = await connectInMemory(instrumentMcpServer(makeServer("Server"), db.telemetry, { serverName: "billing" }));

@@ -53,6 +53,9 @@ export function instrumentMcpServer<S extends ConnectableServer>(
     return server;
   }
   instrumented.add(target);
+  if ((target as { transport?: unknown }).transport !== undefined) {
+    safeLog(resolved.logger, "warn", {}, "tally: instrumentMcpServer() after connect(): calls on the current connection are not recorded, later connections are");
+  }
 
   const context = createCaptureContext(telemetry, resolved.serverName ?? serverInfoName(target), resolved);
   const originalConnect = target.connect;
