@@ -31,10 +31,10 @@ const LINE: UsageLine = {
 };
 
 describe("executionIdFor: one id per API response, the same everywhere", () => {
-  test("message.id and requestId make the id (ccusage's dedupe key)", () => {
-    expect(executionIdFor(LINE, "raw")).toBe("claude-code:msg_01ABC:req_011CXYZ");
+  test("requestId and message.id make the id (ccusage's dedupe key; the time-ordered request id first)", () => {
+    expect(executionIdFor(LINE, "raw")).toBe("claude-code:req_011CXYZ:msg_01ABC");
     // Another line of the same response (another content block, a copy in another file): same id.
-    expect(executionIdFor({ ...LINE, uuid: "other", outputTokens: 9 }, "other raw")).toBe("claude-code:msg_01ABC:req_011CXYZ");
+    expect(executionIdFor({ ...LINE, uuid: "other", outputTokens: 9 }, "other raw")).toBe("claude-code:req_011CXYZ:msg_01ABC");
   });
 
   test("without one of them, the line's own uuid, then a hash of its text", () => {

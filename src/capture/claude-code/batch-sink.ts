@@ -2,6 +2,10 @@ import type { Batch, StoredRecord } from "../../core/rows.ts";
 import type { WriteResult } from "../../core/store.ts";
 import type { ImportFileState, WriteOptions } from "../../store/sqlite/import-state.ts";
 
+function byId(a: StoredRecord, b: StoredRecord): number {
+  return a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0;
+}
+
 /** What an import writes to: the SQLite store (`SqliteStore` fits). */
 export interface ImportTarget {
   write(batch: Batch, options?: WriteOptions): WriteResult;
@@ -50,6 +54,10 @@ export class BatchSink {
   flush(current?: ImportFileState): void {
     if (current !== undefined) this.pending.set(current.path, current);
     if (this.rows.length === 0 && this.pending.size === 0) return;
+    // In id order, each page of the id index is visited once per batch, not fetched again and
+    // again (older message ids are random). The sort is stable: of two lines of one response,
+    // the first still comes first and is the one kept.
+    this.rows.sort(byId);
     const result = this.target.write(this.rows, { importFiles: [...this.pending.values()] });
     if (!result.ok) throw new ImportWriteError(result.failure, { cause: result.error });
     this.inserted += result.inserted;

@@ -13,7 +13,10 @@ const MAX_ID_LENGTH = 128;
  * The record id of one API response, the same on every machine and every run, so re-imports
  * and overlapping copies insert it once (`INSERT … ON CONFLICT DO NOTHING`), and the first
  * line seen for a response is the one kept, as in ccusage:
- * - `claude-code:<message.id>:<requestId>` when both are present (ccusage's dedupe key);
+ * - `claude-code:<requestId>:<message.id>` when both are present (ccusage's dedupe key, the
+ *   request id first because the API's request ids are time-ordered — `req_011CR74a…` in July
+ *   2025, `req_011CXu1k…` in February 2026 — while older message ids are random: ids that
+ *   sort by time make inserts land at the end of the id index, not all over it);
  * - otherwise `claude-code:line:<uuid>`, the line's own id: like ccusage, which dedupes only
  *   on both ids, every such line counts once, yet a second copy of the file adds nothing;
  * - otherwise `claude-code:sha256:<hash of the line's text>`.
@@ -21,7 +24,7 @@ const MAX_ID_LENGTH = 128;
  */
 export function executionIdFor(line: UsageLine, rawText: string): string {
   let id: string;
-  if (line.messageId !== null && line.requestId !== null) id = `claude-code:${line.messageId}:${line.requestId}`;
+  if (line.messageId !== null && line.requestId !== null) id = `claude-code:${line.requestId}:${line.messageId}`;
   else if (line.uuid !== null) id = `claude-code:line:${line.uuid}`;
   else return `claude-code:sha256:${sha256(rawText)}`;
   return id.length <= MAX_ID_LENGTH ? id : `claude-code:sha256:${sha256(id)}`;
