@@ -6,6 +6,7 @@ import { drain, manualNow, replay, sqliteTelemetry } from "./harness.ts";
 import { HAIKU, SESSION_ID, SONNET } from "./fixtures/pieces.ts";
 import { OPUS, apiErrorSuccess, beforeThrow, maxTurns, multipleModels, success } from "./fixtures/single-runs.ts";
 import { unknownTypes } from "./fixtures/unknown-types.ts";
+import { RECORDED_SESSION_ID, notLoggedIn, notLoggedInError } from "./fixtures/not-logged-in.ts";
 
 afterEach(removeTempDirs);
 
@@ -219,5 +220,40 @@ describe("the SDK throws mid-stream", () => {
     const thrown = await drain(instrumentQuery(replay(success, exit), telemetry, reviewContext())).catch((error: unknown) => error);
     expect(thrown).toBe(exit);
     expect((await rows("executions")).map((r) => r.conclusion)).toEqual(["success"]);
+  });
+
+  test("recorded from the real SDK without credentials: an is_error result, then a throw; one failure, the error passed on", async () => {
+    const { telemetry, rows } = sqliteTelemetry();
+    const context = reviewContext();
+    const thrownBySdk = notLoggedInError();
+    const seen: SDKMessage[] = [];
+    let caught: unknown;
+    try {
+      for await (const message of instrumentQuery(replay(notLoggedIn, thrownBySdk), telemetry, context)) seen.push(message);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBe(thrownBySdk);
+    expectSameStream(seen, notLoggedIn);
+    expect(await rows("executions")).toEqual([
+      {
+        id: context.executionId,
+        ...identity,
+        // No usage: the init message's model (here the configured alias).
+        model: "claude-sonnet-4-5",
+        input_tokens: 0,
+        output_tokens: 0,
+        cache_read_tokens: 0,
+        cache_creation_tokens: 0,
+        duration_ms: 836,
+        cost_usd: 0,
+        cost_source: "reported",
+        conclusion: "failure",
+        session_id: RECORDED_SESSION_ID,
+        num_turns: 1,
+        stop_reason: "stop_sequence",
+        attributes: null,
+      },
+    ]);
   });
 });
