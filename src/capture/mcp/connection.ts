@@ -8,6 +8,7 @@ import { newRecordId } from "../../core/ids.ts";
 import type { ToolCallRecord } from "../../core/records.ts";
 import type { CaptureContext } from "./context.ts";
 import { executionIdFromMeta } from "./execution-id.ts";
+import { trackConnection, untrackConnection } from "./open-connections.ts";
 import { CANCELLED, CONNECTION_CLOSED, outcomeOf, type CallOutcome } from "./outcome.ts";
 import type { TransportLike, WireMessage } from "./shapes.ts";
 import { truncateUtf8, utf8Length } from "./utf8.ts";
@@ -86,10 +87,11 @@ export class McpConnection {
     this.callEnded(message.id, outcomeOf(message), utf8Length(JSON.stringify(message)), message.result);
   }
 
-  /** The transport closed: calls still waiting will never be answered. */
+  /** The transport closed (or the process is exiting): calls still waiting will never be answered. */
   transportClosed(): void {
     if (this.closed) return;
     this.closed = true;
+    untrackConnection(this);
     for (const id of [...this.pending.keys()]) this.callEnded(id, CONNECTION_CLOSED, null, undefined);
     if (this.sessionStarted) this.context.telemetry.endSession(this.sessionId());
   }
@@ -102,6 +104,7 @@ export class McpConnection {
   private startSession(clientName: string | undefined, clientVersion: string | undefined): void {
     if (this.sessionStarted) return;
     this.sessionStarted = true;
+    trackConnection(this);
     const client = clientName === undefined && clientVersion === undefined ? undefined : { name: clientName, version: clientVersion };
     this.context.telemetry.startSession(this.sessionId(), { source: this.context.options.source, client });
   }
