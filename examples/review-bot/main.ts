@@ -1,0 +1,55 @@
+/**
+ * The review bot, runnable from a checkout: `bun examples/review-bot/main.ts`.
+ * Environment is read here and nowhere else.
+ */
+import { createTelemetry } from "../../src/index.ts";
+import { openSqliteStore } from "../../src/store/sqlite/index.ts";
+import { liveSession } from "./agent/live-session.ts";
+import { replaySession } from "./agent/replay-session.ts";
+import { createReviewBot } from "./bot.ts";
+import { jsonLogger } from "./logger.ts";
+
+const logger = jsonLogger();
+const secret = process.env.WEBHOOK_SECRET;
+if (!secret) {
+  logger.error({}, "review-bot: set WEBHOOK_SECRET (the secret configured on the GitHub webhook)");
+  process.exit(1);
+}
+
+const store = openSqliteStore({ path: process.env.TELEMETRY_DB_PATH ?? "./data/tally.db", retentionDays: 90, logger });
+const purged = store.purgeOlderThan(90);
+store.checkpoint();
+logger.info({ path: store.path, purged }, "review-bot: telemetry store open");
+const telemetry = createTelemetry({ store, logger });
+
+const live = Boolean(process.env.ANTHROPIC_API_KEY);
+const bot = createReviewBot({
+  secret,
+  telemetry,
+  logger,
+  session: live ? liveSession() : replaySession(),
+  model: process.env.REVIEW_MODEL ?? "claude-sonnet-4-5",
+  botLogin: process.env.BOT_LOGIN ?? "tally-bot",
+});
+
+const server = Bun.serve({
+  fetch: bot.app.fetch,
+  hostname: process.env.HOST ?? "127.0.0.1",
+  port: Number(process.env.PORT ?? 3000),
+});
+logger.info({ url: `http://${server.hostname}:${server.port}/webhooks`, mode: live ? "live" : "replay" }, "review-bot: listening");
+
+let stopping = false;
+async function drain(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal, pending: bot.queue.pending }, "review-bot: draining");
+  await server.stop();
+  // Reviews in flight finish (a bounded wait), then everything recorded is written.
+  await Promise.race([bot.queue.idle(), new Promise((resolve) => setTimeout(resolve, 30_000))]);
+  await telemetry.shutdown({ timeoutMs: 5_000 });
+  logger.info({ stats: telemetry.stats() }, "review-bot: stopped");
+  process.exit(0);
+}
+process.on("SIGINT", () => void drain("SIGINT"));
+process.on("SIGTERM", () => void drain("SIGTERM"));
