@@ -16,6 +16,8 @@ if (!secret) {
   process.exit(1);
 }
 
+// retentionDays makes the store purge at open and daily after; the explicit pass and the
+// checkpoint below are the start-up guarantee, and cheap when there is nothing left to do.
 const store = openSqliteStore({ path: process.env.TELEMETRY_DB_PATH ?? "./data/tally.db", retentionDays: 90, logger });
 const purged = store.purgeOlderThan(90);
 store.checkpoint();
