@@ -379,12 +379,32 @@ export function storeContract(s: ContractSubject): void {
       }, { checkpointEveryRows: 0 });
     });
 
-    test("checkpoints on its own after checkpointEveryRows inserted rows", () => {
+    test("checkpoints on its own after checkpointEveryRows inserted rows, on this thread when asked", () => {
       withStore((store, _raw, path) => {
         const sizeAfterOpen = statSync(path).size;
         for (let i = 0; i < 6; i++) write(store, Array.from({ length: 50 }, () => execution()));
         assert.ok(statSync(path).size > sizeAfterOpen);
-      }, { checkpointEveryRows: 100 });
+        assert.equal(store.backgroundCheckpoints, 0);
+      }, { checkpointEveryRows: 100, checkpointInBackground: false });
+    });
+
+    test("by default the automatic checkpoints run on a worker thread with its own connection", async () => {
+      const path = join(s.tempDir(), "tally.db");
+      const store = s.openStore({ path, checkpointEveryRows: 100 });
+      try {
+        const sizeAfterOpen = statSync(path).size;
+        for (let i = 0; i < 6; i++) write(store, Array.from({ length: 50 }, () => execution()));
+        for (let wait = 0; wait < 250 && store.backgroundCheckpoints === 0; wait++) await new Promise((r) => setTimeout(r, 20));
+        assert.ok(store.backgroundCheckpoints > 0, "the worker checkpointed");
+        assert.ok(statSync(path).size > sizeAfterOpen, "and WAL frames reached the database file");
+        write(store, [execution()]); // the writer was never blocked
+      } finally {
+        store.close();
+      }
+      const raw = s.openRaw(path);
+      assert.equal(raw.get("SELECT count(*) AS n FROM executions")?.n, 301);
+      assert.equal(raw.get("PRAGMA integrity_check")?.integrity_check, "ok");
+      raw.close();
     });
   });
 

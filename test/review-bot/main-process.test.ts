@@ -55,7 +55,7 @@ test("main.ts purges rows older than 90 days at start-up, reviews a signed deliv
   seed.recordExecution({ model: "claude-sonnet-4-5", conclusion: "success", repo: "octo-org/old", createdAt: Date.now() - 120 * DAY_MS });
   await seed.shutdown();
 
-  const child = Bun.spawn(["bun", "examples/review-bot/main.ts"], {
+  const child = Bun.spawn([process.execPath, "examples/review-bot/main.ts"], {
     env: { ...process.env, WEBHOOK_SECRET: "process-secret", PORT: "0", TELEMETRY_DB_PATH: path, ANTHROPIC_API_KEY: "" },
     stdout: "pipe",
     stderr: "pipe",

@@ -19,6 +19,7 @@ import { migrate, SchemaTooNewError, SCHEMA_VERSION } from "./migrations.ts";
 import { purgeRawRows, purgeRollups } from "./purge.ts";
 import { classifyWriteError, sqliteCode } from "./sqlite-errors.ts";
 import { BatchWriter } from "./write-batch.ts";
+import { startWorkerCheckpointer, type Checkpointer } from "./checkpointer.ts";
 import { readImportState, writeImportStates, type ImportFileState, type WriteOptions } from "./import-state.ts";
 import { countOlderThan, inspectDatabase, type DatabaseInspection } from "./inspect.ts";
 
@@ -34,6 +35,12 @@ export interface SqliteStoreOptions {
   rollupRetentionDays?: number;
   /** A PASSIVE checkpoint runs after this many inserted rows. @default 1000 */
   checkpointEveryRows?: number;
+  /**
+   * Run those automatic checkpoints on a worker thread with its own connection, so their
+   * fsync never stalls the host's event loop (falls back to this thread if no worker starts).
+   * @default true for files, false for ":memory:"
+   */
+  checkpointInBackground?: boolean;
   /** Milliseconds a writer waits for a lock held by another process. @default 5000 */
   busyTimeoutMs?: number;
   /** Open errors and schema messages go here. @default silent */
@@ -63,6 +70,8 @@ export interface SqliteStore extends ReadableStore {
   readonly unwritableReason: string | null;
   /** Schema version of the open database. */
   readonly schemaVersion: number;
+  /** Automatic checkpoints completed on the background worker (0 when checkpointing in-thread). */
+  readonly backgroundCheckpoints: number;
   /** The connection's own settings, read back from SQLite (null when the file could not be opened). */
   settings(): SqliteSettings | null;
   /** Integrity, sizes, row counts and time spans, for `tally doctor`. Throws when not open. */
@@ -138,6 +147,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   let rowsSinceCheckpoint = 0;
   let purgeTimer: ReturnType<typeof setInterval> | undefined;
   let closed = false;
+  let checkpointer: Checkpointer | null = null;
 
   function configure(connection: SqliteDriver, readonly: boolean): void {
     connection.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
@@ -185,6 +195,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     get schemaVersion() {
       return schemaVersion;
     },
+    get backgroundCheckpoints() {
+      return checkpointer?.completed ?? 0;
+    },
 
     report<S extends ReportSpec>(spec: S): Report<S> {
       if (closed || driver === null) throw new StoreUnavailableError(closed ? "store is closed" : (unwritableReason ?? "store is not open"));
@@ -224,7 +237,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
           return count;
         });
         rowsSinceCheckpoint += inserted;
-        if (checkpointEveryRows > 0 && rowsSinceCheckpoint >= checkpointEveryRows) store.checkpoint();
+        if (checkpointEveryRows > 0 && rowsSinceCheckpoint >= checkpointEveryRows) {
+          rowsSinceCheckpoint = 0;
+          if (checkpointer) checkpointer.request();
+          else store.checkpoint();
+        }
         return { ok: true, inserted };
       } catch (error) {
         batchWriter.forgetSketches(); // rolled back: the cache may hold sketches never committed
@@ -280,6 +297,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       if (closed) return;
       closed = true;
       if (purgeTimer !== undefined) clearInterval(purgeTimer);
+      checkpointer?.close();
       try {
         driver?.close();
       } catch (error) {
@@ -315,6 +333,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       if (unwritableReason === null) {
         writer = new BatchWriter(driver);
         runMaintenance();
+        if (checkpointEveryRows > 0 && !inMemory && options.checkpointInBackground !== false) {
+          checkpointer = startWorkerCheckpointer({ path, driver: store.driverName, busyTimeoutMs, logger });
+        }
         if (retentionDays > 0) {
           purgeTimer = setInterval(runMaintenance, DAY_MS);
           purgeTimer.unref?.();
