@@ -191,3 +191,32 @@ describe("files that cannot be read", () => {
     store.close();
   });
 });
+
+describe("after a purge", () => {
+  test("a copy of purged transcripts is not counted again: the rollups keep the first count", async () => {
+    const corpus = generateTranscripts({ configDir: tempDir(), seed: 21 });
+    const store = newStore();
+    const first = await importDirs(store, corpus.projectsDir);
+    expect(first.imported).toBe(corpus.expected.responses);
+    const before = sorted(reportedDays(store));
+    // Every raw row goes (a cut-off in the future); the daily rollups stay.
+    expect(store.purgeOlderThan(0)).toBeGreaterThanOrEqual(corpus.expected.responses);
+    expect(store.executionsPurgedBefore()).not.toBeNull();
+    const copy = join(tempDir(), "projects");
+    cpSync(corpus.projectsDir, copy, { recursive: true });
+    const second = await importDirs(store, copy);
+    expect(second.imported).toBe(0);
+    expect(second.olderThanPurged).toBe(corpus.expected.responseLines);
+    expect(sorted(reportedDays(store))).toEqual(before);
+    store.close();
+  });
+
+  test("with no purge there is no watermark and nothing is held back", async () => {
+    const corpus = generateTranscripts({ configDir: tempDir(), seed: 22 });
+    const store = newStore();
+    const result = await importDirs(store, corpus.projectsDir);
+    expect(store.executionsPurgedBefore()).toBeNull();
+    expect(result.olderThanPurged).toBe(0);
+    store.close();
+  });
+});

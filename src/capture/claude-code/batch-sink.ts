@@ -10,6 +10,8 @@ function byId(a: StoredRecord, b: StoredRecord): number {
 export interface ImportTarget {
   write(batch: Batch, options?: WriteOptions): WriteResult;
   importState(source: string, path: string): ImportFileState | undefined;
+  /** Epoch ms below which executions were purged (see SqliteStore.executionsPurgedBefore). */
+  executionsPurgedBefore?(): number | null;
 }
 
 /** The store refused a batch; nothing of that batch, nor the progress it carried, was saved. */

@@ -65,6 +65,11 @@ export interface ImportTranscriptsResult {
   imported: number;
   /** API-response lines whose execution was already there (same id): repeated blocks, copies, re-imports. */
   duplicates: number;
+  /**
+   * API responses older than the store's purge watermark, not imported: their first copy may
+   * have been counted and purged, and the rollups still hold it.
+   */
+  olderThanPurged: number;
   /** Well-formed lines that are not counted, by reason. */
   ignored: Record<IgnoredReason, number>;
   /** Lines that are not JSON objects (truncated, run together, garbage), and where the first one is. */
@@ -102,6 +107,7 @@ export async function importClaudeCodeTranscripts(options: ImportTranscriptsOpti
     apiResponses: 0,
     imported: 0,
     duplicates: 0,
+    olderThanPurged: 0,
     ignored: { noUsage: 0, synthetic: 0, apiError: 0, invalid: 0 },
     malformed: { lines: 0, first: null },
     errors: [],
@@ -132,6 +138,7 @@ export async function importClaudeCodeTranscripts(options: ImportTranscriptsOpti
   };
   options.onProgress?.({ ...progress });
 
+  const purgedBefore = store.executionsPurgedBefore?.() ?? null;
   const recentIds = new Set<string>();
   for (const plan of plans) {
     const bytesBefore = progress.bytesDone;
@@ -237,6 +244,10 @@ export async function importClaudeCodeTranscripts(options: ImportTranscriptsOpti
             record = prepareRecord("execution", toExecutionRecord(parsed.line, id, context), now(), pricer);
           } catch {
             result.ignored.invalid++;
+            return;
+          }
+          if (purgedBefore !== null && record.kind === "execution" && record.row.createdAt < purgedBefore) {
+            result.olderThanPurged++;
             return;
           }
           result.apiResponses++;

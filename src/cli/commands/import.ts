@@ -54,6 +54,7 @@ Examples:
     files: { found, read, unchanged, reread, failed },
     bytesRead, linesRead,               (this run only)
     apiResponses, imported, duplicates, (response lines seen, executions added, already there)
+    olderThanPurged,                    (responses older than a purge of this database: not re-counted)
     ignored: { noUsage, synthetic, apiError, invalid },
     malformed: { lines, first: { path, line } | null },
     errors: [ { path, message } ], elapsedMs }`,
@@ -133,6 +134,7 @@ export function summaryLine(s: ImportSummary): string {
     `${formatCount(s.linesRead)} new lines (${formatBytes(s.bytesRead)})`,
     `${formatCount(s.duplicates)} duplicates skipped`,
   ];
+  if (s.olderThanPurged > 0) parts.push(`${formatCount(s.olderThanPurged)} responses older than the last purge not re-counted`);
   if (s.malformed.first !== null) parts.push(`${formatCount(s.malformed.lines)} malformed lines skipped (first: ${s.malformed.first.path}:${s.malformed.first.line})`);
   else parts.push("no malformed lines");
   parts.push(formatDuration(s.elapsedMs));

@@ -16,7 +16,7 @@ import { safeLog, silentLogger, type Logger } from "../../core/logger.ts";
 import { inTransaction, type SqliteDriver } from "./driver.ts";
 import { openDriver, type DriverName } from "./load-driver.ts";
 import { migrate, SchemaTooNewError, SCHEMA_VERSION } from "./migrations.ts";
-import { purgeRawRows, purgeRollups } from "./purge.ts";
+import { purgedBefore, purgeRawRows, purgeRollups } from "./purge.ts";
 import { classifyWriteError, sqliteCode } from "./sqlite-errors.ts";
 import { BatchWriter } from "./write-batch.ts";
 import { startWorkerCheckpointer, type Checkpointer } from "./checkpointer.ts";
@@ -78,6 +78,12 @@ export interface SqliteStore extends ReadableStore {
   inspect(options?: { quick?: boolean }): DatabaseInspection;
   /** How many raw rows `purgeOlderThan(days)` would delete now. */
   countOlderThan(days: number): number;
+  /**
+   * Epoch ms below which executions were purged, or null. Importers skip records older than
+   * this: their ids are gone, so a second copy could not be recognised, while the rollups
+   * still hold the first.
+   */
+  executionsPurgedBefore(): number | null;
   /** PASSIVE WAL checkpoint: never waits for readers. */
   checkpoint(): void;
   /**
@@ -285,6 +291,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     inspect(inspectOptions) {
       if (closed || driver === null) throw new StoreUnavailableError(closed ? "store is closed" : (unwritableReason ?? "store is not open"));
       return inspectDatabase(driver, path, inspectOptions);
+    },
+
+    executionsPurgedBefore() {
+      if (closed || driver === null) return null;
+      return purgedBefore(driver, "executions");
     },
 
     countOlderThan(days) {

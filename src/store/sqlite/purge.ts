@@ -17,13 +17,31 @@ export function purgeRawRows(driver: SqliteDriver, days: number, now: number): n
     const chunk = driver.prepare(
       `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${timeColumn} < ? ORDER BY ${timeColumn} LIMIT ${PURGE_CHUNK_ROWS})`,
     );
+    let deletedHere = 0;
     for (;;) {
       const { changes } = chunk.run(cutoff);
-      deleted += changes;
+      deletedHere += changes;
       if (changes < PURGE_CHUNK_ROWS) break;
     }
+    deleted += deletedHere;
+    if (deletedHere > 0) raisePurgeWatermark(driver, table, cutoff);
   }
   return deleted;
+}
+
+/** The meta key of a table's purge watermark. */
+export const purgedBeforeKey = (table: string) => `purged_before:${table}`;
+
+function raisePurgeWatermark(driver: SqliteDriver, table: string, cutoff: number): void {
+  driver
+    .prepare("INSERT INTO tally_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)")
+    .run(purgedBeforeKey(table), cutoff);
+}
+
+/** Epoch ms below which rows of `table` were purged (null if none ever were). */
+export function purgedBefore(driver: SqliteDriver, table: string): number | null {
+  const value = driver.prepare("SELECT value FROM tally_meta WHERE key = ?").get(purgedBeforeKey(table))?.value;
+  return value === undefined || value === null ? null : Number(value);
 }
 
 /** Deletes rollup days older than `days`; returns how many rollup rows went. */

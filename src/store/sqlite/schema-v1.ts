@@ -149,6 +149,14 @@ CREATE TABLE daily_tool_usage (
   PRIMARY KEY (day, server, tool_name, outcome)
 ) WITHOUT ROWID;
 
+-- Facts about the database itself. 'purged_before:executions' is the latest purge cut-off that
+-- deleted execution rows: below it, ids can no longer prove a record was already counted, so
+-- importers skip older records rather than count them twice in the rollups.
+CREATE TABLE tally_meta (
+  key TEXT NOT NULL PRIMARY KEY,
+  value INTEGER
+) WITHOUT ROWID;
+
 -- How far each imported file was read, so a later import parses only what was appended.
 CREATE TABLE import_files (
   source TEXT NOT NULL,
