@@ -31,7 +31,4 @@ export class DropLog {
     safeLog(this.logger, "info", { reason, dropped }, `tally: stopped dropping records (${reason})`);
   }
 
-  inEpisode(reason: DropReason): boolean {
-    return this.episode[reason] > 0;
-  }
 }

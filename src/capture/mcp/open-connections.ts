@@ -37,8 +37,3 @@ export function trackConnection(connection: Closable): void {
 export function untrackConnection(connection: Closable): void {
   open.delete(connection);
 }
-
-/** Open connections now, for tests. */
-export function openConnectionCount(): number {
-  return open.size;
-}

@@ -1,10 +1,10 @@
 import { renderCsv } from "../../report/format/csv.ts";
 import { renderTable, type Column } from "../../report/format/table.ts";
-import { formatCount, formatDuration, formatUsd } from "../../report/format/units.ts";
+import { formatCount, formatUsd } from "../../report/format/units.ts";
 import { USAGE_DIMENSIONS, type UsageDimension, type UsageRow } from "../../report/spec.ts";
 import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
-import { groupCells, groupColumns, type Labelled } from "../group-columns.ts";
+import { durationColumns, groupCells, groupColumns, type Labelled } from "../group-columns.ts";
 import { openForReading } from "../open-database.ts";
 import { LIST_FLAGS, RANGE_FLAGS, rangeJson, readGroupBy, readList, readRange, readSortAndLimit, tableWidth } from "../report-options.ts";
 
@@ -37,9 +37,7 @@ function columns(groupBy: UsageDimension[]): Column<UsageRow & { label?: string 
     n("Cache read", (r) => formatCount(r.cacheReadTokens), 4),
     n("Cache write", (r) => formatCount(r.cacheCreationTokens), 4),
     n("Cost", (r) => formatUsd(r.costUsd) + (r.unpricedRuns > 0 ? "*" : ""), 1),
-    n("Mean", (r) => formatDuration(r.meanDurationMs), 6),
-    n("p50", (r) => formatDuration(r.p50DurationMs), 5),
-    n("p95", (r) => formatDuration(r.p95DurationMs), 3),
+    ...durationColumns<UsageRow>({ mean: 6, p50: 5, p95: 3 }),
   ];
 }
 

@@ -1,10 +1,10 @@
 import { renderCsv } from "../../report/format/csv.ts";
 import { renderTable, type Column } from "../../report/format/table.ts";
-import { formatCount, formatDuration, formatPercent } from "../../report/format/units.ts";
+import { formatCount, formatPercent } from "../../report/format/units.ts";
 import { TOOL_DIMENSIONS, type ToolDimension, type ToolRow } from "../../report/spec.ts";
 import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
-import { groupCells, groupColumns, type Labelled } from "../group-columns.ts";
+import { durationColumns, groupCells, groupColumns, type Labelled } from "../group-columns.ts";
 import { openForReading } from "../open-database.ts";
 import { LIST_FLAGS, RANGE_FLAGS, rangeJson, readGroupBy, readList, readRange, readSortAndLimit, tableWidth } from "../report-options.ts";
 
@@ -28,9 +28,7 @@ function columns(groupBy: ToolDimension[]): Column<Labelled<ToolRow>>[] {
     n("Errors", (r) => formatCount(r.errors), 2),
     n("Error rate", (r) => formatPercent(r.errorRate), 1),
     n("Cancelled", (r) => formatCount(r.cancelled), 5),
-    n("Mean", (r) => formatDuration(r.meanDurationMs), 6),
-    n("p50", (r) => formatDuration(r.p50DurationMs), 3),
-    n("p95", (r) => formatDuration(r.p95DurationMs), 2),
+    ...durationColumns<ToolRow>({ mean: 6, p50: 3, p95: 2 }),
     n("Sessions", (r) => formatCount(r.sessions), 4),
   ];
 }

@@ -14,7 +14,7 @@ import { toolsReport } from "./report/tools-report.ts";
 import { usageReport } from "./report/usage-report.ts";
 import { safeLog, silentLogger, type Logger } from "../../core/logger.ts";
 import { inTransaction, type SqliteDriver } from "./driver.ts";
-import { openDriver, type DriverName } from "./load-driver.ts";
+import { defaultDriverName, openDriver, type DriverName } from "./load-driver.ts";
 import { migrate, SchemaTooNewError, SCHEMA_VERSION } from "./migrations.ts";
 import { purgedBefore, purgeRawRows, purgeRollups } from "./purge.ts";
 import { classifyWriteError, sqliteCode } from "./sqlite-errors.ts";
@@ -163,7 +163,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     }
   }
 
-  function openConnection(readonly: boolean, driverName: DriverName | undefined): SqliteDriver {
+  function openConnection(readonly: boolean): SqliteDriver {
     if (!readonly && !inMemory) mkdirSync(dirname(path), { recursive: true });
     const connection = openDriver({ path, readonly, driver: driverName });
     try {
@@ -175,7 +175,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     }
   }
 
-  const driverName = options.driver;
+  // One answer for the whole store: the connection, the background checkpointer, the getter.
+  const driverName: DriverName = options.driver ?? defaultDriverName();
 
   function runMaintenance(): void {
     try {
@@ -193,7 +194,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const store: SqliteStore = {
     path,
     get driverName() {
-      return driverName ?? (typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun:sqlite" : "better-sqlite3");
+      return driverName;
     },
     get unwritableReason() {
       return closed ? "store is closed" : unwritableReason;
@@ -321,7 +322,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   /** Opens, migrates and starts maintenance; failures leave an unwritable store, never a throw. */
   function open(): void {
     try {
-      driver = openConnection(options.readonly === true, driverName);
+      driver = openConnection(options.readonly === true);
       if (options.readonly) {
         unwritableReason = "opened read-only";
         schemaVersion = Number(driver.prepare("PRAGMA user_version").get()?.user_version ?? 0);
@@ -331,7 +332,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         } catch (error) {
           if (!(error instanceof SchemaTooNewError)) throw error;
           driver.close();
-          driver = openConnection(true, driverName);
+          driver = openConnection(true);
           schemaVersion = error.found;
           unwritableReason = error.message;
           safeLog(logger, "error", { path, found: error.found, supported: SCHEMA_VERSION }, `tally: ${error.message}`);
