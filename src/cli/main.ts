@@ -97,7 +97,7 @@ export async function runCli(argv: string[], io: CliIo, commands: readonly Comma
       io,
       dbPath,
       format,
-      color: !values["no-color"] && useColor(io),
+      color: format === "table" && !values["no-color"] && useColor(io),
       values: values as CommandContext["values"],
       positionals,
     };

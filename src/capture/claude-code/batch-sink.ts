@@ -10,6 +10,8 @@ function byId(a: StoredRecord, b: StoredRecord): number {
 export interface ImportTarget {
   write(batch: Batch, options?: WriteOptions): WriteResult;
   importState(source: string, path: string): ImportFileState | undefined;
+  /** Every saved state of one importer at once; when present, used instead of `importState` per file. */
+  importStates?(source: string): Map<string, ImportFileState>;
   /** Epoch ms below which executions were purged (see SqliteStore.executionsPurgedBefore). */
   executionsPurgedBefore?(): number | null;
 }

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
+import { hexDigest } from "./hex-digest.ts";
 
 /** How many leading bytes identify a file: if they change, the file was rewritten, not appended to. */
 export const HEAD_HASH_BYTES = 4096;
@@ -34,7 +34,7 @@ export async function readAt(handle: FileHandle, length: number, position: numbe
  */
 export async function headHash(handle: FileHandle, upTo: number): Promise<string> {
   const bytes = await readAt(handle, Math.min(HEAD_HASH_BYTES, upTo), 0);
-  return createHash("sha1").update(bytes).digest("hex");
+  return hexDigest("sha1", bytes);
 }
 
 /**

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { basename } from "node:path";
 import { prepareRecord } from "../../core/validate.ts";
@@ -7,6 +6,7 @@ import type { ImportFileState } from "../../store/sqlite/import-state.ts";
 import { BatchSink, ImportWriteError, type ImportTarget } from "./batch-sink.ts";
 import { HEAD_HASH_BYTES, readAt } from "./file-head.ts";
 import { describe, type FileProblem } from "./find-files.ts";
+import { hexDigest } from "./hex-digest.ts";
 import { parseTranscriptLine, type IgnoredReason } from "./parse-line.ts";
 import { IMPORT_SOURCE, planFile, type FilePlan } from "./plan-file.ts";
 import { projectFolderOf, repoFor } from "./project.ts";
@@ -114,9 +114,10 @@ export async function importClaudeCodeTranscripts(options: ImportTranscriptsOpti
   };
 
   const plans: Extract<FilePlan, { action: "read" }>[] = [];
+  const saved = store.importStates?.(IMPORT_SOURCE);
   for (const path of options.files) {
     try {
-      const plan = await planFile(path, store.importState(IMPORT_SOURCE, path));
+      const plan = await planFile(path, saved ? saved.get(path) : store.importState(IMPORT_SOURCE, path));
       if (plan.action === "unchanged") result.files.unchanged++;
       else plans.push(plan);
     } catch (error) {
@@ -171,7 +172,7 @@ export async function importClaudeCodeTranscripts(options: ImportTranscriptsOpti
         const length = Math.min(HEAD_HASH_BYTES, offset, headBytes.length);
         let hash = hashes.get(length);
         if (hash === undefined) {
-          hash = createHash("sha1").update(headBytes.subarray(0, length)).digest("hex");
+          hash = hexDigest("sha1", headBytes.subarray(0, length));
           hashes.set(length, hash);
         }
         return hash;

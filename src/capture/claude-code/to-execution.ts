@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import type { UsageLine } from "./parse-line.ts";
+import { hexDigest } from "./hex-digest.ts";
 
 /** The `eventType` of every execution imported from a transcript: one API response. */
 export const CLAUDE_CODE_EVENT_TYPE = "claude-code.api-response";
@@ -31,7 +31,7 @@ export function executionIdFor(line: UsageLine, rawText: string): string {
 }
 
 function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+  return hexDigest("sha256", text);
 }
 
 /** Where a line was read, for what the line itself does not say. */

@@ -20,7 +20,7 @@ import { purgedBefore, purgeRawRows, purgeRollups } from "./purge.ts";
 import { classifyWriteError, sqliteCode } from "./sqlite-errors.ts";
 import { BatchWriter } from "./write-batch.ts";
 import { startWorkerCheckpointer, type Checkpointer } from "./checkpointer.ts";
-import { readImportState, writeImportStates, type ImportFileState, type WriteOptions } from "./import-state.ts";
+import { readImportState, readImportStates, writeImportStates, type ImportFileState, type WriteOptions } from "./import-state.ts";
 import { countOlderThan, inspectDatabase, type DatabaseInspection } from "./inspect.ts";
 
 /** Options of {@link openSqliteStore}. */
@@ -58,6 +58,8 @@ export interface SqliteStore extends ReadableStore {
   write(batch: Batch, options?: WriteOptions): WriteResult;
   /** How far an import read a file, or undefined (never imported, or the store is not open). */
   importState(source: string, path: string): ImportFileState | undefined;
+  /** Every file an importer has read, by path (empty when the store is not open). */
+  importStates(source: string): Map<string, ImportFileState>;
   /** Saves import progress alone, for a file that yielded no rows; otherwise prefer `write(batch, { importFiles })`. */
   saveImportState(state: ImportFileState): WriteResult;
   purgeOlderThan(days: number): number;
@@ -259,6 +261,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     importState(source, filePath) {
       if (closed || driver === null) return undefined;
       return readImportState(driver, source, filePath);
+    },
+
+    importStates(source) {
+      if (closed || driver === null) return new Map();
+      return readImportStates(driver, source);
     },
 
     saveImportState(state) {
