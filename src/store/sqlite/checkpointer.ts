@@ -1,4 +1,5 @@
-import { Worker } from "node:worker_threads";
+import { createRequire } from "node:module";
+import type { Worker } from "node:worker_threads";
 import { safeLog, type Logger } from "../../core/logger.ts";
 import type { DriverName } from "./load-driver.ts";
 
@@ -20,6 +21,9 @@ export function startWorkerCheckpointer(options: { path: string; driver: DriverN
   const extension = import.meta.url.endsWith(".ts") ? "ts" : "js";
   let worker: Worker;
   try {
+    // Loaded here, not with the module: node:worker_threads costs Bun ~8 ms, which a store
+    // that checkpoints on its own thread (every `tally` command) should not pay.
+    const { Worker } = createRequire(import.meta.url)("node:worker_threads") as typeof import("node:worker_threads");
     worker = new Worker(new URL(`./checkpoint-worker.${extension}`, import.meta.url), {
       workerData: { path: options.path, driver: options.driver, busyTimeoutMs: options.busyTimeoutMs },
     });
