@@ -33,13 +33,19 @@ export function openForReading(context: CommandContext): SqliteStore {
 }
 
 /** Opens the database for maintenance (purge, checkpoint, import): migrates, never purges on its own. */
-export function openForWriting(context: CommandContext, options: { mustExist?: boolean } = {}): SqliteStore {
+export function openForWriting(context: CommandContext, options: { mustExist?: boolean; checkpointEveryRows?: number } = {}): SqliteStore {
   if (options.mustExist !== false) checkPath(context.dbPath);
   else if (existsSync(context.dbPath) && statSync(context.dbPath).isDirectory()) checkPath(context.dbPath);
   // Purge measures ages from the CLI's clock, the same one that printed the cut-off.
   // Checkpoints stay on this thread: a command has no event loop to keep responsive, and
   // starting the checkpoint worker costs ~40 ms, a sixth of a later `tally import`.
-  const store = openSqliteStore({ path: context.dbPath, retentionDays: 0, checkpointInBackground: false, now: () => context.io.now() });
+  const store = openSqliteStore({
+    path: context.dbPath,
+    retentionDays: 0,
+    checkpointInBackground: false,
+    ...(options.checkpointEveryRows !== undefined ? { checkpointEveryRows: options.checkpointEveryRows } : {}),
+    now: () => context.io.now(),
+  });
   if (store.unwritableReason !== null) {
     const reason = store.unwritableReason;
     store.close();

@@ -1,8 +1,13 @@
+import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import { appendFileSync, cpSync, mkdirSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findTranscriptFiles } from "../../src/capture/claude-code/find-files.ts";
-import { importClaudeCodeTranscripts, type ImportTranscriptsResult } from "../../src/capture/claude-code/import-transcripts.ts";
+import { importClaudeCodeTranscripts, PRICE_MEMO_KEY, type ImportTranscriptsResult } from "../../src/capture/claude-code/import-transcripts.ts";
+import { parsePriceMemo } from "../../src/pricing/price-memo.ts";
+import { priceDataVersion } from "../../src/pricing/lazy-price-data.ts";
+import { createPricer } from "../../src/pricing/pricer.ts";
 import { ImportWriteError, type ImportTarget } from "../../src/capture/claude-code/batch-sink.ts";
 import { openSqliteStore, type SqliteStore } from "../../src/store/sqlite/index.ts";
 import { generateTranscripts, type DayTotals, ExpectedTotals, Randomness, SessionLines } from "../fixtures/claude-code/generate-transcripts.ts";
@@ -218,5 +223,72 @@ describe("after a purge", () => {
     expect(store.executionsPurgedBefore()).toBeNull();
     expect(result.olderThanPurged).toBe(0);
     store.close();
+  });
+});
+
+describe("prices", () => {
+  /** Every priced row's cost against a pricer that reads the price data itself. */
+  function expectCostsAsPriceData(db: string): number {
+    const sqlite = new Database(db, { readonly: true });
+    const rows = sqlite
+      .query("SELECT provider, model, created_at, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd FROM executions WHERE cost_source = 'computed'")
+      .all() as Record<string, number | string>[];
+    sqlite.close();
+    const reference = createPricer();
+    for (const r of rows) {
+      const expected = reference.price({
+        provider: String(r.provider), model: String(r.model), createdAt: Number(r.created_at), inputTokens: Number(r.input_tokens),
+        outputTokens: Number(r.output_tokens), cacheReadTokens: Number(r.cache_read_tokens), cacheCreationTokens: Number(r.cache_creation_tokens),
+      });
+      expect(Math.abs(Number(r.cost_usd) - expected.costUsd)).toBeLessThan(1e-12);
+    }
+    return rows.length;
+  }
+
+  test("the import keeps its models' prices in the store; a later run prices from them, exactly, without loading the price data", async () => {
+    const dir = join(tempDir(), "projects", "-home-dev-src-app");
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, "s-1.jsonl");
+    const lines = new SessionLines({
+      random: new Randomness(5), expected: new ExpectedTotals(), sessionId: "s-1", cwd: "/home/dev/src/app", version: "2.0.14",
+      model: "claude-sonnet-4-5-20250929", startMs: Date.UTC(2026, 1, 1, 9), toolOutputBytes: 800, variety: false,
+    });
+    writeFileSync(path, lines.turn() + lines.turn());
+    const db = join(tempDir(), "tally.db");
+    const store = openSqliteStore({ path: db, retentionDays: 0 });
+    await importDirs(store, dir);
+    const memo = parsePriceMemo(store.meta(PRICE_MEMO_KEY));
+    expect(memo?.data).toBe(priceDataVersion());
+    expect(Object.keys(memo!.entries)).toContain("anthropic\u0000claude-sonnet-4-5-20250929");
+    store.close();
+    const firstRows = expectCostsAsPriceData(db);
+    expect(firstRows).toBeGreaterThan(0);
+
+    appendFileSync(path, lines.turn() + lines.turn());
+    const script = `
+      const { openSqliteStore } = await import("./src/store/sqlite/index.ts");
+      const { importClaudeCodeTranscripts } = await import("./src/capture/claude-code/import-transcripts.ts");
+      const store = openSqliteStore({ path: ${JSON.stringify(db)}, retentionDays: 0 });
+      const result = await importClaudeCodeTranscripts({ store, files: [${JSON.stringify(path)}] });
+      store.close();
+      const loaded = Object.keys(require.cache).some((k) => k.includes("genai-prices"));
+      console.log(JSON.stringify({ imported: result.imported, loaded }));`;
+    const child = spawnSync(process.execPath, ["-e", script], { cwd: join(import.meta.dir, "../.."), encoding: "utf8" });
+    expect(child.stderr).toBe("");
+    const later = JSON.parse(child.stdout) as { imported: number; loaded: boolean };
+    expect(later.imported).toBeGreaterThan(0);
+    expect(later.loaded).toBe(false);
+    expect(expectCostsAsPriceData(db)).toBe(firstRows + later.imported);
+  });
+
+  test("a damaged memo in the store is ignored and replaced; prices are unaffected", async () => {
+    const corpus = generateTranscripts({ configDir: tempDir(), seed: 24, projects: 2 });
+    const db = join(tempDir(), "tally.db");
+    const store = openSqliteStore({ path: db, retentionDays: 0 });
+    expect(store.setMeta(PRICE_MEMO_KEY, '{"data":"genai-prices@0.1.8","entries":{"anthropic\\u0000x":{"priced":true}}')).toBe(true);
+    await importDirs(store, corpus.projectsDir);
+    expect(parsePriceMemo(store.meta(PRICE_MEMO_KEY))?.data).toBe(priceDataVersion());
+    store.close();
+    expect(expectCostsAsPriceData(db)).toBeGreaterThan(0);
   });
 });

@@ -14,6 +14,9 @@ export interface ImportTarget {
   importStates?(source: string): Map<string, ImportFileState>;
   /** Epoch ms below which executions were purged (see SqliteStore.executionsPurgedBefore). */
   executionsPurgedBefore?(): number | null;
+  /** Where the import keeps its price memo between runs (see `createPricer({ memo })`). */
+  meta?(key: string): string | number | null;
+  setMeta?(key: string, value: string): boolean;
 }
 
 /** The store refused a batch; nothing of that batch, nor the progress it carried, was saved. */

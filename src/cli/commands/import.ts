@@ -12,6 +12,9 @@ import { openForWriting } from "../open-database.ts";
 
 const SOURCES = ["claude-code"] as const;
 
+/** Rows between the import's WAL checkpoints: the WAL stays within ~30 MB on a first import. */
+const IMPORT_CHECKPOINT_ROWS = 50_000;
+
 /** The `--json` summary; its shape is part of the CLI's contract (documented in --help). */
 export interface ImportSummary extends Omit<ImportTranscriptsResult, "errors"> {
   source: "claude-code";
@@ -73,7 +76,9 @@ Examples:
     const { importClaudeCodeTranscripts } = await import("../../capture/claude-code/import-transcripts.ts");
     const { ImportWriteError } = await import("../../capture/claude-code/batch-sink.ts");
     const found = await findTranscriptFiles(paths);
-    const store = openForWriting(context, { mustExist: false });
+    // A bulk writer that closes (and so checkpoints) when done: checkpointing every 1,000 rows
+    // would write the same hot pages (rollups, the id index's tail) out again and again.
+    const store = openForWriting(context, { mustExist: false, checkpointEveryRows: IMPORT_CHECKPOINT_ROWS });
     let result: ImportTranscriptsResult;
     const progress = io.stderr.isTTY ? progressBar(io) : undefined;
     try {

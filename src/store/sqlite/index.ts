@@ -22,6 +22,7 @@ import { BatchWriter } from "./write-batch.ts";
 import { startWorkerCheckpointer, type Checkpointer } from "./checkpointer.ts";
 import { readImportState, readImportStates, writeImportStates, type ImportFileState, type WriteOptions } from "./import-state.ts";
 import { countOlderThan, inspectDatabase, type DatabaseInspection } from "./inspect.ts";
+import { readMeta, writeMeta } from "./meta.ts";
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -86,6 +87,10 @@ export interface SqliteStore extends ReadableStore {
    * still hold the first.
    */
   executionsPurgedBefore(): number | null;
+  /** A value kept in the database's `tally_meta` table, or null (also when the store is not open). */
+  meta(key: string): string | number | null;
+  /** Keeps a value in `tally_meta`; false when the store cannot write. */
+  setMeta(key: string, value: string | number): boolean;
   /** PASSIVE WAL checkpoint: never waits for readers. */
   checkpoint(): void;
   /**
@@ -304,6 +309,22 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     executionsPurgedBefore() {
       if (closed || driver === null) return null;
       return purgedBefore(driver, "executions");
+    },
+
+    meta(key) {
+      if (closed || driver === null) return null;
+      return readMeta(driver, key);
+    },
+
+    setMeta(key, value) {
+      if (closed || driver === null || unwritableReason !== null) return false;
+      try {
+        writeMeta(driver, key, value);
+        return true;
+      } catch (error) {
+        safeLog(logger, "warn", { key, error: toError(error).message }, "tally: saving a meta value failed");
+        return false;
+      }
     },
 
     countOlderThan(days) {

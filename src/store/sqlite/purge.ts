@@ -1,6 +1,7 @@
 import type { SqliteDriver } from "./driver.ts";
 import { RAW_TABLES, ROLLUP_TABLES } from "./schema-v1.ts";
 import { utcDay } from "./utc-day.ts";
+import { readMeta } from "./meta.ts";
 
 const DAY_MS = 86_400_000;
 /** Rows per DELETE: each chunk holds the write lock ~5 ms, so other writers are not starved. */
@@ -40,8 +41,8 @@ function raisePurgeWatermark(driver: SqliteDriver, table: string, cutoff: number
 
 /** Epoch ms below which rows of `table` were purged (null if none ever were). */
 export function purgedBefore(driver: SqliteDriver, table: string): number | null {
-  const value = driver.prepare("SELECT value FROM tally_meta WHERE key = ?").get(purgedBeforeKey(table))?.value;
-  return value === undefined || value === null ? null : Number(value);
+  const value = readMeta(driver, purgedBeforeKey(table));
+  return value === null ? null : Number(value);
 }
 
 /** Deletes rollup days older than `days`; returns how many rollup rows went. */
