@@ -19,6 +19,9 @@ function run(cmd: string[], options: { cwd?: string; env?: Record<string, string
   return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
 }
 
+/** A shell word: single-quoted. */
+const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+
 let db: string;
 beforeAll(() => {
   db = knownDb();
@@ -73,6 +76,12 @@ describe("bun src/cli/bin.ts", () => {
     for (const r of [usage, failure]) expect(r.stderr).not.toMatch(/^ {4}at /m);
   });
 
+  test("a reader that goes away (`tally report | head`) ends the run quietly: exit 0, nothing on stderr", () => {
+    // The reader closes its end before tally starts writing, so the write surely meets EPIPE.
+    const line = `${bin.map(quote).join(" ")} report --db ${quote(db)} --by day,repo --format csv | (exec 0<&-; sleep 0.2)`;
+    expect(run(["bash", "-c", `set -o pipefail; ${line}`])).toEqual({ code: 0, stdout: "", stderr: "" });
+  });
+
   test("bun run tally (the package script)", () => {
     expect(run([process.execPath, "run", "--silent", "tally", "--version"])).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
   });
@@ -104,6 +113,11 @@ describe("the built bin under Node", () => {
     expect(doc.source).toBe("rollups");
     expect(doc.totals).toMatchObject({ runs: 7, inputTokens: 10600, costUsd: 2.96875, unpricedRuns: 2 });
     expect(doc.unpricedModels).toEqual(["local-llama", "mystery-model-1"]);
+  });
+
+  test("node: a reader that goes away ends the run quietly", () => {
+    const line = `node ${quote(built)} report --db ${quote(db)} --by day,repo --format csv | (exec 0<&-; sleep 0.2)`;
+    expect(run(["bash", "-c", `set -o pipefail; ${line}`])).toEqual({ code: 0, stdout: "", stderr: "" });
   });
 
   test("node: a usage error exits 2 without a stack trace", () => {

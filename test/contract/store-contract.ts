@@ -408,6 +408,34 @@ export function storeContract(s: ContractSubject): void {
     });
   });
 
+  describe(`${s.name}: a checkpoint worker started lazily`, () => {
+    test("starts no worker until the first automatic checkpoint is due, then checkpoints there", async () => {
+      const started: string[] = [];
+      const logger: Logger = {
+        error() {},
+        warn() {},
+        info() {},
+        debug: (_fields, message) => void (message?.includes("worker thread") && started.push(message)),
+      };
+      const eager = s.openStore({ path: join(s.tempDir(), "eager.db"), checkpointEveryRows: 100, logger });
+      eager.close();
+      assert.equal(started.length, 1, "by default the worker starts at open (and says so)");
+
+      const path = join(s.tempDir(), "tally.db");
+      const store = s.openStore({ path, checkpointEveryRows: 100, checkpointInBackground: "lazily", logger });
+      try {
+        write(store, Array.from({ length: 99 }, () => execution()));
+        assert.equal(started.length, 1, "no worker below the threshold");
+        write(store, Array.from({ length: 50 }, () => execution()));
+        assert.equal(started.length, 2, "started at the threshold");
+        for (let wait = 0; wait < 250 && store.backgroundCheckpoints === 0; wait++) await new Promise((r) => setTimeout(r, 20));
+        assert.ok(store.backgroundCheckpoints > 0, "and the checkpoint ran there");
+      } finally {
+        store.close();
+      }
+    });
+  });
+
   describe(`${s.name}: schema versions`, () => {
     test("migrates a pre-versioned review-bot database additively: rows kept, composite index in place", () => {
       const path = join(s.tempDir(), "legacy.db");

@@ -51,6 +51,7 @@ export function startWorkerCheckpointer(options: { path: string; driver: DriverN
   worker.on("error", (error) => safeLog(options.logger, "warn", { error: error.message }, "tally: checkpoint worker stopped"));
   // After the listeners: adding a "message" listener refs the port again (Node and Bun alike).
   worker.unref(); // never keeps the process alive
+  safeLog(options.logger, "debug", { path: options.path }, "tally: automatic checkpoints run on a worker thread");
   return {
     request() {
       if (inFlight) {
