@@ -5,9 +5,12 @@ const MAX_ENTRIES = 5000;
 
 const COEFFICIENTS = ["fixed", "input", "output", "cacheRead", "cacheWrite"] as const;
 
-/** The memo as text for storage; `belowInput: Infinity` (no tiers) is written as null. */
+/**
+ * The memo as text for storage; `belowInput: Infinity` (no tiers) is written as null. Past
+ * {@link MAX_ENTRIES} (per-day entries of dated prices add up) the newest are kept.
+ */
 export function serializePriceMemo(memo: PriceMemo): string {
-  const entries = Object.entries(memo.entries).slice(0, MAX_ENTRIES);
+  const entries = Object.entries(memo.entries).slice(-MAX_ENTRIES);
   return JSON.stringify({ data: memo.data, entries: Object.fromEntries(entries) }, (key, value: unknown) =>
     key === "belowInput" && value === Number.POSITIVE_INFINITY ? null : value,
   );

@@ -112,3 +112,15 @@ describe("price memo", () => {
     expect(above.price.costUsd).toBeCloseTo(createPricer().price(usage({ inputTokens: 250_000, outputTokens: 300 })).costUsd, 12);
   });
 });
+
+describe("price memo size", () => {
+  test("a memo keeps at most 5,000 entries, the newest", () => {
+    const entries: Record<string, { priced: false }> = {};
+    for (let i = 0; i < 6000; i++) entries[`anthropic\u0000model-${i}`] = { priced: false };
+    const kept = parsePriceMemo(serializePriceMemo({ data: priceDataVersion(), entries }))!;
+    const keys = Object.keys(kept.entries);
+    expect(keys).toHaveLength(5000);
+    expect(keys[0]).toBe("anthropic\u0000model-1000");
+    expect(keys.at(-1)).toBe("anthropic\u0000model-5999");
+  });
+});
