@@ -1,5 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { openSqliteStore, SCHEMA_VERSION, type SqliteStore } from "../store/sqlite/index.ts";
+import type { Report, ReportSpec } from "../report/spec.ts";
 import { CliError } from "./errors.ts";
 import type { CommandContext } from "./command.ts";
 
@@ -11,10 +12,22 @@ function checkPath(dbPath: string): void {
 }
 
 /**
+ * Answers one report from the database, opened read-only for just that (see openForReading).
+ */
+export function readReport<S extends ReportSpec>(context: CommandContext, spec: S): Report<S> {
+  const store = openForReading(context);
+  try {
+    return store.report(spec);
+  } finally {
+    store.close();
+  }
+}
+
+/**
  * Opens the database read-only for a report: no migration, no purge, and a service can keep
  * writing meanwhile (WAL). Refuses with a hint when the file is missing, corrupt or too old.
  */
-export function openForReading(context: CommandContext): SqliteStore {
+function openForReading(context: CommandContext): SqliteStore {
   checkPath(context.dbPath);
   const store = openSqliteStore({ path: context.dbPath, readonly: true, retentionDays: 0 });
   const reason = store.unwritableReason ?? "";

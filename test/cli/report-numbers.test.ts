@@ -4,25 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { removeTempDirs } from "../support/temp-dir.ts";
+import type { UsageRow } from "../../src/report/spec.ts";
 import { expectWithinBucketError, tallyJson } from "./harness.ts";
 import { knownDb } from "./known-db.ts";
 
-interface Row {
-  group: Record<string, string>;
-  runs: number;
-  successes: number;
-  failures: number;
-  errors: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheCreationTokens: number;
-  costUsd: number;
-  unpricedRuns: number;
-  meanDurationMs: number | null;
-  p50DurationMs: number | null;
-  p95DurationMs: number | null;
-}
+/** A row as the JSON carries it: the library's row, groups looked up by any name. */
+type Row = Omit<UsageRow, "group"> & { group: Record<string, string> };
 interface Usage {
   kind: string;
   groupBy: string[];

@@ -4,20 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { removeTempDirs } from "../support/temp-dir.ts";
+import type { ToolRow as SourceToolRow } from "../../src/report/spec.ts";
 import { expectWithinBucketError, tableRow, tally, tallyJson } from "./harness.ts";
 import { knownDb } from "./known-db.ts";
 
-interface ToolRow {
-  group: Record<string, string>;
-  calls: number;
-  errors: number;
-  errorRate: number;
-  cancelled: number;
-  meanDurationMs: number | null;
-  p50DurationMs: number | null;
-  p95DurationMs: number | null;
-  sessions: number;
-}
+/** A row as the JSON carries it: the library's row, groups looked up by any name. */
+type ToolRow = Omit<SourceToolRow, "group"> & { group: Record<string, string> };
 interface Tools {
   kind: string;
   groupBy: string[];

@@ -5,7 +5,7 @@ import { DEGRADATION_DIMENSIONS, type CacheRow, type DegradationDimension, type 
 import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
 import { groupCells, groupColumns, type Labelled } from "../group-columns.ts";
-import { openForReading } from "../open-database.ts";
+import { readReport } from "../open-database.ts";
 import { RANGE_FLAGS, rangeJson, readGroupBy, readList, readRange, tableWidth } from "../report-options.ts";
 
 const HEADERS: Record<DegradationDimension, string> = { repo: "Repo", day: "Day", resource: "Resource" };
@@ -35,13 +35,7 @@ Examples:
   run(context) {
     const groupBy = readGroupBy(context, DEGRADATION_DIMENSIONS, ["repo"]);
     const range = readRange(context);
-    const store = openForReading(context);
-    let report;
-    try {
-      report = store.report({ kind: "degradations", groupBy, range, filters: { repos: readList(context, "repo") } });
-    } finally {
-      store.close();
-    }
+    const report = readReport(context, { kind: "degradations", groupBy, range, filters: { repos: readList(context, "repo") } });
     const { stdout } = context.io;
     if (context.format === "json") {
       stdout.write(`${JSON.stringify({ ...report, range: rangeJson(range) }, null, 2)}\n`);

@@ -5,7 +5,7 @@ import { USAGE_DIMENSIONS, type UsageDimension, type UsageRow } from "../../repo
 import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
 import { durationColumns, groupCells, groupColumns, type Labelled } from "../group-columns.ts";
-import { openForReading } from "../open-database.ts";
+import { readReport } from "../open-database.ts";
 import { LIST_FLAGS, RANGE_FLAGS, rangeJson, readGroupBy, readList, readRange, readSortAndLimit, tableWidth } from "../report-options.ts";
 
 const SORT_FIELDS: Record<string, (row: UsageRow) => number> = {
@@ -69,13 +69,7 @@ Examples:
     const range = readRange(context);
     const filters = { repos: readList(context, "repo"), models: readList(context, "model"), events: readList(context, "event") };
     const arrange = readSortAndLimit(context, SORT_FIELDS);
-    const store = openForReading(context);
-    let report;
-    try {
-      report = store.report({ kind: "usage", groupBy, range, filters, exact: context.values.exact === true });
-    } finally {
-      store.close();
-    }
+    const report = readReport(context, { kind: "usage", groupBy, range, filters, exact: context.values.exact === true });
     const rows = arrange(report.rows);
     const { stdout } = context.io;
     if (context.format === "json") {

@@ -5,7 +5,7 @@ import { TOOL_DIMENSIONS, type ToolDimension, type ToolRow } from "../../report/
 import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
 import { durationColumns, groupCells, groupColumns, type Labelled } from "../group-columns.ts";
-import { openForReading } from "../open-database.ts";
+import { readReport } from "../open-database.ts";
 import { LIST_FLAGS, RANGE_FLAGS, rangeJson, readGroupBy, readList, readRange, readSortAndLimit, tableWidth } from "../report-options.ts";
 
 const SORT_FIELDS: Record<string, (row: ToolRow) => number> = {
@@ -55,13 +55,7 @@ Examples:
     const range = readRange(context);
     const filters = { tools: readList(context, "tool"), servers: readList(context, "server") };
     const arrange = readSortAndLimit(context, SORT_FIELDS);
-    const store = openForReading(context);
-    let report;
-    try {
-      report = store.report({ kind: "tools", groupBy, range, filters });
-    } finally {
-      store.close();
-    }
+    const report = readReport(context, { kind: "tools", groupBy, range, filters });
     const rows = arrange(report.rows);
     const { stdout } = context.io;
     if (context.format === "json") {
