@@ -11,7 +11,7 @@ import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.j
 import { createTelemetry, type Store, type Telemetry } from "../../src/index.ts";
 import { openSqliteStore, type SqliteStore } from "../../src/store/sqlite/index.ts";
 import { tempDir } from "../support/temp-dir.ts";
-import type { WaitSignals } from "./servers.ts";
+import type { ServerKind, WaitSignals } from "./servers.ts";
 
 export const CLIENT_INFO = { name: "tally-test-client", version: "1.2.3" };
 
@@ -101,6 +101,28 @@ function describeError(error: unknown): Seen["error"] {
   const e = error as { name?: unknown; code?: unknown; message?: unknown };
   return { name: String(e.name), code: e.code, message: String(e.message) };
 }
+
+/** The tool_calls rows {@link runScript} leaves: tool / outcome / error type of each call, per server class. */
+export const SCRIPT_ROWS: Record<ServerKind, string[]> = {
+  // McpServer answers every failure with an isError result; its own McpErrors keep their code.
+  McpServer: [
+    "echo ok -",
+    "explode tool_error tool_error",
+    "refuse tool_error tool_error",
+    "no-such-tool tool_error McpError:-32602",
+    "echo tool_error McpError:-32602",
+    "wait cancelled cancelled",
+  ],
+  // The low-level Server answers a thrown error with a JSON-RPC error.
+  Server: [
+    "echo ok -",
+    "explode protocol_error McpError:-32603",
+    "refuse tool_error tool_error",
+    "no-such-tool protocol_error McpError:-32602",
+    "echo protocol_error McpError:-32602",
+    "wait cancelled cancelled",
+  ],
+};
 
 /** The labels of {@link runScript}, in order. */
 export const SCRIPT = ["ok", "thrown", "isError", "unknown", "invalid", "cancelled"] as const;

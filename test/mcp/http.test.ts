@@ -3,30 +3,12 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { instrumentMcpServer } from "../../src/capture/mcp/index.ts";
 import { removeTempDirs } from "../support/temp-dir.ts";
-import { CLIENT_INFO, runScript, SCRIPT, sqliteTelemetry, type Seen } from "./harness.ts";
+import { CLIENT_INFO, runScript, SCRIPT, SCRIPT_ROWS as EXPECTED, sqliteTelemetry, type Seen } from "./harness.ts";
 import { serveMcpOverHttp } from "./http-server.ts";
-import { makeServer, SERVER_NAME, WaitSignals, type ServerKind } from "./servers.ts";
+import { makeServer, SERVER_NAME, WaitSignals } from "./servers.ts";
 
 afterAll(removeTempDirs);
 
-const EXPECTED: Record<ServerKind, string[]> = {
-  McpServer: [
-    "echo ok -",
-    "explode tool_error tool_error",
-    "refuse tool_error tool_error",
-    "no-such-tool tool_error McpError:-32602",
-    "echo tool_error McpError:-32602",
-    "wait cancelled cancelled",
-  ],
-  Server: [
-    "echo ok -",
-    "explode protocol_error McpError:-32603",
-    "refuse tool_error tool_error",
-    "no-such-tool protocol_error McpError:-32602",
-    "echo protocol_error McpError:-32602",
-    "wait cancelled cancelled",
-  ],
-};
 
 interface HttpSession {
   client: Client;

@@ -4,32 +4,11 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { createTelemetry, TallyConfigError, type Telemetry } from "../../src/index.ts";
 import { instrumentMcpServer } from "../../src/capture/mcp/index.ts";
 import { removeTempDirs } from "../support/temp-dir.ts";
-import { CLIENT_INFO, connectInMemory, runScript, sqliteTelemetry, throwingStore, type ToolCallRowView } from "./harness.ts";
-import { makeServer, SERVER_NAME, WaitSignals, type ServerKind } from "./servers.ts";
+import { CLIENT_INFO, connectInMemory, runScript, SCRIPT_ROWS as EXPECTED, sqliteTelemetry, throwingStore, type ToolCallRowView } from "./harness.ts";
+import { makeServer, SERVER_NAME, WaitSignals } from "./servers.ts";
 
 afterAll(removeTempDirs);
 
-/** tool / outcome / error type of each call of the script, per server class. */
-const EXPECTED: Record<ServerKind, string[]> = {
-  // McpServer answers every failure with an isError result; its own McpErrors keep their code.
-  McpServer: [
-    "echo ok -",
-    "explode tool_error tool_error",
-    "refuse tool_error tool_error",
-    "no-such-tool tool_error McpError:-32602",
-    "echo tool_error McpError:-32602",
-    "wait cancelled cancelled",
-  ],
-  // The low-level Server answers a thrown error with a JSON-RPC error.
-  Server: [
-    "echo ok -",
-    "explode protocol_error McpError:-32603",
-    "refuse tool_error tool_error",
-    "no-such-tool protocol_error McpError:-32602",
-    "echo protocol_error McpError:-32602",
-    "wait cancelled cancelled",
-  ],
-};
 
 const summary = (row: ToolCallRowView) => `${row.tool_name} ${row.outcome} ${row.error_type ?? "-"}`;
 const sorted = (values: string[]) => [...values].sort();
