@@ -11,7 +11,7 @@ import type {
   SessionOptions,
   ToolCallRecord,
 } from "./records.ts";
-import type { Batch, StoredRecord } from "./rows.ts";
+import type { Batch, RecordKind, StoredRecord } from "./rows.ts";
 import type { MaybePromise, Store, WriteResult } from "./store.ts";
 import { KINDS, prepareRecord } from "./validate.ts";
 import { createPricer, type Pricer, type PricerOptions } from "../pricing/pricer.ts";
@@ -82,14 +82,8 @@ export interface Telemetry {
   stats(): TelemetryStats;
 }
 
-const KIND = {
-  execution: 0,
-  rateLimitEvent: 1,
-  toolCall: 2,
-  sessionStart: 3,
-  sessionEnd: 4,
-  cacheEvent: 5,
-} as const;
+/** Each kind's index in KINDS: the small integer the hot path stores, derived so the two never disagree. */
+const KIND = Object.fromEntries(KINDS.map((kind, index) => [kind, index])) as Record<RecordKind, number>;
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -135,6 +129,8 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     options.pricing && "price" in options.pricing ? options.pricing : createPricer((options.pricing as PricerOptions | undefined) ?? {});
 
   const queue = new RingQueue<unknown>(maxQueueSize);
+  /** Made once: a full queue is when record*() must stay cheapest. */
+  const queueFullCause = `queue holds ${maxQueueSize} records`;
   const drops = new DropLog(logger);
   let written = 0;
   let flushes = 0;
@@ -157,7 +153,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
         lastError = "record must be an object";
         return drops.drop("invalid", 1, lastError);
       }
-      if (queue.size >= maxQueueSize) return drops.drop("queueFull", 1, `queue holds ${maxQueueSize} records`);
+      if (queue.size >= maxQueueSize) return drops.drop("queueFull", 1, queueFullCause);
       queue.push(kind, value, clock.now());
       if (queue.size >= batchSize) {
         if (!flushSoonQueued && running === null && retryTimer === undefined) {
@@ -282,8 +278,13 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     return "done";
   }
 
+  /** Doubling from retryBaseDelayMs, capped at maxRetryDelayMs. */
+  function retryDelay(): number {
+    return Math.min(maxRetryDelayMs, retryBaseDelayMs * 2 ** Math.min(retryAttempt, 30));
+  }
+
   function scheduleRetry(): void {
-    const delay = Math.min(maxRetryDelayMs, retryBaseDelayMs * 2 ** Math.min(retryAttempt, 30));
+    const delay = retryDelay();
     retryAttempt++;
     retryTimer = clock.setTimeout(() => {
       retryTimer = undefined;
@@ -393,7 +394,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       await Promise.race([run(true), untilDeadline()]);
       while ((pending !== null || queue.size > 0) && clock.now() < deadline) {
         clearRetry();
-        await sleep(Math.min(retryBaseDelayMs * 2 ** Math.min(retryAttempt, 30), maxRetryDelayMs, Math.max(0, deadline - clock.now())));
+        await sleep(Math.min(retryDelay(), Math.max(0, deadline - clock.now())));
         await Promise.race([run(true), untilDeadline()]);
       }
       clearRetry();

@@ -90,8 +90,8 @@ const UNPRICED = { costUsd: 0, costSource: "unpriced" as const };
  * is `unpriced`, never a silent $0 price. (`createPricer` is this on the eagerly imported data.)
  */
 export function pricerOn(source: PriceDataSource, options: PricerOptions = {}): MemoizingPricer {
-  const hasCustomPrices = Object.keys(options.prices ?? {}).length > 0;
   const custom = customPriceProviders(options.prices ?? {});
+  const hasCustomPrices = custom.size > 0;
   const entries = new Map<string, PriceEntry>();
   const memo = source.memo;
   const trusted = memo != null && !hasCustomPrices && source.version !== null && memo.data === source.version;
@@ -131,10 +131,14 @@ export function pricerOn(source: PriceDataSource, options: PricerOptions = {}): 
 
   function entryFor(usage: PricedUsage): PriceEntry {
     const base = `${usage.provider}\u0000${usage.model}`;
+    const resolvedNow = !entries.has(base) && !Object.hasOwn(remembered, base);
     const entry = lookup(base, usage);
     if (!entry.priced || !entry.dated) return entry;
-    // Prices that change on a start date are constant within a UTC day.
-    return lookup(`${base}\u0000${Math.floor(usage.createdAt / DAY_MS)}`, usage);
+    // Prices that change on a start date are constant within a UTC day; an entry just
+    // resolved for this run's time already is this day's.
+    const dayKey = `${base}\u0000${Math.floor(usage.createdAt / DAY_MS)}`;
+    if (resolvedNow && !entries.has(dayKey)) entries.set(dayKey, entry);
+    return lookup(dayKey, usage);
   }
 
   /** The library's provider for an entry that came from a memo, resolved once. */
@@ -210,6 +214,7 @@ function linearise(calcPrice: PriceData["calcPrice"], provider: Provider, model:
   const belowInput = lowestTierStart(periods.map((p) => p.prices));
   // Probe with a small unit so that no probe crosses a tier (Claude's start at 200k input).
   const unit = 1000;
+  if (belowInput <= unit) return null;
   const perMillion = 1_000_000 / unit;
   const cost = (usage: Omit<PricedUsage, "provider" | "model" | "createdAt">) =>
     calcPrice(toLibraryUsage(usage), model, { provider, timestamp: at })?.total_price;
@@ -220,7 +225,6 @@ function linearise(calcPrice: PriceData["calcPrice"], provider: Provider, model:
   const cacheRead = cost({ ...zero, cacheReadTokens: unit });
   const cacheWrite = cost({ ...zero, cacheCreationTokens: unit });
   if (input === undefined || output === undefined || cacheRead === undefined || cacheWrite === undefined) return null;
-  if (belowInput <= unit) return null;
   return {
     fixed,
     input: (input - fixed) * perMillion,

@@ -37,10 +37,12 @@ export interface WriteOptions {
   importFiles?: readonly ImportFileState[];
 }
 
-const SELECT = `SELECT source, path, size, mtime_ms, offset, head_hash, lines, malformed, updated_at
-  FROM import_files WHERE source = ? AND path = ?`;
+const COLUMNS = "source, path, size, mtime_ms, offset, head_hash, lines, malformed, updated_at";
+const SELECT = `SELECT ${COLUMNS} FROM import_files WHERE source = ? AND path = ?`;
+/** Run once per import: not worth a cached statement. */
+const SELECT_ALL = `SELECT ${COLUMNS} FROM import_files WHERE source = ?`;
 
-const UPSERT = `INSERT INTO import_files (source, path, size, mtime_ms, offset, head_hash, lines, malformed, updated_at)
+const UPSERT = `INSERT INTO import_files (${COLUMNS})
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (source, path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, offset = excluded.offset,
     head_hash = excluded.head_hash, lines = excluded.lines, malformed = excluded.malformed, updated_at = excluded.updated_at`;
@@ -56,9 +58,6 @@ function prepared(driver: SqliteDriver) {
   }
   return s;
 }
-
-const SELECT_ALL = `SELECT source, path, size, mtime_ms, offset, head_hash, lines, malformed, updated_at
-  FROM import_files WHERE source = ?`;
 
 /** The saved state of one file, or undefined when it was never imported. */
 export function readImportState(driver: SqliteDriver, source: string, path: string): ImportFileState | undefined {

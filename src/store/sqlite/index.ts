@@ -15,7 +15,7 @@ import { usageReport } from "./report/usage-report.ts";
 import { safeLog, silentLogger, type Logger } from "../../core/logger.ts";
 import { inTransaction, type SqliteDriver } from "./driver.ts";
 import { defaultDriverName, openDriver, type DriverName } from "./load-driver.ts";
-import { migrate, SchemaTooNewError, SCHEMA_VERSION } from "./migrations.ts";
+import { migrate, readSchemaVersion, SchemaTooNewError, SCHEMA_VERSION } from "./migrations.ts";
 import { purgedBefore, purgeRawRows, purgeRollups } from "./purge.ts";
 import { classifyWriteError, sqliteCode } from "./sqlite-errors.ts";
 import { BatchWriter } from "./write-batch.ts";
@@ -166,6 +166,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   /** Set by `checkpointInBackground: "lazily"` until the first automatic checkpoint starts the worker. */
   let startCheckpointerLazily = false;
 
+  const startCheckpointer = () => startWorkerCheckpointer({ path, driver: driverName, busyTimeoutMs, logger });
+
   function configure(connection: SqliteDriver, readonly: boolean): void {
     connection.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
     if (!readonly) {
@@ -259,7 +261,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
           rowsSinceCheckpoint = 0;
           if (checkpointer === null && startCheckpointerLazily) {
             startCheckpointerLazily = false;
-            checkpointer = startWorkerCheckpointer({ path, driver: store.driverName, busyTimeoutMs, logger });
+            checkpointer = startCheckpointer();
           }
           if (checkpointer) checkpointer.request();
           else store.checkpoint();
@@ -361,7 +363,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       driver = openConnection(options.readonly === true);
       if (options.readonly) {
         unwritableReason = "opened read-only";
-        schemaVersion = Number(driver.prepare("PRAGMA user_version").get()?.user_version ?? 0);
+        schemaVersion = readSchemaVersion(driver);
       } else {
         try {
           schemaVersion = migrate(driver).to;
@@ -383,7 +385,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         runMaintenance();
         if (checkpointEveryRows > 0 && !inMemory && options.checkpointInBackground !== false) {
           if (options.checkpointInBackground === "lazily") startCheckpointerLazily = true;
-          else checkpointer = startWorkerCheckpointer({ path, driver: store.driverName, busyTimeoutMs, logger });
+          else checkpointer = startCheckpointer();
         }
         if (retentionDays > 0) {
           purgeTimer = setInterval(runMaintenance, DAY_MS);

@@ -12,3 +12,8 @@ export function readMeta(driver: SqliteDriver, key: string): string | number | n
 export function writeMeta(driver: SqliteDriver, key: string, value: string | number): void {
   driver.prepare("INSERT INTO tally_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(key, value);
 }
+
+/** Raises a numeric value of `tally_meta` to `value`, never lowers it (a watermark). */
+export function raiseMeta(driver: SqliteDriver, key: string, value: number): void {
+  driver.prepare("INSERT INTO tally_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)").run(key, value);
+}

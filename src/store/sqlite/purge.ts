@@ -1,7 +1,7 @@
 import type { SqliteDriver } from "./driver.ts";
 import { RAW_TABLES, ROLLUP_TABLES } from "./schema-v1.ts";
 import { utcDay } from "./utc-day.ts";
-import { readMeta } from "./meta.ts";
+import { raiseMeta, readMeta } from "./meta.ts";
 
 const DAY_MS = 86_400_000;
 /** Rows per DELETE: each chunk holds the write lock ~5 ms, so other writers are not starved. */
@@ -25,7 +25,7 @@ export function purgeRawRows(driver: SqliteDriver, days: number, now: number): n
       if (changes < PURGE_CHUNK_ROWS) break;
     }
     deleted += deletedHere;
-    if (deletedHere > 0) raisePurgeWatermark(driver, table, cutoff);
+    if (deletedHere > 0) raiseMeta(driver, purgedBeforeKey(table), cutoff);
   }
   return deleted;
 }
@@ -33,11 +33,6 @@ export function purgeRawRows(driver: SqliteDriver, days: number, now: number): n
 /** The meta key of a table's purge watermark. */
 export const purgedBeforeKey = (table: string) => `purged_before:${table}`;
 
-function raisePurgeWatermark(driver: SqliteDriver, table: string, cutoff: number): void {
-  driver
-    .prepare("INSERT INTO tally_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)")
-    .run(purgedBeforeKey(table), cutoff);
-}
 
 /** Epoch ms below which rows of `table` were purged (null if none ever were). */
 export function purgedBefore(driver: SqliteDriver, table: string): number | null {

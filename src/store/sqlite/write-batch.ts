@@ -151,9 +151,18 @@ export class BatchWriter {
   rollUpExecutions(rows: readonly ExecutionRow[]): void {
     const sums = new UsageSums();
     for (const row of rows) sums.addExecution(row);
-    this.cache.clear();
-    upsertGroups("daily_usage", sums.executions, this.statements.dailyUsageBuckets, this.statements.dailyUsage, this.cache);
-    upsertGroups("daily_model_usage", sums.models, this.statements.dailyModelUsageBuckets, this.statements.dailyModelUsage, this.cache);
+    this.rollUp(sums);
+  }
+
+  /** Merges the sums into the three rollups, naming each step for error messages. */
+  private rollUp(sums: UsageSums): void {
+    const s = this.statements;
+    this.current = "dailyUsage";
+    upsertGroups("daily_usage", sums.executions, s.dailyUsageBuckets, s.dailyUsage, this.cache);
+    this.current = "dailyModelUsage";
+    upsertGroups("daily_model_usage", sums.models, s.dailyModelUsageBuckets, s.dailyModelUsage, this.cache);
+    this.current = "dailyToolUsage";
+    upsertGroups("daily_tool_usage", sums.tools, s.dailyToolUsageBuckets, s.dailyToolUsage, this.cache);
   }
 
   /**
@@ -219,12 +228,7 @@ export class BatchWriter {
         }
       }
     }
-    this.current = "dailyUsage";
-    upsertGroups("daily_usage", sums.executions, s.dailyUsageBuckets, s.dailyUsage, this.cache);
-    this.current = "dailyModelUsage";
-    upsertGroups("daily_model_usage", sums.models, s.dailyModelUsageBuckets, s.dailyModelUsage, this.cache);
-    this.current = "dailyToolUsage";
-    upsertGroups("daily_tool_usage", sums.tools, s.dailyToolUsageBuckets, s.dailyToolUsage, this.cache);
+    this.rollUp(sums);
     this.current = "commit"; // what fails next, if anything, is the COMMIT (a full disk, say)
     return inserted;
   }
