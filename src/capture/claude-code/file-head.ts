@@ -13,6 +13,8 @@ export interface FileHead {
   firstTimestamp: number | null;
   /** The first `cwd` in the head, to decode the project folder. */
   firstCwd: string | null;
+  /** The file's first `min(4096, size)` bytes, for {@link headHash}. */
+  start: Buffer;
 }
 
 /** Reads `length` bytes at `position`, fewer only at the end of the file. */
@@ -29,12 +31,11 @@ export async function readAt(handle: FileHandle, length: number, position: numbe
 
 /**
  * The hash that tells whether a file still starts as it did: SHA-1 of its first
- * `min(4096, upTo)` bytes, where `upTo` is how far it had been read. Hashing no further than
- * what was read keeps a small file's hash stable while it grows.
+ * `min(4096, upTo)` bytes (`start` holds at least those), where `upTo` is how far it had been
+ * read. Hashing no further than what was read keeps a small file's hash stable while it grows.
  */
-export async function headHash(handle: FileHandle, upTo: number): Promise<string> {
-  const bytes = await readAt(handle, Math.min(HEAD_HASH_BYTES, upTo), 0);
-  return hexDigest("sha1", bytes);
+export function headHash(start: Uint8Array, upTo: number): string {
+  return hexDigest("sha1", start.subarray(0, Math.min(HEAD_HASH_BYTES, upTo, start.length)));
 }
 
 /**
@@ -64,5 +65,6 @@ export async function readFileHead(handle: FileHandle, size: number): Promise<Fi
     }
     if (firstCwd === null && typeof cwd === "string" && cwd.length > 0) firstCwd = cwd;
   }
-  return { firstTimestamp, firstCwd };
+  // A copy: the 64 KiB read should not stay alive for each file waiting to be read.
+  return { firstTimestamp, firstCwd, start: Buffer.from(head.subarray(0, HEAD_HASH_BYTES)) };
 }

@@ -6,9 +6,8 @@ import type { Pricer } from "../../pricing/price-engine.ts";
 import { parsePriceMemo, serializePriceMemo } from "../../pricing/price-memo.ts";
 import type { ImportFileState } from "../../store/sqlite/import-state.ts";
 import { BatchSink, ImportWriteError, type ImportTarget } from "./batch-sink.ts";
-import { HEAD_HASH_BYTES, readAt } from "./file-head.ts";
+import { HEAD_HASH_BYTES, headHash } from "./file-head.ts";
 import { describe, type FileProblem } from "./find-files.ts";
-import { hexDigest } from "./hex-digest.ts";
 import { parseTranscriptLine, type IgnoredReason } from "./parse-line.ts";
 import { IMPORT_SOURCE, planFile, type FilePlan } from "./plan-file.ts";
 import { projectFolderOf, repoFor } from "./project.ts";
@@ -179,13 +178,12 @@ export async function importClaudeCodeTranscripts(options: ImportTranscriptsOpti
     try {
       let lines = plan.lines;
       let malformed = plan.malformed;
-      const headBytes = await readAt(handle, Math.min(HEAD_HASH_BYTES, plan.size), 0);
       const hashes = new Map<number, string>();
       const headHashAt = (offset: number): string => {
-        const length = Math.min(HEAD_HASH_BYTES, offset, headBytes.length);
+        const length = Math.min(HEAD_HASH_BYTES, offset);
         let hash = hashes.get(length);
         if (hash === undefined) {
-          hash = hexDigest("sha1", headBytes.subarray(0, length));
+          hash = headHash(plan.head.start, length);
           hashes.set(length, hash);
         }
         return hash;

@@ -45,9 +45,9 @@ export async function planFile(path: string, saved: ImportFileState | undefined)
     const size = info.size;
     const mtimeMs = Math.floor(info.mtimeMs);
     if (saved !== undefined && saved.size === size && saved.mtimeMs === mtimeMs) return { action: "unchanged", path };
-    let resume = false;
-    if (saved !== undefined && size >= saved.offset) resume = (await headHash(handle, saved.offset)) === saved.headHash;
+    // One read of the file's start serves the head hash, the first timestamp and cwd.
     const head = await readFileHead(handle, size);
+    const resume = saved !== undefined && size >= saved.offset && headHash(head.start, saved.offset) === saved.headHash;
     return {
       action: "read",
       path,
