@@ -1,6 +1,6 @@
 import type { CacheRow, DegradationDimension, DegradationRow, DegradationsReport, DegradationsReportSpec } from "../../../report/spec.ts";
 import type { SqliteDriver } from "../driver.ts";
-import { Where } from "./where.ts";
+import { rangeWhere } from "./grouped-query.ts";
 
 const DIMENSIONS: Record<DegradationDimension, string> = {
   repo: "repo",
@@ -8,19 +8,12 @@ const DIMENSIONS: Record<DegradationDimension, string> = {
   resource: "resource",
 };
 
-function rawRange(spec: DegradationsReportSpec): Where {
-  const where = new Where();
-  if (spec.range.since !== undefined) where.add("created_at >= ?", spec.range.since);
-  if (spec.range.until !== undefined) where.add("created_at < ?", spec.range.until);
-  return where;
-}
-
 /**
  * Degraded runs from the raw rate-limit rows (one per degraded run, so few), with the runs
  * in range to put them in proportion, and cache hit rates from the cache lookups.
  */
 export function degradationsReport(driver: SqliteDriver, spec: DegradationsReportSpec): DegradationsReport {
-  const where = rawRange(spec).anyGlob("repo", spec.filters?.repos);
+  const where = rangeWhere(spec.range, false).anyGlob("repo", spec.filters?.repos);
   const dims = spec.groupBy.map((d, i) => `${DIMENSIONS[d]} AS g${i}`);
   const groups = spec.groupBy.map((_, i) => `g${i}`);
   const rows = driver
@@ -48,10 +41,10 @@ export function degradationsReport(driver: SqliteDriver, spec: DegradationsRepor
     }
   }
 
-  const runsWhere = rawRange(spec).anyGlob("repo", spec.filters?.repos);
+  const runsWhere = rangeWhere(spec.range, false).anyGlob("repo", spec.filters?.repos);
   const totalRuns = Number(driver.prepare(`SELECT count(*) AS n FROM executions ${runsWhere.toSql()}`).get(...runsWhere.params)?.n ?? 0);
 
-  const cacheWhere = rawRange(spec).anyGlob("repo", spec.filters?.repos);
+  const cacheWhere = rangeWhere(spec.range, false).anyGlob("repo", spec.filters?.repos);
   const caches: CacheRow[] = driver
     .prepare(`SELECT cache, sum(outcome = 'hit') AS hits, sum(outcome = 'miss') AS misses, sum(outcome = 'error') AS errors
       FROM cache_events ${cacheWhere.toSql()} GROUP BY cache ORDER BY cache`)

@@ -44,7 +44,8 @@ export function rollupsCanAnswer(range: TimeRange, exact: boolean): boolean {
   return !exact && (range.since === undefined || isUtcMidnight(range.since)) && (range.until === undefined || isUtcMidnight(range.until));
 }
 
-function rangeWhere(range: TimeRange, useRollups: boolean): Where {
+/** The time range as conditions: on `day` for rollups (whole UTC days), on `created_at` for raw rows. */
+export function rangeWhere(range: TimeRange, useRollups: boolean): Where {
   const where = new Where();
   if (useRollups) {
     if (range.since !== undefined) where.add("day >= ?", utcDay(range.since));

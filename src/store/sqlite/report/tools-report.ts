@@ -1,7 +1,6 @@
 import type { ToolDimension, ToolRow, ToolsReport, ToolsReportSpec } from "../../../report/spec.ts";
 import type { SqliteDriver } from "../driver.ts";
-import { runGroupedQuery, type GroupedRow, type GroupedSource } from "./grouped-query.ts";
-import { Where } from "./where.ts";
+import { rangeWhere, runGroupedQuery, type GroupedRow, type GroupedSource } from "./grouped-query.ts";
 
 type Measure = "calls" | "errors" | "cancelled" | "durationMs";
 
@@ -58,10 +57,7 @@ export function toolsReport(driver: SqliteDriver, spec: ToolsReportSpec): ToolsR
   const result = runGroupedQuery(driver, TOOL_SOURCE, spec.groupBy, spec.range, filters, false);
 
   // Distinct sessions cannot be summed across days, so they come from the raw rows in range.
-  const where = new Where();
-  if (spec.range.since !== undefined) where.add("created_at >= ?", spec.range.since);
-  if (spec.range.until !== undefined) where.add("created_at < ?", spec.range.until);
-  where.anyGlob("tool_name", filters.tools).anyGlob("server", filters.servers);
+  const where = rangeWhere(spec.range, false).anyGlob("tool_name", filters.tools).anyGlob("server", filters.servers);
   const dims = spec.groupBy.map((d, i) => `${TOOL_SOURCE.raw.dimensions[d]} AS g${i}`);
   const sessionRows = driver
     .prepare(`SELECT ${[...dims, "count(DISTINCT session_id) AS sessions"].join(", ")} FROM tool_calls ${where.toSql()}

@@ -1,8 +1,6 @@
 import type { UsageDimension, UsageReport, UsageReportSpec, UsageRow } from "../../../report/spec.ts";
 import type { SqliteDriver } from "../driver.ts";
-import { runGroupedQuery, type GroupedRow, type GroupedSource } from "./grouped-query.ts";
-import { Where } from "./where.ts";
-import { utcDay } from "../utc-day.ts";
+import { rangeWhere, runGroupedQuery, type GroupedRow, type GroupedSource } from "./grouped-query.ts";
 
 const RAW_DAY = "strftime('%Y-%m-%d', created_at / 1000, 'unixepoch')";
 
@@ -86,14 +84,7 @@ export function usageReport(driver: SqliteDriver, spec: UsageReportSpec): UsageR
 
   // Unpriced models come from the same table that answered, with the same filters.
   const useRollups = result.source === "rollups";
-  const where = new Where().add(useRollups ? "unpriced_runs > 0" : "cost_source = 'unpriced'");
-  if (useRollups) {
-    if (spec.range.since !== undefined) where.add("day >= ?", utcDay(spec.range.since));
-    if (spec.range.until !== undefined) where.add("day < ?", utcDay(spec.range.until));
-  } else {
-    if (spec.range.since !== undefined) where.add("created_at >= ?", spec.range.since);
-    if (spec.range.until !== undefined) where.add("created_at < ?", spec.range.until);
-  }
+  const where = rangeWhere(spec.range, useRollups).add(useRollups ? "unpriced_runs > 0" : "cost_source = 'unpriced'");
   where.anyGlob("repo", filters.repos).anyGlob("model", filters.models).anyGlob("event_type", filters.events);
   const unpricedModels = driver
     .prepare(`SELECT DISTINCT model FROM ${result.table} ${where.toSql()} ORDER BY model`)
