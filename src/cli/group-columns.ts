@@ -1,5 +1,6 @@
 import type { Column } from "../report/format/table.ts";
 import { formatDuration } from "../report/format/units.ts";
+import type { DurationStats } from "../report/spec.ts";
 
 /** A report row, possibly the totals row, which carries a label instead of group values. */
 export type Labelled<R extends { group: Partial<Record<string, string>> }> = R & { label?: string };
@@ -23,7 +24,7 @@ export function groupCells<D extends string>(groupBy: readonly D[], group: Parti
 }
 
 /** Durations every report shows: mean (exact) and p50/p95, with the priorities of each column. */
-export function durationColumns<R extends { meanDurationMs: number | null; p50DurationMs: number | null; p95DurationMs: number | null }>(
+export function durationColumns<R extends DurationStats>(
   priorities: { mean: number; p50: number; p95: number },
 ): Column<R>[] {
   return [

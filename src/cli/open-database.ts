@@ -1,14 +1,44 @@
-import { existsSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { openSqliteStore, SCHEMA_VERSION, type SqliteStore } from "../store/sqlite/index.ts";
 import type { Report, ReportSpec } from "../report/spec.ts";
 import { CliError } from "./errors.ts";
 import type { CommandContext } from "./command.ts";
 
-function checkPath(dbPath: string): void {
-  if (!existsSync(dbPath)) {
-    throw new CliError(`no database at ${dbPath}`, "record something first, or point at one with --db PATH or TALLY_DB");
+/** Why a database path cannot be opened as a file, worded for the CLI's error line and hint. */
+export interface PathProblem {
+  kind: "missing" | "directory" | "unreadable";
+  message: string;
+  hint: string;
+}
+
+/** One stat of the database path: a missing file, a directory or an unreadable path, or null when it is a file. */
+export function databasePathProblem(dbPath: string): PathProblem | null {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(dbPath).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // ENOTDIR: a parent is a file, so there is no database there either.
+    if (code === "ENOENT" || code === "ENOTDIR") {
+      return { kind: "missing", message: `no database at ${dbPath}`, hint: "record something first, or point at one with --db PATH or TALLY_DB" };
+    }
+    return { kind: "unreadable", message: `cannot read ${dbPath}: ${code ?? String(error)}`, hint: "check the path and its permissions" };
   }
-  if (statSync(dbPath).isDirectory()) throw new CliError(`${dbPath} is a directory, not a database file`, "pass the file itself with --db PATH");
+  return isDirectory ? { kind: "directory", message: `${dbPath} is a directory, not a database file`, hint: "pass the file itself with --db PATH" } : null;
+}
+
+/**
+ * Throws the path's problem as a CliError. `allowMissing` lets a file that is not there yet
+ * through (it will be created); `missingHint` words the hint for a command that needs one.
+ */
+export function checkPath(dbPath: string, options: { allowMissing?: boolean; missingHint?: string } = {}): void {
+  const problem = databasePathProblem(dbPath);
+  if (problem === null) return;
+  if (problem.kind === "missing") {
+    if (options.allowMissing === true) return;
+    throw new CliError(problem.message, options.missingHint ?? problem.hint);
+  }
+  throw new CliError(problem.message, problem.hint);
 }
 
 /**
@@ -47,8 +77,7 @@ function openForReading(context: CommandContext): SqliteStore {
 
 /** Opens the database for maintenance (purge, checkpoint, import): migrates, never purges on its own. */
 export function openForWriting(context: CommandContext, options: { mustExist?: boolean; checkpointEveryRows?: number } = {}): SqliteStore {
-  if (options.mustExist !== false) checkPath(context.dbPath);
-  else if (existsSync(context.dbPath) && statSync(context.dbPath).isDirectory()) checkPath(context.dbPath);
+  checkPath(context.dbPath, { allowMissing: options.mustExist === false });
   // Purge measures ages from the CLI's clock, the same one that printed the cut-off.
   // The checkpoint worker starts only if a checkpoint is due: most commands write too little
   // to need one, and starting it costs ~40 ms, a sixth of a later `tally import`; a long first

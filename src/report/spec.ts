@@ -30,7 +30,17 @@ export interface UsageReportSpec {
   exact?: boolean;
 }
 
-export interface UsageRow {
+/** How long a row's runs or calls took, in ms; null when there is nothing to measure. */
+export interface DurationStats {
+  /** Mean: exact, whether the rollups or the raw rows answered. */
+  meanDurationMs: number | null;
+  /** Median: exact from raw rows; from the rollups' duration buckets, within ±4.8 %. */
+  p50DurationMs: number | null;
+  /** 95th percentile: exact from raw rows; from the rollups' duration buckets, within ±4.8 %. */
+  p95DurationMs: number | null;
+}
+
+export interface UsageRow extends DurationStats {
   group: Partial<Record<UsageDimension, string>>;
   runs: number;
   successes: number;
@@ -42,9 +52,6 @@ export interface UsageRow {
   cacheCreationTokens: number;
   costUsd: number;
   unpricedRuns: number;
-  meanDurationMs: number | null;
-  p50DurationMs: number | null;
-  p95DurationMs: number | null;
 }
 
 export interface UsageReport {
@@ -66,16 +73,13 @@ export interface ToolsReportSpec {
   filters?: { tools?: string[]; servers?: string[] };
 }
 
-export interface ToolRow {
+export interface ToolRow extends DurationStats {
   group: Partial<Record<ToolDimension, string>>;
   calls: number;
   errors: number;
   /** Errors over calls, 0..1. */
   errorRate: number;
   cancelled: number;
-  meanDurationMs: number | null;
-  p50DurationMs: number | null;
-  p95DurationMs: number | null;
   /** Distinct sessions that called it (raw rows in range). */
   sessions: number;
 }

@@ -1,5 +1,8 @@
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
+/** Milliseconds in each unit of `7d`, `12h`, `90m`. */
+const UNIT_MS = { d: DAY_MS, h: HOUR_MS, m: 60_000 } as const;
+type Unit = keyof typeof UNIT_MS;
 
 /** Why a time could not be read; the CLI turns it into a usage error. */
 export class TimeParseError extends Error {
@@ -27,12 +30,12 @@ export function parseTime(text: string, now: number, options: { endOfDay?: boole
   const relative = /^(\d{1,5})([dhm])$/.exec(value);
   if (relative) {
     const amount = Number(relative[1]);
-    const unit = relative[2];
+    const unit = relative[2] as Unit;
     if (unit === "d") {
       if (amount === 0) throw new TimeParseError(`'${text}' is empty: use 1d for today`);
       return startOfUtcDay(now) - (amount - 1) * DAY_MS + (options.endOfDay ? DAY_MS : 0);
     }
-    return now - amount * (unit === "h" ? HOUR_MS : 60_000);
+    return now - amount * UNIT_MS[unit];
   }
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
     const ms = Date.parse(`${value}T00:00:00Z`);
@@ -50,6 +53,5 @@ export function parseTime(text: string, now: number, options: { endOfDay?: boole
 export function parseDuration(text: string): number {
   const match = /^(\d{1,6})([dhm])$/.exec(text.trim());
   if (!match) throw new TimeParseError(`cannot read '${text}' as a duration: use 90d, 12h or 30m`);
-  const unit = match[2] === "d" ? DAY_MS : match[2] === "h" ? HOUR_MS : 60_000;
-  return Number(match[1]) * unit;
+  return Number(match[1]) * UNIT_MS[match[2] as Unit];
 }

@@ -4,24 +4,20 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { removeTempDirs } from "../support/temp-dir.ts";
+import type { CacheRow, DegradationRow } from "../../src/report/spec.ts";
 import { tableRow, tally, tallyJson } from "./harness.ts";
 import { knownDb } from "./known-db.ts";
 
-interface DegradationRow {
-  group: Record<string, string>;
-  degradedRuns: number;
-  retryAttempts: number;
-  skippedQueries: number;
-  byDegradation: Record<string, number>;
-}
+/** A row as the JSON carries it: the library's row, groups looked up by any name. */
+type Row = Omit<DegradationRow, "group"> & { group: Record<string, string> };
 interface Degradations {
   kind: string;
   groupBy: string[];
   range: { since: string | null; until: string | null };
-  rows: DegradationRow[];
-  totals: DegradationRow;
+  rows: Row[];
+  totals: Row;
   totalRuns: number;
-  caches: { cache: string; hits: number; misses: number; errors: number; hitRate: number | null }[];
+  caches: CacheRow[];
 }
 
 let db: string;

@@ -2,7 +2,10 @@ import type { Attributes, ExecutionRecord } from "../../core/records.ts";
 import type { AgentRunContext } from "./context.ts";
 import { primaryModel, sumUsage, type UsageByModel } from "./model-usage.ts";
 
-/** Model name when neither the result, the init message nor the context names one. */
+/**
+ * Model name when neither the result, the init message nor the context names one (also used
+ * by the Claude Code import for a transcript's API response without a model).
+ */
 export const UNKNOWN_MODEL = "unknown";
 
 /** What the stream told us about a run besides its result. */

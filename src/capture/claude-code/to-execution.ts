@@ -1,11 +1,9 @@
+import { UNKNOWN_MODEL } from "../claude-agent/to-execution.ts";
 import type { UsageLine } from "./parse-line.ts";
 import { hexDigest } from "./hex-digest.ts";
 
 /** The `eventType` of every execution imported from a transcript: one API response. */
 export const CLAUDE_CODE_EVENT_TYPE = "claude-code.api-response";
-
-/** Model name for the rare API response that names none (ccusage counts those too). */
-export const UNKNOWN_MODEL = "unknown";
 
 const MAX_ID_LENGTH = 128;
 
@@ -62,6 +60,7 @@ export function toExecutionRecord(line: UsageLine, id: string, context: LineCont
     repo: context.repo,
     eventType: CLAUDE_CODE_EVENT_TYPE,
     provider: "anthropic",
+    // The rare API response that names no model still counts (ccusage counts those too).
     model: line.model ?? UNKNOWN_MODEL,
     inputTokens: line.inputTokens,
     outputTokens: line.outputTokens,

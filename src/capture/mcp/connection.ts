@@ -51,11 +51,6 @@ export class McpConnection {
     private readonly context: CaptureContext,
   ) {}
 
-  /** Calls awaiting their response. */
-  get pendingCalls(): number {
-    return this.pending.size;
-  }
-
   /**
    * Streamable HTTP's own session id (set before `initialize` reaches the server), else one
    * made for this connection, so the calls of one stdio or in-memory connection group together.

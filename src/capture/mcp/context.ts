@@ -10,10 +10,8 @@ export interface CaptureContext {
   /** The `server` column, or undefined when the server has no name. */
   readonly serverName: string | undefined;
   readonly options: ResolvedOptions;
-  /** Reports a failure inside a hook: logged the first time, then only counted. */
+  /** Reports a failure inside a hook: logged the first time only. */
   fail(error: unknown): void;
-  /** Hook failures so far. */
-  readonly failures: number;
 }
 
 /** A context whose failures are logged once per instrumented server. */
@@ -22,20 +20,16 @@ export function createCaptureContext(
   serverName: string | undefined,
   options: ResolvedOptions,
 ): CaptureContext {
-  let failures = 0;
+  let failed = false;
   return {
     telemetry,
     serverName,
     options,
     fail(error) {
-      failures++;
       // A hook that fails once fails for every message: one line, not one per message.
-      if (failures === 1) {
-        safeLog(options.logger, "warn", { error: toError(error).message }, "tally: an MCP instrumentation hook failed; the server is unaffected, some calls may go unrecorded");
-      }
-    },
-    get failures() {
-      return failures;
+      if (failed) return;
+      failed = true;
+      safeLog(options.logger, "warn", { error: toError(error).message }, "tally: an MCP instrumentation hook failed; the server is unaffected, some calls may go unrecorded");
     },
   };
 }

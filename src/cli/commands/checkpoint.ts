@@ -1,10 +1,8 @@
 import { formatBytes } from "../../report/format/units.ts";
-import { existsSync, statSync } from "node:fs";
+import { fileSize } from "../../store/sqlite/inspect.ts";
 import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
 import { openForWriting } from "../open-database.ts";
-
-const walSize = (path: string) => (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
 
 export const checkpointCommand: Command = {
   name: "checkpoint",
@@ -21,7 +19,7 @@ Examples:
   tally checkpoint --truncate --json`,
   run(context) {
     const mode = context.values.truncate === true ? "TRUNCATE" : "PASSIVE";
-    const before = walSize(context.dbPath);
+    const before = fileSize(`${context.dbPath}-wal`);
     const store = openForWriting(context);
     let result;
     try {
@@ -29,7 +27,7 @@ Examples:
     } finally {
       store.close();
     }
-    const after = walSize(context.dbPath);
+    const after = fileSize(`${context.dbPath}-wal`);
     if (context.format === "json") {
       context.io.stdout.write(`${JSON.stringify({ mode, walBytesBefore: before, walBytesAfter: after, ...result })}\n`);
     } else {

@@ -1,8 +1,8 @@
-import { existsSync, statSync } from "node:fs";
 import { formatBytes, formatCount } from "../../report/format/units.ts";
 import { openSqliteStore, SCHEMA_VERSION, type DatabaseInspection } from "../../store/sqlite/index.ts";
 import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
+import { databasePathProblem, type PathProblem } from "../open-database.ts";
 
 /** One line of the diagnosis. */
 interface Check {
@@ -16,13 +16,21 @@ interface Check {
 const WAL_WARN_BYTES = 256 * 1024 * 1024;
 const iso = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString().replace(".000Z", "Z"));
 
+/** The path's problem as the failing `file` line, worded for a checklist. */
+function pathCheck(dbPath: string, problem: PathProblem): Check {
+  switch (problem.kind) {
+    case "missing":
+      return { name: "file", status: "fail", detail: problem.message, fix: "point at one with --db PATH or TALLY_DB" };
+    case "directory":
+      return { name: "file", status: "fail", detail: `${dbPath} is a directory`, fix: "pass the database file itself with --db" };
+    case "unreadable":
+      return { name: "file", status: "fail", detail: problem.message, fix: problem.hint };
+  }
+}
+
 function diagnose(dbPath: string, quick: boolean): { checks: Check[]; inspection?: DatabaseInspection } {
-  if (!existsSync(dbPath)) {
-    return { checks: [{ name: "file", status: "fail", detail: `no database at ${dbPath}`, fix: "point at one with --db PATH or TALLY_DB" }] };
-  }
-  if (statSync(dbPath).isDirectory()) {
-    return { checks: [{ name: "file", status: "fail", detail: `${dbPath} is a directory`, fix: "pass the database file itself with --db" }] };
-  }
+  const problem = databasePathProblem(dbPath);
+  if (problem !== null) return { checks: [pathCheck(dbPath, problem)] };
   const store = openSqliteStore({ path: dbPath, readonly: true, retentionDays: 0 });
   try {
     if (store.unwritableReason?.startsWith("cannot open")) {

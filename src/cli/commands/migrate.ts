@@ -1,7 +1,7 @@
-import { existsSync } from "node:fs";
 import { openSqliteStore, SCHEMA_VERSION } from "../../store/sqlite/index.ts";
 import type { Command } from "../command.ts";
 import { CliError, EXIT } from "../errors.ts";
+import { checkPath } from "../open-database.ts";
 
 export const migrateCommand: Command = {
   name: "migrate",
@@ -15,11 +15,13 @@ migrate on their own at open; this is for files only the CLI touches.
 Example:
   tally migrate --db ./data/tally.db`,
   run(context) {
-    if (!existsSync(context.dbPath)) throw new CliError(`no database at ${context.dbPath}`, "pass an existing file with --db PATH");
+    checkPath(context.dbPath, { missingHint: "pass an existing file with --db PATH" });
     const probe = openSqliteStore({ path: context.dbPath, readonly: true, retentionDays: 0 });
     const from = probe.schemaVersion;
     probe.close();
-    const store = openSqliteStore({ path: context.dbPath, retentionDays: 0 });
+    // Opened here rather than with openForWriting, whose one hint does not say "upgrade tally"
+    // for a newer file. A migration writes no rows: no checkpoint is due, so no worker either.
+    const store = openSqliteStore({ path: context.dbPath, retentionDays: 0, checkpointInBackground: false });
     const reason = store.unwritableReason;
     const to = store.schemaVersion;
     store.close();

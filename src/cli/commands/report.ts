@@ -23,7 +23,7 @@ const HEADERS: Record<UsageDimension, string> = {
   day: "Day", week: "Week of", month: "Month", repo: "Repo", model: "Model", provider: "Provider", event: "Event", conclusion: "Conclusion",
 };
 
-function columns(groupBy: UsageDimension[]): Column<UsageRow & { label?: string }>[] {
+function columns(groupBy: UsageDimension[]): Column<Labelled<UsageRow>>[] {
   const groups = groupColumns<UsageDimension, UsageRow>(groupBy, HEADERS);
   const n = (header: string, value: (r: UsageRow) => string, priority: number): Column<UsageRow> => ({ header, align: "right", value, priority });
   return [
@@ -90,7 +90,7 @@ Examples:
       stdout.write("No runs in this range.\n");
       return EXIT.ok;
     }
-    const totals: UsageRow & { label?: string } = { ...report.totals, label: "Total" };
+    const totals: Labelled<UsageRow> = { ...report.totals, label: "Total" };
     stdout.write(renderTable({ columns: columns(groupBy), rows, totals, width: tableWidth(context), color: context.color }));
     if (report.totals.unpricedRuns > 0) {
       stdout.write(

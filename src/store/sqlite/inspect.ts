@@ -1,5 +1,6 @@
-import { existsSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import type { SqliteDriver } from "./driver.ts";
+import { readSchemaVersion } from "./migrations.ts";
 import { RAW_TABLES, SCHEMA_V1 } from "./schema-v1.ts";
 
 /** What `tally doctor` looks at. */
@@ -26,8 +27,13 @@ function epochMs(value: unknown): number | null {
   return typeof value === "number" || typeof value === "bigint" ? Number(value) : null;
 }
 
-function fileSize(path: string): number {
-  return existsSync(path) ? statSync(path).size : 0;
+/** Size of a file in bytes; 0 when it cannot be stat-ed (a WAL not there: none yet, or removed at close). */
+export function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }
 
 /** Reads integrity, sizes, counts and time spans; `quick` uses quick_check (no index cross-check). */
@@ -36,7 +42,7 @@ export function inspectDatabase(driver: SqliteDriver, path: string, options: { q
     .prepare(`PRAGMA ${options.quick ? "quick_check" : "integrity_check"}(20)`)
     .all()
     .map((row) => String(Object.values(row)[0]));
-  const schemaVersion = Number(driver.prepare("PRAGMA user_version").get()?.user_version ?? 0);
+  const schemaVersion = readSchemaVersion(driver);
   const existing = new Set(driver.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => String(r.name)));
   const tables = RAW_TABLES.filter(({ table }) => existing.has(table)).map(({ table, timeColumn }) => {
     // min/max walk the time index from either end; count(*) is the one full pass.
