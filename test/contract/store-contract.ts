@@ -96,10 +96,26 @@ export function storeContract(s: ContractSubject): void {
       const first = s.openStore({ path });
       write(first, [execution()]);
       first.close();
+      const schemaOf = () => {
+        const raw = s.openRaw(path);
+        try {
+          return {
+            userVersion: raw.get("PRAGMA user_version")?.user_version,
+            schemaCookie: raw.get("PRAGMA schema_version")?.schema_version,
+            sql: raw.get("SELECT group_concat(sql) AS sql FROM sqlite_master")?.sql,
+          };
+        } finally {
+          raw.close();
+        }
+      };
+      const before = schemaOf();
+      assert.equal(before.userVersion, s.schemaVersion);
+      assert.match(String(before.sql), /CREATE TABLE executions/);
       const second = s.openStore({ path });
       const raw = s.openRaw(path);
       assert.equal(raw.get("SELECT count(*) AS n FROM executions")?.n, 1);
       raw.close();
+      assert.deepEqual(schemaOf(), before, "user_version, schema cookie and every CREATE statement unchanged");
       second.close();
     });
 
@@ -356,6 +372,30 @@ export function storeContract(s: ContractSubject): void {
       }, { now: () => now, retentionDays: 0 });
     });
 
+    test("by default (no retentionDays) purges raw rows older than 90 days at open, and keeps an 89-day-old one", () => {
+      const now = Date.UTC(2026, 10, 22, 12);
+      const path = join(s.tempDir(), "tally.db");
+      const first = s.openStore({ path, retentionDays: 0, now: () => now });
+      const kept = execution({ createdAt: now - 89 * DAY_MS });
+      write(first, [
+        execution({ createdAt: now - 91 * DAY_MS }),
+        execution({ createdAt: now - 90 * DAY_MS - 3_600_000 }),
+        kept,
+      ]);
+      first.close();
+      const before = s.openRaw(path);
+      assert.equal(before.get("SELECT count(*) AS n FROM executions")?.n, 3, "retentionDays: 0 purged nothing");
+      before.close();
+      s.openStore({ path, now: () => now }).close();
+      const raw = s.openRaw(path);
+      try {
+        assert.deepEqual(raw.all("SELECT id FROM executions").map((r) => r.id), [kept.row.id]);
+        assert.equal(raw.get("SELECT sum(runs) AS n FROM daily_usage")?.n, 3, "the rollups keep the purged runs");
+      } finally {
+        raw.close();
+      }
+    });
+
     test("purges at open when retentionDays is set", () => {
       const now = Date.UTC(2026, 10, 22, 12);
       const path = join(s.tempDir(), "tally.db");
@@ -386,6 +426,18 @@ export function storeContract(s: ContractSubject): void {
         assert.ok(statSync(path).size > sizeAfterOpen);
         assert.equal(store.backgroundCheckpoints, 0);
       }, { checkpointEveryRows: 100, checkpointInBackground: false });
+    });
+
+    test("by default a PASSIVE checkpoint runs after every 1000 inserted rows", () => {
+      withStore((store, _raw, path) => {
+        const sizeAfterOpen = statSync(path).size;
+        // 999 rows in batches (few transactions, so SQLite's own page-count autocheckpoint stays far off).
+        for (const size of [250, 250, 250, 249]) write(store, Array.from({ length: size }, () => execution()));
+        assert.equal(statSync(path).size, sizeAfterOpen, "999 rows: still only in the WAL");
+        write(store, [execution()]);
+        assert.ok(statSync(path).size > sizeAfterOpen, "the 1000th row checkpointed into the database file");
+        assert.equal(store.backgroundCheckpoints, 0);
+      }, { checkpointInBackground: false });
     });
 
     test("by default the automatic checkpoints run on a worker thread with its own connection", async () => {

@@ -23,6 +23,25 @@ test("every subpath export resolves and exposes its documented names", async () 
     const target = pkg.exports[subpath];
     if (typeof target === "object") assert.ok(readFileSync(join(root, target.types)), `${subpath} has type declarations`);
   }
+  // Every code subpath is actually imported through its "exports" entry, and its documented
+  // runtime names are there (functions where they are functions).
+  const documented = {
+    ".": { createTelemetry: "function", createPricer: "function", createSystemClock: "function", TallyConfigError: "function", InvalidRecordError: "function", LIMITS: "object" },
+    "./sqlite": { openSqliteStore: "function", SCHEMA_VERSION: "number" },
+    "./pricing": { createPricer: "function", defaultPricer: "object" },
+    "./mcp": { instrumentMcpServer: "function", traceIdOf: "function", ARGUMENTS_ATTRIBUTE: "string", RESULT_ATTRIBUTE: "string", EXECUTION_ID_META_KEY: "string" },
+    "./claude-agent": { instrumentQuery: "function", telemetryHooks: "function", toolIdentity: "function", UNKNOWN_MODEL: "string" },
+    "./github": { deliveryContext: "function", readHeader: "function", MAX_HEADER_LENGTH: "number" },
+  };
+  const codeSubpaths = Object.keys(pkg.exports).filter((subpath) => typeof pkg.exports[subpath] === "object");
+  assert.deepEqual([...codeSubpaths].sort(), Object.keys(documented).sort(), "each code subpath export has its documented names listed here");
+  for (const subpath of codeSubpaths) {
+    const specifier = subpath === "." ? "tally" : `tally/${subpath.slice(2)}`;
+    const mod = await import(specifier);
+    for (const [name, type] of Object.entries(documented[subpath])) {
+      assert.equal(typeof mod[name], type, `${specifier} exports ${name} as a ${type}`);
+    }
+  }
 });
 
 test("importing the package root loads no database driver", () => {

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { createTelemetry, type Telemetry } from "../../src/index.ts";
+import { Database } from "bun:sqlite";
+import { createTelemetry, LIMITS, type Telemetry } from "../../src/index.ts";
 import { ManualClock } from "../support/manual-clock.ts";
 import { collectingLogger, observedSqliteStore } from "../support/stores.ts";
 import { removeTempDirs } from "../support/temp-dir.ts";
@@ -162,6 +163,81 @@ describe("hostile input never throws and is counted as invalid", () => {
     await telemetry.flush();
     expect(count("executions")).toBe(1);
     expect(telemetry.stats().dropped.invalid).toBe(1);
+    await telemetry.shutdown();
+  });
+});
+
+/** One value read back from the file the store wrote. */
+function readBack(path: string, sql: string): unknown {
+  const db = new Database(path, { readonly: true });
+  try {
+    return Object.values(db.query(sql).get() as Record<string, unknown>)[0];
+  } finally {
+    db.close();
+  }
+}
+
+describe("size limits are exact at their edge (src/core/limits.ts)", () => {
+  type Method = "recordExecution" | "recordRateLimitEvent" | "recordToolCall" | "recordCacheEvent";
+  const stringFields: [method: Method, valid: object, field: string, table: string, column: string][] = [
+    ["recordExecution", validExecution, "model", "executions", "model"],
+    ["recordExecution", validExecution, "repo", "executions", "repo"],
+    ["recordExecution", validExecution, "deliveryId", "executions", "delivery_id"],
+    ["recordRateLimitEvent", validRateLimit, "resource", "rate_limit_events", "resource"],
+    ["recordToolCall", validToolCall, "toolName", "tool_calls", "tool_name"],
+    ["recordCacheEvent", validCacheEvent, "cache", "cache_events", "cache"],
+  ];
+
+  for (const [method, valid, field, table, column] of stringFields) {
+    test(`${method}: ${field} of exactly ${LIMITS.shortString} characters is stored; one more is invalid`, async () => {
+      const { telemetry, count, path } = telemetryWithStore();
+      const record = telemetry[method] as (value: unknown) => void;
+      record({ ...valid, [field]: "a".repeat(LIMITS.shortString) });
+      record({ ...valid, [field]: "b".repeat(LIMITS.shortString + 1) });
+      await telemetry.flush();
+      expect(telemetry.stats().dropped.invalid).toBe(1);
+      expect(count(table)).toBe(1);
+      expect(readBack(path, `SELECT ${column} FROM ${table}`)).toBe("a".repeat(LIMITS.shortString));
+      await telemetry.shutdown();
+    });
+  }
+
+  /** Attributes whose JSON is exactly `length` characters: {"pad":"xxx…"}. */
+  const attributesOfJsonLength = (length: number) => {
+    const attrs = { pad: "x".repeat(length - JSON.stringify({ pad: "" }).length) };
+    expect(JSON.stringify(attrs).length).toBe(length);
+    return attrs;
+  };
+
+  for (const [method, valid, table] of [
+    ["recordExecution", validExecution, "executions"],
+    ["recordRateLimitEvent", validRateLimit, "rate_limit_events"],
+    ["recordToolCall", validToolCall, "tool_calls"],
+  ] as const) {
+    test(`${method}: attributes of exactly ${LIMITS.attributesBytes} bytes of JSON are stored; one byte more is invalid`, async () => {
+      const { telemetry, count, path } = telemetryWithStore();
+      const record = telemetry[method] as (value: unknown) => void;
+      record({ ...valid, attributes: attributesOfJsonLength(LIMITS.attributesBytes) });
+      record({ ...valid, attributes: attributesOfJsonLength(LIMITS.attributesBytes + 1) });
+      await telemetry.flush();
+      expect(telemetry.stats().dropped.invalid).toBe(1);
+      expect(count(table)).toBe(1);
+      expect(readBack(path, `SELECT length(CAST(attributes AS BLOB)) FROM ${table}`)).toBe(LIMITS.attributesBytes);
+      await telemetry.shutdown();
+    });
+  }
+
+  test(`counts up to ${LIMITS.maxCount} and costs up to $${LIMITS.maxCostUsd} are stored; the next number up is invalid`, async () => {
+    const { telemetry, count, path } = telemetryWithStore();
+    telemetry.recordExecution({ ...validExecution, inputTokens: LIMITS.maxCount, costUsd: LIMITS.maxCostUsd });
+    // The next doubles above each bound.
+    telemetry.recordExecution({ ...validExecution, inputTokens: LIMITS.maxCount + 2 });
+    telemetry.recordExecution({ ...validExecution, costUsd: LIMITS.maxCostUsd * (1 + Number.EPSILON) });
+    await telemetry.flush();
+    expect(telemetry.stats().dropped.invalid).toBe(2);
+    expect(count("executions")).toBe(1);
+    expect(readBack(path, "SELECT input_tokens FROM executions")).toBe(LIMITS.maxCount);
+    expect(readBack(path, "SELECT cost_usd FROM executions")).toBe(LIMITS.maxCostUsd);
     await telemetry.shutdown();
   });
 });

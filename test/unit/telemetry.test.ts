@@ -1,4 +1,5 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
 import { createSystemClock, createTelemetry, type ExecutionRecord, type Telemetry, type WriteResult } from "../../src/index.ts";
 import { ManualClock, settle } from "../support/manual-clock.ts";
 import { collectingLogger, observedSqliteStore, ScriptedStore } from "../support/stores.ts";
@@ -160,13 +161,25 @@ describe("flush()", () => {
 describe("maxQueueSize", () => {
   test("drops the newest records beyond the bound, counts them, and logs once per episode", async () => {
     const logger = collectingLogger();
-    const store = new ScriptedStore(() => new Promise<WriteResult>(() => {})); // hangs
+    let release: (() => void) | undefined;
+    // The first write hangs until the test releases it; later writes succeed.
+    const store = new ScriptedStore((batch, call) =>
+      call === 1 ? new Promise<WriteResult>((resolve) => (release = () => resolve(ok(batch)))) : ok(batch),
+    );
     const telemetry = telemetryFor({ store, logger, maxQueueSize: 100 });
     for (let i = 0; i < 150; i++) telemetry.recordExecution(run(i));
     expect(telemetry.stats().dropped.queueFull).toBe(50);
     expect(telemetry.stats().queued).toBe(100);
     const warnings = logger.entries.filter((e) => e.level === "warn" && /queueFull/.test(e.msg));
     expect(warnings).toHaveLength(1);
+    // Let the hung write succeed and drain: what reaches the store is the oldest 100, in order.
+    await settle();
+    expect(release).toBeDefined();
+    release!();
+    await telemetry.flush();
+    const tokens = store.calls.flat().map((r) => (r.row as { inputTokens: number }).inputTokens);
+    expect(tokens).toEqual(Array.from({ length: 100 }, (_, i) => 100 + i));
+    expect(telemetry.stats()).toMatchObject({ queued: 0, written: 100, dropped: { queueFull: 50 } });
   });
 
   test("the episode ends once writes succeed again, reporting the total", async () => {
@@ -262,7 +275,7 @@ describe("a failing store never reaches the host", () => {
   });
 
   test("a write that committed but reported a lost connection is retried without counting twice", async () => {
-    const { store: real, count, inner } = observedSqliteStore();
+    const { store: real, count, path } = observedSqliteStore();
     const store = new ScriptedStore((batch, call) => {
       const result = real.write(batch) as WriteResult;
       return call === 1 ? { ok: false, failure: "retryable", error: new Error("connection lost after commit") } : result;
@@ -272,9 +285,17 @@ describe("a failing store never reaches the host", () => {
     for (let i = 0; i < 50; i++) telemetry.recordExecution(run(i));
     await settle();
     await clock.advance(10);
+    expect(store.calls.length).toBeGreaterThanOrEqual(2); // the retry did happen
     expect(count("executions")).toBe(50);
     expect(count("daily_usage")).toBe(1);
-    void inner;
+    // One rollup row either way; its run count is what would double if the retry were counted again.
+    const db = new Database(path, { readonly: true });
+    try {
+      const { runs } = db.query("SELECT sum(runs) AS runs FROM daily_usage").get() as { runs: number };
+      expect(runs).toBe(50);
+    } finally {
+      db.close();
+    }
   });
 
   test("a logger that throws breaks nothing", async () => {
@@ -320,11 +341,14 @@ describe("shutdown", () => {
 describe("exit hooks", () => {
   test("are installed by default and removed by shutdown()", async () => {
     const before = process.listenerCount("exit");
+    const beforeExitBase = process.listenerCount("beforeExit");
     const telemetry = createTelemetry({ store: new ScriptedStore(ok) });
     expect(process.listenerCount("exit")).toBe(before + 1);
     expect(process.listenerCount("beforeExit")).toBeGreaterThan(0);
+    expect(process.listenerCount("beforeExit")).toBe(beforeExitBase + 1);
     await telemetry.shutdown();
     expect(process.listenerCount("exit")).toBe(before);
+    expect(process.listenerCount("beforeExit")).toBe(beforeExitBase);
   });
 
   test("flushOnExit: false installs none", () => {
