@@ -26,7 +26,7 @@ function invalid(field: string, expected: string): never {
 function requiredString(input: Input, field: string): string {
   const value = input[field];
   if (typeof value !== "string" || value.length === 0 || value.length > LIMITS.shortString) {
-    invalid(field, `a non-empty string of at most ${LIMITS.shortString} characters`);
+    invalid(field, `a non-empty string of at most ${LIMITS.shortString} UTF-16 units`);
   }
   return value;
 }
@@ -35,7 +35,7 @@ function optionalString(input: Input, field: string): string | null {
   const value = input[field];
   if (value === undefined || value === null) return null;
   if (typeof value !== "string" || value.length > LIMITS.shortString) {
-    invalid(field, `a string of at most ${LIMITS.shortString} characters`);
+    invalid(field, `a string of at most ${LIMITS.shortString} UTF-16 units`);
   }
   return value;
 }
@@ -106,8 +106,24 @@ function attributes(input: Input): string | null {
   } catch {
     invalid("attributes", "JSON-serialisable and free of cycles");
   }
-  if (json.length > LIMITS.attributesBytes) invalid("attributes", `at most ${LIMITS.attributesBytes} bytes as JSON`);
+  if (utf8Length(json, LIMITS.attributesBytes) > LIMITS.attributesBytes) invalid("attributes", `at most ${LIMITS.attributesBytes} bytes as JSON`);
   return json;
+}
+
+/** UTF-8 bytes of `text`, counted only as far as needed to tell whether it exceeds `limit`. */
+function utf8Length(text: string, limit: number): number {
+  if (text.length * 3 <= limit) return text.length * 3; // no UTF-16 unit takes more than 3 bytes
+  let bytes = 0;
+  for (let i = 0; i < text.length && bytes <= limit; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      bytes += 4; // a surrogate pair: one 4-byte character
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
 }
 
 function recordId(input: Input): string {

@@ -189,7 +189,7 @@ describe("size limits are exact at their edge (src/core/limits.ts)", () => {
   ];
 
   for (const [method, valid, field, table, column] of stringFields) {
-    test(`${method}: ${field} of exactly ${LIMITS.shortString} characters is stored; one more is invalid`, async () => {
+    test(`${method}: ${field} of exactly ${LIMITS.shortString} UTF-16 units is stored; one more is invalid`, async () => {
       const { telemetry, count, path } = telemetryWithStore();
       const record = telemetry[method] as (value: unknown) => void;
       record({ ...valid, [field]: "a".repeat(LIMITS.shortString) });
@@ -226,6 +226,25 @@ describe("size limits are exact at their edge (src/core/limits.ts)", () => {
       await telemetry.shutdown();
     });
   }
+
+  test("the attributes limit counts UTF-8 bytes, not characters: 2-byte and 4-byte text at the edge", async () => {
+    const { telemetry, count, path } = telemetryWithStore();
+    const overhead = JSON.stringify({ pad: "" }).length; // ASCII: one byte each
+    const fits = { pad: "é".repeat((LIMITS.attributesBytes - overhead) / 2) }; // exactly at the limit in bytes
+    const overByBytes = { pad: "é".repeat((LIMITS.attributesBytes - overhead) / 2 + 1) };
+    // 32,768 characters of é: within the limit in characters, twice it in bytes.
+    const halfInCharacters = { pad: "é".repeat(LIMITS.attributesBytes / 2) };
+    const emoji = { pad: "😀".repeat(Math.floor((LIMITS.attributesBytes - overhead) / 4) + 1) }; // 4 bytes per character
+    telemetry.recordExecution({ ...validExecution, attributes: fits });
+    telemetry.recordExecution({ ...validExecution, attributes: overByBytes });
+    telemetry.recordExecution({ ...validExecution, attributes: halfInCharacters });
+    telemetry.recordExecution({ ...validExecution, attributes: emoji });
+    await telemetry.flush();
+    expect(telemetry.stats().dropped.invalid).toBe(3);
+    expect(count("executions")).toBe(1);
+    expect(readBack(path, "SELECT length(CAST(attributes AS BLOB)) FROM executions")).toBe(LIMITS.attributesBytes);
+    await telemetry.shutdown();
+  });
 
   test(`counts up to ${LIMITS.maxCount} and costs up to $${LIMITS.maxCostUsd} are stored; the next number up is invalid`, async () => {
     const { telemetry, count, path } = telemetryWithStore();
