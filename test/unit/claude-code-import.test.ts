@@ -200,7 +200,9 @@ describe("files that cannot be read", () => {
 describe("after a purge", () => {
   test("a copy of purged transcripts is not counted again: the rollups keep the first count", async () => {
     const corpus = generateTranscripts({ configDir: tempDir(), seed: 21 });
-    const store = newStore();
+    // Ages are measured from just after the corpus (January 2026), not from today: on the real
+    // clock the rollups themselves would pass their 400-day retention in February 2027.
+    const store = openSqliteStore({ path: join(tempDir(), "tally.db"), retentionDays: 0, now: () => Date.parse("2026-02-01T00:00:00Z") });
     const first = await importDirs(store, corpus.projectsDir);
     expect(first.imported).toBe(corpus.expected.responses);
     const before = sorted(reportedDays(store));
