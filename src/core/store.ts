@@ -8,7 +8,20 @@ import type { Batch } from "./rows.ts";
  * - `failed`: the store cannot take writes (disk full, read-only, corrupt, closed); retrying will not help now.
  */
 export type WriteResult =
-  | { ok: true; inserted: number }
+  | {
+      ok: true;
+      /** Rows inserted. */
+      inserted: number;
+      /** Records not written because their id is stored already (replays, retries, copies). */
+      duplicates?: number;
+      /**
+       * Duplicates whose content differs from the stored row in a field that matters, by field
+       * name (`execution.model`, never a value): most likely two records handed the same id.
+       */
+      collisions?: readonly string[];
+      /** Stored rows replaced by a later snapshot of the same response (importers only). */
+      replaced?: number;
+    }
   | { ok: false; failure: "retryable" | "rejected" | "failed"; error: Error };
 
 /** Something a result may be, now or later. */

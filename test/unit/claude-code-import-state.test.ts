@@ -33,7 +33,7 @@ describe("import state on the SQLite store", () => {
   test("a file never imported has no state; a saved state reads back equal, and a later save replaces it", () => {
     const store = openSqliteStore({ path: join(tempDir(), "t.db") });
     expect(store.importState("claude-code", "/tmp/a.jsonl")).toBeUndefined();
-    expect(store.saveImportState(state())).toEqual({ ok: true, inserted: 0 });
+    expect(store.saveImportState(state())).toMatchObject({ ok: true, inserted: 0 });
     expect(store.importState("claude-code", "/tmp/a.jsonl")).toEqual(state());
     store.saveImportState(state({ offset: 100, lines: 4, headHash: null }));
     expect(store.importState("claude-code", "/tmp/a.jsonl")).toEqual(state({ offset: 100, lines: 4, headHash: null }));
@@ -45,7 +45,7 @@ describe("import state on the SQLite store", () => {
     const path = join(tempDir(), "t.db");
     const store = openSqliteStore({ path });
     const result = store.write([{ kind: "execution", row: row("x1") }], { importFiles: [state({ path: "/f1" }), state({ path: "/f2", offset: 7 })] });
-    expect(result).toEqual({ ok: true, inserted: 1 });
+    expect(result).toEqual({ ok: true, inserted: 1, duplicates: 0, collisions: [], replaced: 0 });
     expect(store.importState("claude-code", "/f2")?.offset).toBe(7);
     store.close();
     const reopened = openSqliteStore({ path });

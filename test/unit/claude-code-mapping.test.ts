@@ -37,13 +37,17 @@ describe("executionIdFor: one id per API response, the same everywhere", () => {
     expect(executionIdFor({ ...LINE, uuid: "other", outputTokens: 9 }, "other raw")).toBe("claude-code:req_011CXYZ:msg_01ABC");
   });
 
-  test("without one of them, the line's own uuid, then a hash of its text", () => {
-    expect(executionIdFor({ ...LINE, requestId: null }, "raw")).toBe("claude-code:line:5f076459-26e1-4797-8fce-44631197ee44");
+  test("without a requestId, the message id alone: every streamed line of the response is one execution", () => {
+    expect(executionIdFor({ ...LINE, requestId: null }, "raw")).toBe("claude-code:msg:msg_01ABC");
+    expect(executionIdFor({ ...LINE, requestId: null, uuid: "another-line", outputTokens: 900 }, "other raw")).toBe("claude-code:msg:msg_01ABC");
+  });
+
+  test("without a message id, the line's own uuid, then a hash of its text", () => {
     expect(executionIdFor({ ...LINE, messageId: null }, "raw")).toBe("claude-code:line:5f076459-26e1-4797-8fce-44631197ee44");
-    const hashed = executionIdFor({ ...LINE, requestId: null, uuid: null }, "raw text");
+    const hashed = executionIdFor({ ...LINE, messageId: null, uuid: null }, "raw text");
     expect(hashed).toMatch(/^claude-code:sha256:[0-9a-f]{64}$/);
-    expect(executionIdFor({ ...LINE, requestId: null, uuid: null }, "raw text")).toBe(hashed);
-    expect(executionIdFor({ ...LINE, requestId: null, uuid: null }, "other text")).not.toBe(hashed);
+    expect(executionIdFor({ ...LINE, messageId: null, uuid: null }, "raw text")).toBe(hashed);
+    expect(executionIdFor({ ...LINE, messageId: null, uuid: null }, "other text")).not.toBe(hashed);
   });
 
   test("an id longer than 128 characters is hashed", () => {

@@ -36,17 +36,30 @@ export class ImportWriteError extends Error {
  */
 export class BatchSink {
   private rows: StoredRecord[] = [];
+  /** Where each row of this batch is in `rows`, by id: a later snapshot takes its place. */
+  private readonly rowIndex = new Map<string, number>();
   private readonly pending = new Map<string, ImportFileState>();
   /** Rows the store actually inserted (not duplicates). */
   inserted = 0;
+  /** Stored rows the store replaced by a later snapshot of the same response. */
+  replaced = 0;
 
   constructor(
     private readonly target: ImportTarget,
     private readonly batchSize: number,
   ) {}
 
-  /** Adds a row; true when the batch is full and should be flushed at the next line boundary. */
+  /**
+   * Adds a row, or replaces the row of this batch with the same id (a later snapshot of the
+   * response); true when the batch is full and should be flushed at the next line boundary.
+   */
   push(record: StoredRecord): boolean {
+    const at = this.rowIndex.get(record.row.id);
+    if (at !== undefined) {
+      this.rows[at] = record;
+      return false;
+    }
+    this.rowIndex.set(record.row.id, this.rows.length);
     this.rows.push(record);
     return this.rows.length >= this.batchSize;
   }
@@ -62,13 +75,15 @@ export class BatchSink {
     if (current !== undefined) this.pending.set(current.path, current);
     if (this.rows.length === 0 && this.pending.size === 0) return;
     // In id order, each page of the id index is visited once per batch, not fetched again and
-    // again (older message ids are random). The sort is stable: of two lines of one response,
-    // the first still comes first and is the one kept.
+    // again (older message ids are random). A batch holds one row per id (see push).
     this.rows.sort(byId);
-    const result = this.target.write(this.rows, { importFiles: [...this.pending.values()] });
+    // A response whose final snapshot comes in a later batch or import replaces its stored row.
+    const result = this.target.write(this.rows, { importFiles: [...this.pending.values()], replaceSnapshots: true });
     if (!result.ok) throw new ImportWriteError(result.failure, { cause: result.error });
     this.inserted += result.inserted;
+    this.replaced += result.replaced ?? 0;
     this.rows = [];
+    this.rowIndex.clear();
     this.pending.clear();
   }
 }

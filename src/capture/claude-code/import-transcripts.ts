@@ -8,7 +8,7 @@ import type { ImportFileState } from "../../store/sqlite/import-state.ts";
 import { BatchSink, ImportWriteError, type ImportTarget } from "./batch-sink.ts";
 import { HEAD_HASH_BYTES, headHash } from "./file-head.ts";
 import { describe, type FileProblem } from "./find-files.ts";
-import { parseTranscriptLine, type IgnoredReason } from "./parse-line.ts";
+import { parseTranscriptLine, type IgnoredReason, type UsageLine } from "./parse-line.ts";
 import { IMPORT_SOURCE, planFile, type FilePlan } from "./plan-file.ts";
 import { projectFolderOf, repoFor } from "./project.ts";
 import { readCompleteLines } from "./read-lines.ts";
@@ -67,7 +67,12 @@ export interface ImportTranscriptsResult {
   apiResponses: number;
   /** Executions newly inserted. */
   imported: number;
-  /** API-response lines whose execution was already there (same id): repeated blocks, copies, re-imports. */
+  /**
+   * Executions stored by an earlier batch or run whose final snapshot arrived now (a response
+   * still streaming when it was last imported): their row and rollups now hold the final usage.
+   */
+  updated: number;
+  /** API-response lines that made no new execution: earlier snapshots, repeated blocks, copies, re-imports. */
   duplicates: number;
   /**
    * API responses older than the store's purge watermark, not imported: their first copy may
@@ -87,15 +92,33 @@ export const PRICE_MEMO_KEY = "price_memo:claude-code";
 const USAGE_KEY = Buffer.from('"usage"');
 const OPEN_BRACE = 123;
 const CLOSE_BRACE = 125;
-/** Consecutive lines of one response (one per content block) are dropped before any work. */
+/** Lines of one response (one per content block) are compared with its best snapshot before any work. */
 const RECENT_IDS = 4096;
+
+/** The snapshot of a response kept so far, and the time of its first line. */
+interface Snapshot {
+  outputTokens: number;
+  stopReason: string | null;
+  firstCreatedAt: number;
+}
+
+/** The rule the store applies too (`replaceSnapshots`): more output, or as much and now final. */
+function isLaterSnapshot(line: UsageLine, kept: Snapshot): boolean {
+  if (line.outputTokens !== kept.outputTokens) return line.outputTokens > kept.outputTokens;
+  return kept.stopReason === null && line.stopReason !== null;
+}
 
 /**
  * Imports Claude Code / Agent SDK transcripts: one execution per API response, deduplicated
  * by a deterministic id, incrementally (each file from where the last run stopped), writing
- * batches with their progress in one transaction. Files are read in order of their first
- * timestamp, as ccusage orders them, so the first line seen of a response — the one kept —
- * is the same one ccusage keeps. A file that cannot be read is reported and skipped.
+ * batches with their progress in one transaction. Claude Code writes a response's lines
+ * while it streams (only `output_tokens` grows; the last line has the final count and a
+ * `stop_reason`), so a response holds its **final** snapshot — the line with the most output
+ * tokens, every field from that line — at the time of its **first** line, so it never moves
+ * to another day. A final snapshot read in a later batch or a later run replaces the stored
+ * row and corrects the rollups, in the transaction that saves the file's new offset. Files
+ * are read in order of their first timestamp, as ccusage orders them. A file that cannot be
+ * read is reported and skipped.
  * Throws `ImportWriteError` when the store refuses a batch (nothing of it is saved).
  *
  * Lines without a `"usage"` key are never parsed (most of a transcript is prompts and tool
@@ -114,6 +137,7 @@ export async function importClaudeCodeTranscripts(options: ImportTranscriptsOpti
     linesRead: 0,
     apiResponses: 0,
     imported: 0,
+    updated: 0,
     duplicates: 0,
     olderThanPurged: 0,
     ignored: { noUsage: 0, synthetic: 0, apiError: 0, invalid: 0 },
@@ -148,7 +172,7 @@ export async function importClaudeCodeTranscripts(options: ImportTranscriptsOpti
   options.onProgress?.({ ...progress });
 
   const purgedBefore = store.executionsPurgedBefore?.() ?? null;
-  const recentIds = new Set<string>();
+  const recent = new Map<string, Snapshot>();
   for (const plan of plans) {
     const bytesBefore = progress.bytesDone;
     try {
@@ -170,6 +194,7 @@ export async function importClaudeCodeTranscripts(options: ImportTranscriptsOpti
     if (memo !== null) store.setMeta?.(PRICE_MEMO_KEY, serializePriceMemo(memo));
   }
   result.imported = sink.inserted;
+  result.updated = sink.replaced;
   result.duplicates = result.apiResponses - result.imported;
   return result;
 
@@ -202,7 +227,7 @@ export async function importClaudeCodeTranscripts(options: ImportTranscriptsOpti
         updatedAt: now(),
       });
       const context = { repo: repoFor(projectFolderOf(plan.path), plan.head.firstCwd), fallbackSessionId: basename(plan.path, ".jsonl") };
-      recentIds.clear();
+      recent.clear();
 
       const countMalformed = () => {
         malformed++;
@@ -246,25 +271,28 @@ export async function importClaudeCodeTranscripts(options: ImportTranscriptsOpti
             result.ignored[parsed.reason]++;
             return;
           }
-          const id = executionIdFor(parsed.line, raw);
-          if (recentIds.has(id)) {
+          const line = parsed.line;
+          const id = executionIdFor(line, raw);
+          const kept = recent.get(id);
+          if (kept !== undefined && !isLaterSnapshot(line, kept)) {
             result.apiResponses++;
             return;
           }
+          const createdAt = kept?.firstCreatedAt ?? line.createdAt;
           let record;
           try {
-            record = prepareRecord("execution", toExecutionRecord(parsed.line, id, context), now(), pricer);
+            record = prepareRecord("execution", toExecutionRecord({ ...line, createdAt }, id, context), now(), pricer);
           } catch {
             result.ignored.invalid++;
             return;
           }
-          if (purgedBefore !== null && record.kind === "execution" && record.row.createdAt < purgedBefore) {
+          if (purgedBefore !== null && createdAt < purgedBefore) {
             result.olderThanPurged++;
             return;
           }
           result.apiResponses++;
-          if (recentIds.size >= RECENT_IDS) recentIds.clear();
-          recentIds.add(id);
+          if (kept === undefined && recent.size >= RECENT_IDS) recent.clear();
+          recent.set(id, { outputTokens: line.outputTokens, stopReason: line.stopReason, firstCreatedAt: createdAt });
           if (sink.push(record)) sink.flush(stateAt(endOffset, false));
         },
       });

@@ -8,21 +8,24 @@ export const CLAUDE_CODE_EVENT_TYPE = "claude-code.api-response";
 const MAX_ID_LENGTH = 128;
 
 /**
- * The record id of one API response, the same on every machine and every run, so re-imports
- * and overlapping copies insert it once (`INSERT … ON CONFLICT DO NOTHING`), and the first
- * line seen for a response is the one kept, as in ccusage:
+ * The record id of one API response, the same on every machine and every run, so re-imports,
+ * overlapping copies and the response's own repeated lines (one per content block, written
+ * while it streams) all name one execution:
  * - `claude-code:<requestId>:<message.id>` when both are present (ccusage's dedupe key, the
  *   request id first because the API's request ids are time-ordered — `req_011CR74a…` in July
  *   2025, `req_011CXu1k…` in February 2026 — while older message ids are random: ids that
  *   sort by time make inserts land at the end of the id index, not all over it);
- * - otherwise `claude-code:line:<uuid>`, the line's own id: like ccusage, which dedupes only
- *   on both ids, every such line counts once, yet a second copy of the file adds nothing;
+ * - `claude-code:msg:<message.id>` when the line has no `requestId` (some Claude Code
+ *   versions and proxies write none): the message id alone names the API response, so its
+ *   streamed lines are one response, as ccusage 20 counts them (Tally before 0.2 and ccusage 18
+ *   counted every such line);
+ * - otherwise `claude-code:line:<uuid>`, the line's own id, so a second copy of the file adds nothing;
  * - otherwise `claude-code:sha256:<hash of the line's text>`.
  * An id longer than 128 characters is replaced by `claude-code:sha256:<hash of it>`.
  */
 export function executionIdFor(line: UsageLine, rawText: string): string {
   let id: string;
-  if (line.messageId !== null && line.requestId !== null) id = `claude-code:${line.requestId}:${line.messageId}`;
+  if (line.messageId !== null) id = line.requestId !== null ? `claude-code:${line.requestId}:${line.messageId}` : `claude-code:msg:${line.messageId}`;
   else if (line.uuid !== null) id = `claude-code:line:${line.uuid}`;
   else return `claude-code:sha256:${sha256(rawText)}`;
   return id.length <= MAX_ID_LENGTH ? id : `claude-code:sha256:${sha256(id)}`;

@@ -39,11 +39,14 @@ project (as repo) and session. Directories are walked for *.jsonl at any depth (
 transcripts included); files are read as given. Without PATH: $CLAUDE_CONFIG_DIR/projects
 (comma-separated list) when set, else ~/.config/claude/projects and ~/.claude/projects.
 
-Safe to run again and again: each response has a fixed id (message.id + requestId), so
-re-imports, repeated lines and overlapping copies of a folder count once; each file is read
-from where the last import stopped (a file that shrank or was rewritten is read again).
+Safe to run again and again: each response has a fixed id (message.id, with requestId when
+present), so re-imports, repeated lines and overlapping copies of a folder count once; each
+file is read from where the last import stopped (a file that shrank or was rewritten is read
+again). Claude Code writes a response's lines while it streams: a response counts with its
+final snapshot (the line with the most output tokens) at its first line's time, and a final
+snapshot found by a later import replaces the partial one counted before (\`updated\`).
 Malformed lines are skipped and counted; unreadable files are reported and skipped.
-Token totals per day match \`ccusage daily\` (v18); days are UTC days.
+Token totals per day match \`ccusage daily\` (v20); days are UTC days.
 
 Examples:
   tally import claude-code
@@ -56,7 +59,8 @@ Examples:
   { source, database, paths: [..],
     files: { found, read, unchanged, reread, failed },
     bytesRead, linesRead,               (this run only)
-    apiResponses, imported, duplicates, (response lines seen, executions added, already there)
+    apiResponses, imported, updated,    (response lines seen, executions added, partial ones completed)
+    duplicates,                         (response lines that added nothing: earlier snapshots, copies)
     olderThanPurged,                    (responses older than a purge of this database: not re-counted)
     ignored: { noUsage, synthetic, apiError, invalid },
     malformed: { lines, first: { path, line } | null },
@@ -139,6 +143,7 @@ export function summaryLine(s: ImportSummary): string {
     `${formatCount(s.linesRead)} new lines (${formatBytes(s.bytesRead)})`,
     `${formatCount(s.duplicates)} duplicates skipped`,
   ];
+  if (s.updated > 0) parts.push(`${formatCount(s.updated)} responses completed (their final snapshot replaced a partial one)`);
   if (s.olderThanPurged > 0) parts.push(`${formatCount(s.olderThanPurged)} responses older than the last purge not re-counted`);
   if (s.malformed.first !== null) parts.push(`${formatCount(s.malformed.lines)} malformed lines skipped (first: ${s.malformed.first.path}:${s.malformed.first.line})`);
   else parts.push("no malformed lines");

@@ -1,4 +1,5 @@
 import type { SqliteDriver, SqliteStatement } from "./driver.ts";
+import type { BatchWriteOptions } from "./write-batch.ts";
 
 /**
  * How far an importer has read one file (a row of `import_files`), so that the next import
@@ -29,7 +30,7 @@ export interface ImportFileState {
 }
 
 /** Options of `SqliteStore.write`. */
-export interface WriteOptions {
+export interface WriteOptions extends BatchWriteOptions {
   /**
    * Import progress to save in the same transaction as the batch, so a crash can never leave
    * the offsets ahead of (or behind) the rows they account for.

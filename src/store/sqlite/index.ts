@@ -250,12 +250,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       const batchWriter = writer;
       const connection = driver;
       try {
-        const inserted = inTransaction(driver, () => {
+        const outcome = inTransaction(driver, () => {
           batchWriter.checkOtherWriters();
-          const count = batchWriter.write(batch);
+          const done = batchWriter.write(batch, writeOptions);
           if (importFiles.length > 0) writeImportStates(connection, importFiles);
-          return count;
+          return done;
         });
+        const { inserted } = outcome;
         rowsSinceCheckpoint += inserted;
         if (checkpointEveryRows > 0 && rowsSinceCheckpoint >= checkpointEveryRows) {
           rowsSinceCheckpoint = 0;
@@ -266,7 +267,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
           if (checkpointer) checkpointer.request();
           else store.checkpoint();
         }
-        return { ok: true, inserted };
+        return { ok: true, inserted, duplicates: outcome.duplicates, collisions: outcome.collisions, replaced: outcome.replaced };
       } catch (error) {
         batchWriter.forgetSketches(); // rolled back: the cache may hold sketches never committed
         return classifyWriteError(error, `write ${batchWriter.current}`);

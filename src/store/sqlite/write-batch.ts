@@ -48,6 +48,11 @@ const SQL = {
       input_bytes = input_bytes + excluded.input_bytes, output_bytes = output_bytes + excluded.output_bytes,
       duration_buckets = excluded.duration_buckets`,
   dailyToolUsageBuckets: `SELECT duration_buckets FROM daily_tool_usage WHERE day = ? AND server = ? AND tool_name = ? AND outcome = ?`,
+  storedExecution: `SELECT created_at, repo, event_type, provider, model, input_tokens, output_tokens, cache_read_tokens,
+    cache_creation_tokens, duration_ms, cost_usd, cost_source, conclusion, stop_reason FROM executions WHERE id = ?`,
+  replaceSnapshot: `UPDATE executions SET model = ?, input_tokens = ?, output_tokens = ?, cache_read_tokens = ?,
+    cache_creation_tokens = ?, cost_usd = ?, cost_source = ?, stop_reason = ?, attributes = ? WHERE id = ?`,
+  storedToolCall: `SELECT server, tool_name, outcome FROM tool_calls WHERE id = ?`,
 } as const;
 
 type StatementName = keyof typeof SQL;
@@ -65,12 +70,13 @@ class UsageSums {
   readonly models = new Map<string, Group>();
   readonly tools = new Map<string, Group>();
 
-  addExecution(row: ExecutionRow): void {
+  /** Counts a run in; `sign` -1 takes one back out (a stored snapshot being replaced). */
+  addExecution(row: RolledUpExecution, sign: 1 | -1 = 1): void {
     const day = utcDay(row.createdAt);
     const tokens = [row.inputTokens, row.outputTokens, row.cacheReadTokens, row.cacheCreationTokens, row.costUsd, row.costSource === "unpriced" ? 1 : 0, row.durationMs];
-    add(this.executions, [day, row.repo, row.eventType, row.provider, row.model, row.conclusion], [1, ...tokens], row.durationMs);
     const outcome = [row.conclusion === "success" ? 1 : 0, row.conclusion === "failure" ? 1 : 0, row.conclusion === "error" ? 1 : 0];
-    add(this.models, [day, row.repo, row.provider, row.model], [1, ...outcome, ...tokens], row.durationMs);
+    add(this.executions, [day, row.repo, row.eventType, row.provider, row.model, row.conclusion], signed([1, ...tokens], sign), row.durationMs, sign);
+    add(this.models, [day, row.repo, row.provider, row.model], signed([1, ...outcome, ...tokens], sign), row.durationMs, sign);
   }
 
   addToolCall(row: ToolCallRow): void {
@@ -78,7 +84,15 @@ class UsageSums {
   }
 }
 
-function add(groups: Map<string, Group>, key: string[], values: number[], durationMs: number): void {
+/** The fields of an execution that its rollup rows are keyed and summed by. */
+type RolledUpExecution = Pick<ExecutionRow, "createdAt" | "repo" | "eventType" | "provider" | "model" | "conclusion" | "inputTokens"
+  | "outputTokens" | "cacheReadTokens" | "cacheCreationTokens" | "costUsd" | "costSource" | "durationMs">;
+
+function signed(values: number[], sign: 1 | -1): number[] {
+  return sign === 1 ? values : values.map((v) => -v);
+}
+
+function add(groups: Map<string, Group>, key: string[], values: number[], durationMs: number, count: 1 | -1 = 1): void {
   const id = key.join("\u0000");
   let group = groups.get(id);
   if (group === undefined) {
@@ -88,7 +102,66 @@ function add(groups: Map<string, Group>, key: string[], values: number[], durati
     for (let i = 0; i < values.length; i++) group.sums[i]! += values[i]!;
   }
   const bucket = durationBucket(durationMs);
-  group.buckets.set(bucket, (group.buckets.get(bucket) ?? 0) + 1);
+  group.buckets.set(bucket, (group.buckets.get(bucket) ?? 0) + count);
+}
+
+/** A stored execution as `storedExecution` reads it. */
+interface StoredExecution {
+  created_at: number;
+  repo: string;
+  event_type: string;
+  provider: string;
+  model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_creation_tokens: number;
+  duration_ms: number;
+  cost_usd: number;
+  cost_source: ExecutionRow["costSource"];
+  conclusion: string;
+  stop_reason: string | null;
+}
+
+function rolledUp(stored: StoredExecution): RolledUpExecution {
+  return {
+    createdAt: Number(stored.created_at), repo: stored.repo, eventType: stored.event_type, provider: stored.provider,
+    model: stored.model, conclusion: stored.conclusion, inputTokens: Number(stored.input_tokens), outputTokens: Number(stored.output_tokens),
+    cacheReadTokens: Number(stored.cache_read_tokens), cacheCreationTokens: Number(stored.cache_creation_tokens),
+    costUsd: Number(stored.cost_usd), costSource: stored.cost_source, durationMs: Number(stored.duration_ms),
+  };
+}
+
+/**
+ * The fields that say what a run was: a record with a stored id that differs in one of them
+ * is not a replay but most likely another run that was handed the same id.
+ */
+const EXECUTION_IDENTITY = [
+  ["model", "model"], ["inputTokens", "input_tokens"], ["outputTokens", "output_tokens"], ["cacheReadTokens", "cache_read_tokens"],
+  ["cacheCreationTokens", "cache_creation_tokens"], ["costUsd", "cost_usd"], ["conclusion", "conclusion"],
+] as const satisfies readonly (readonly [keyof ExecutionRow, keyof StoredExecution])[];
+
+const TOOL_CALL_IDENTITY = [["server", "server"], ["toolName", "tool_name"], ["outcome", "outcome"]] as const;
+
+/** The first field (by the record's name) in which `row` differs from `stored`, or null. */
+function differingField<R, S>(row: R, stored: S, fields: readonly (readonly [keyof R & string, keyof S])[]): string | null {
+  for (const [name, column] of fields) {
+    const a = row[name] as unknown;
+    const b = stored[column] as unknown;
+    if (a !== b && !(typeof a === "number" && Number(b) === a)) return name;
+  }
+  return null;
+}
+
+/**
+ * A later snapshot of the same streamed response: more output tokens, or as many and now with
+ * the stop reason the stored partial snapshot lacked. Equal snapshots replace nothing, so
+ * reading the same lines again changes nothing.
+ */
+function supersedes(row: ExecutionRow, stored: StoredExecution): boolean {
+  const storedOutput = Number(stored.output_tokens);
+  if (row.outputTokens !== storedOutput) return row.outputTokens > storedOutput;
+  return stored.stop_reason === null && row.stopReason !== null;
 }
 
 /**
@@ -121,9 +194,34 @@ function upsertGroups(table: string, groups: Map<string, Group>, read: SqliteSta
     const known = cache.get(table, id);
     if (known) for (const [bucket, n] of known) buckets.set(bucket, (buckets.get(bucket) ?? 0) + n);
     else addEncodedBuckets(buckets, read.get(...key)?.duration_buckets);
+    // A replaced snapshot takes its run back out: buckets it emptied are dropped.
+    for (const [bucket, n] of buckets) if (n <= 0) buckets.delete(bucket);
     upsert.run(...key, ...sums, encodeBuckets(buckets));
     cache.set(table, id, buckets);
   }
+}
+
+/** Options of {@link BatchWriter.write}. */
+export interface BatchWriteOptions {
+  /**
+   * An execution whose id is stored already replaces the stored row when it is a later
+   * snapshot of the same streamed response (see `supersedes`): the row keeps its
+   * `created_at`, takes every other field from the new record, and the rollups are corrected
+   * by the difference. For importers of transcripts written while streaming. @default false
+   */
+  replaceSnapshots?: boolean;
+}
+
+/** What one batch did. */
+export interface BatchOutcome {
+  /** Rows inserted. */
+  inserted: number;
+  /** Stored executions replaced by a later snapshot (`replaceSnapshots`). */
+  replaced: number;
+  /** Records not written because their id (or, for rate-limit events, delivery) is stored already. */
+  duplicates: number;
+  /** Duplicates that differ from the stored row in a field that matters, by field name (`execution.model`). */
+  collisions: string[];
 }
 
 /**
@@ -180,10 +278,14 @@ export class BatchWriter {
     this.cache.clear();
   }
 
-  write(batch: Batch): number {
+  write(batch: Batch, options: BatchWriteOptions = {}): BatchOutcome {
     const s = this.statements;
     const sums = new UsageSums();
-    let inserted = 0;
+    const outcome: BatchOutcome = { inserted: 0, replaced: 0, duplicates: 0, collisions: [] };
+    const count = (changes: number) => {
+      if (changes > 0) outcome.inserted++;
+      else outcome.duplicates++;
+    };
     this.current = "begin";
     for (const record of batch) {
       this.current = record.kind;
@@ -193,43 +295,79 @@ export class BatchWriter {
           if (s.execution.run(r.id, r.createdAt, r.deliveryId, r.repo, r.prNumber, r.eventType, r.provider, r.model,
             r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheCreationTokens, r.durationMs, r.costUsd, r.costSource,
             r.conclusion, r.sessionId, r.numTurns, r.stopReason, r.attributes).changes > 0) {
-            inserted++;
+            outcome.inserted++;
             sums.addExecution(r);
+          } else {
+            this.existingExecution(r, options, sums, outcome);
           }
           break;
         }
         case "rateLimitEvent": {
           const r = record.row;
-          inserted += s.rateLimitEvent.run(r.id, r.createdAt, r.deliveryId, r.eventType, r.repo, r.prNumber, r.executionId,
-            r.resource, r.limit, r.remaining, r.resetAt, r.retryAttempts, r.skippedQueries, r.degradation, r.attributes).changes;
+          count(s.rateLimitEvent.run(r.id, r.createdAt, r.deliveryId, r.eventType, r.repo, r.prNumber, r.executionId,
+            r.resource, r.limit, r.remaining, r.resetAt, r.retryAttempts, r.skippedQueries, r.degradation, r.attributes).changes);
           break;
         }
         case "toolCall": {
           const r = record.row;
           if (s.toolCall.run(r.id, r.createdAt, r.sessionId, r.executionId, r.server, r.toolName, r.durationMs, r.outcome,
             r.errorType, r.inputBytes, r.outputBytes, r.attributes).changes > 0) {
-            inserted++;
+            outcome.inserted++;
             sums.addToolCall(r);
+          } else {
+            outcome.duplicates++;
+            this.current = "storedToolCall";
+            const stored = s.storedToolCall.get(r.id);
+            const field = stored === undefined ? null : differingField(r, stored, TOOL_CALL_IDENTITY);
+            if (field !== null) outcome.collisions.push(`toolCall.${field}`);
           }
           break;
         }
         case "sessionStart": {
           const r = record.row;
-          inserted += s.sessionStart.run(r.id, r.createdAt, r.createdAt, r.source, r.clientName, r.clientVersion).changes;
+          count(s.sessionStart.run(r.id, r.createdAt, r.createdAt, r.source, r.clientName, r.clientVersion).changes);
           break;
         }
         case "sessionEnd":
-          inserted += s.sessionEnd.run(record.row.endedAt, record.row.id).changes;
+          // An end for an ended (or unknown) session changes nothing; it is no duplicate record.
+          outcome.inserted += s.sessionEnd.run(record.row.endedAt, record.row.id).changes;
           break;
         case "cacheEvent": {
           const r = record.row;
-          inserted += s.cacheEvent.run(r.id, r.createdAt, r.cache, r.outcome, r.deliveryId, r.eventType, r.repo).changes;
+          count(s.cacheEvent.run(r.id, r.createdAt, r.cache, r.outcome, r.deliveryId, r.eventType, r.repo).changes);
           break;
         }
       }
     }
     this.rollUp(sums);
     this.current = "commit"; // what fails next, if anything, is the COMMIT (a full disk, say)
-    return inserted;
+    return outcome;
+  }
+
+  /** An execution whose id is stored: a later snapshot replaces it, a replay is counted, a collision named. */
+  private existingExecution(r: ExecutionRow, options: BatchWriteOptions, sums: UsageSums, outcome: BatchOutcome): void {
+    const s = this.statements;
+    this.current = "storedExecution";
+    const stored = s.storedExecution.get(r.id) as StoredExecution | undefined;
+    if (stored === undefined) {
+      outcome.duplicates++;
+      return;
+    }
+    if (options.replaceSnapshots === true && supersedes(r, stored)) {
+      this.current = "replaceSnapshot";
+      s.replaceSnapshot.run(r.model, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheCreationTokens, r.costUsd, r.costSource,
+        r.stopReason, r.attributes, r.id);
+      const before = rolledUp(stored);
+      sums.addExecution(before, -1);
+      // The first snapshot's time stays: a response never moves to another hour or day.
+      sums.addExecution({ ...before, model: r.model, inputTokens: r.inputTokens, outputTokens: r.outputTokens, cacheReadTokens: r.cacheReadTokens,
+        cacheCreationTokens: r.cacheCreationTokens, costUsd: r.costUsd, costSource: r.costSource });
+      outcome.replaced++;
+      return;
+    }
+    outcome.duplicates++;
+    if (options.replaceSnapshots === true) return; // earlier snapshots of a stored response differ by design
+    const field = differingField(r, stored, EXECUTION_IDENTITY);
+    if (field !== null) outcome.collisions.push(`execution.${field}`);
   }
 }
