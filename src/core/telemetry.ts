@@ -54,6 +54,17 @@ export interface TelemetryStats {
   queued: number;
   /** Records the store accepted (a duplicate id is accepted and stored once). */
   written: number;
+  /**
+   * Of those, records not stored again because their id was stored already (a replay or a
+   * retry: by design, stored once). Counted when the store says so (the SQLite store does).
+   */
+  duplicates: number;
+  /**
+   * Of the duplicates, those that differ from the stored row in a field that matters (model,
+   * tokens, cost, conclusion; a tool call's tool, server, outcome): most likely two records given
+   * the same id. Logged once per episode, naming the field, never the values.
+   */
+  idCollisions: number;
   dropped: { queueFull: number; invalid: number; writeFailed: number; afterShutdown: number };
   /** Write attempts, retries included. */
   flushes: number;
@@ -133,6 +144,9 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   const queueFullCause = `queue holds ${maxQueueSize} records`;
   const drops = new DropLog(logger);
   let written = 0;
+  let duplicates = 0;
+  let idCollisions = 0;
+  let collisionEpisode = false;
   let flushes = 0;
   let lastError: string | null = null;
   /** A prepared batch whose write has not succeeded yet; kept across retries with its ids. */
@@ -208,9 +222,25 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     return null;
   }
 
+  /** Counts a write's duplicates; the first collision of an episode is logged, by field name. */
+  function noteDuplicates(count: number | undefined, collisions: readonly string[] | undefined): void {
+    duplicates += count ?? 0;
+    const collided = collisions?.length ?? 0;
+    if (collided === 0) {
+      collisionEpisode = false;
+      return;
+    }
+    idCollisions += collided;
+    if (collisionEpisode) return;
+    collisionEpisode = true;
+    const fields = [...new Set(collisions)];
+    safeLog(logger, "warn", { fields }, `tally: probable id collision: a record whose id is stored already differs in ${fields.join(", ")}; it was not written (stats().idCollisions counts these)`);
+  }
+
   function settle(batch: Batch, result: WriteResult): Settled {
     if (result.ok) {
       written += batch.length;
+      noteDuplicates(result.duplicates, result.collisions);
       retryAttempt = 0;
       if (storeTrouble) {
         storeTrouble = false;
@@ -439,6 +469,8 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     stats: () => ({
       queued: queue.size + (pending?.length ?? 0),
       written,
+      duplicates,
+      idCollisions,
       dropped: { ...drops.totals },
       flushes,
       lastError,

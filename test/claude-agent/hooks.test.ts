@@ -1,61 +1,13 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import type {
-  HookCallback,
-  HookEvent,
-  HookInput,
-  Options,
-  PostToolUseFailureHookInput,
-  PostToolUseHookInput,
-  PreToolUseHookInput,
-  SDKMessage,
-} from "@anthropic-ai/claude-agent-sdk";
-import { instrumentQuery, telemetryHooks, type AgentRunContext, type TelemetryHooks } from "../../src/capture/claude-agent/index.ts";
+import type { HookInput, Options, SDKMessage } from "@anthropic-ai/claude-agent-sdk";
+import { instrumentQuery, telemetryHooks, type AgentRunContext } from "../../src/capture/claude-agent/index.ts";
 import { removeTempDirs } from "../support/temp-dir.ts";
 import { brokenTelemetry, manualNow, replay, sqliteTelemetry } from "./harness.ts";
+import { failure, fire, post, pre } from "./hook-inputs.ts";
 import { SESSION_ID } from "./fixtures/pieces.ts";
 import { streamingSession } from "./fixtures/streaming-session.ts";
 
 afterEach(removeTempDirs);
-
-const base = {
-  session_id: SESSION_ID,
-  transcript_path: `/home/bot/.claude/projects/-app-workspaces-octo-org-app-pr-42/${SESSION_ID}.jsonl`,
-  cwd: "/app/workspaces/octo-org-app-pr-42",
-  permission_mode: "dontAsk",
-};
-
-function pre(toolName: string, toolUseId: string, toolInput: unknown): PreToolUseHookInput {
-  return { ...base, hook_event_name: "PreToolUse", tool_name: toolName, tool_input: toolInput, tool_use_id: toolUseId };
-}
-
-function post(toolName: string, toolUseId: string, toolResponse: unknown, durationMs?: number): PostToolUseHookInput {
-  const input: PostToolUseHookInput = {
-    ...base,
-    hook_event_name: "PostToolUse",
-    tool_name: toolName,
-    tool_input: {},
-    tool_response: toolResponse,
-    tool_use_id: toolUseId,
-  };
-  if (durationMs !== undefined) input.duration_ms = durationMs;
-  return input;
-}
-
-function failure(toolName: string, toolUseId: string, error: string, extra: Partial<PostToolUseFailureHookInput> = {}): PostToolUseFailureHookInput {
-  return { ...base, hook_event_name: "PostToolUseFailure", tool_name: toolName, tool_input: {}, tool_use_id: toolUseId, error, ...extra };
-}
-
-/** Calls every callback registered for the event, as the SDK does, and returns their outputs. */
-function fire(hooks: TelemetryHooks, event: HookEvent, input: HookInput) {
-  let toolUseId: string | undefined;
-  try {
-    toolUseId = "tool_use_id" in input ? input.tool_use_id : undefined;
-  } catch {
-    // Hostile inputs in the robustness test.
-  }
-  const callbacks: HookCallback[] = (hooks[event] ?? []).flatMap((matcher) => matcher.hooks);
-  return Promise.all(callbacks.map((callback) => callback(input, toolUseId, { signal: new AbortController().signal })));
-}
 
 describe("telemetryHooks: one tool_calls row per tool use", () => {
   test("the hooks object is what Options['hooks'] accepts, with one matcher per tool event", () => {

@@ -25,10 +25,50 @@ export interface AgentRunContext {
    * The id of the run in progress; once the stream has ended, the id of the last recorded
    * run. Set by `instrumentQuery` and `telemetryHooks` when absent (a UUIDv7), so tool calls
    * and your own records (e.g. a rate-limit event) can link to the run. Give one yourself
-   * to choose the first run's id. In a streaming-input session each later run gets a new
-   * id when the message after a result is asked for.
+   * to choose the run's id (a deterministic one makes a retried run count once). An id that
+   * Tally made for an earlier query is never reused: a context passed again, or spread into
+   * the next query's context, gets a new id for the new run. In a streaming-input session
+   * each later run gets a new id when the message after a result is asked for.
    */
   executionId?: string;
+}
+
+/**
+ * Run ids Tally made, and whether a run has started under each: an id Tally made for one
+ * query must not name the next (a reused or spread context would hand it on, and the next
+ * run would be dropped as a duplicate). Ids the caller chose are not here and are kept.
+ * Bounded: the oldest entries go first, long after their run has ended.
+ */
+const madeIds = new Map<string, "assigned" | "started">();
+const MADE_IDS_KEPT = 10_000;
+
+function remember(id: string, state: "assigned" | "started"): void {
+  if (madeIds.size >= MADE_IDS_KEPT && !madeIds.has(id)) madeIds.delete(madeIds.keys().next().value!);
+  madeIds.set(id, state);
+}
+
+/** A new run id, made by Tally, marked as started (used for runs after the first of a session). */
+export function newRunId(): string {
+  const id = newRecordId();
+  remember(id, "started");
+  return id;
+}
+
+function readId(context: AgentRunContext): string | undefined {
+  try {
+    const id = context.executionId;
+    return typeof id === "string" && id.length > 0 ? id : undefined;
+  } catch {
+    return undefined; // a throwing getter: treated as no id
+  }
+}
+
+function writeId(context: AgentRunContext, id: string): void {
+  try {
+    context.executionId = id;
+  } catch {
+    // Frozen or otherwise read-only: its tool calls then link to no run, or the previous one.
+  }
 }
 
 /**
@@ -36,18 +76,27 @@ export interface AgentRunContext {
  * context that cannot be written (frozen) keeps no id, so its tool calls link to no run.
  */
 export function ensureExecutionId(context: AgentRunContext): string {
-  try {
-    const id = context.executionId;
-    if (typeof id === "string" && id.length > 0) return id;
-  } catch {
-    // A throwing getter: treated as no id.
-  }
+  const given = readId(context);
+  if (given !== undefined) return given;
   const id = newRecordId();
-  try {
-    context.executionId = id;
-  } catch {
-    // Frozen or otherwise read-only.
+  remember(id, "assigned");
+  writeId(context, id);
+  return id;
+}
+
+/**
+ * The id of the run a query starts now: the context's id when the caller chose it, or when
+ * Tally made it for this run (`telemetryHooks` called first); a new one, stored in the
+ * context, when the context has none or carries the id of a run Tally already started.
+ */
+export function startRun(context: AgentRunContext): string {
+  const given = readId(context);
+  if (given !== undefined && madeIds.get(given) !== "started") {
+    if (madeIds.has(given)) remember(given, "started");
+    return given;
   }
+  const id = newRunId();
+  writeId(context, id);
   return id;
 }
 

@@ -1,7 +1,6 @@
-import { newRecordId } from "../../core/ids.ts";
 import type { ExecutionRecord } from "../../core/records.ts";
 import type { Telemetry } from "../../core/telemetry.ts";
-import { ensureExecutionId, type AgentRunContext } from "./context.ts";
+import { newRunId, startRun, type AgentRunContext } from "./context.ts";
 import { readModelUsage, usageIncrease, type UsageByModel } from "./model-usage.ts";
 import { errorTypeOf, resultExecution, unfinishedExecution, type RunFacts } from "./to-execution.ts";
 
@@ -37,7 +36,7 @@ export class RunTracker {
     private readonly context: AgentRunContext,
     private readonly now: () => number,
   ) {
-    this.facts = { executionId: ensureExecutionId(context), initModel: undefined, sessionId: undefined, apiRetries: 0 };
+    this.facts = { executionId: startRun(context), initModel: undefined, sessionId: undefined, apiRetries: 0 };
     this.runStartedAt = now();
   }
 
@@ -64,7 +63,7 @@ export class RunTracker {
     this.rotateBeforeNext = false;
     try {
       this.idBeforeRotation = this.facts.executionId;
-      this.facts.executionId = newRecordId();
+      this.facts.executionId = newRunId();
       this.context.executionId = this.facts.executionId;
     } catch {
       // A frozen context keeps its id; tool calls then link to the previous run.
