@@ -21,12 +21,12 @@ mkdirSync(project, { recursive: true });
 const transcript = join(project, "session-1.jsonl");
 const db = join(dir, "tally.db");
 
-function response({ requestId, messageId, model, at, input, output, cacheRead = 0, cacheWrite = 0, costUSD }) {
+function response({ requestId, messageId, model, at, input, output, cacheRead = 0, cacheWrite = 0, costUSD, stop = "end_turn" }) {
   return JSON.stringify({
     type: "assistant", sessionId: "session-1", cwd: "/home/dev/src/shop", version: "2.0.31", uuid: `${messageId}-${output}`,
     timestamp: at, requestId, ...(costUSD === undefined ? {} : { costUSD }),
     message: {
-      id: messageId, role: "assistant", model, content: [{ type: "text", text: "done" }], stop_reason: "end_turn",
+      id: messageId, role: "assistant", model, content: [{ type: "text", text: "done" }], stop_reason: stop,
       usage: { input_tokens: input, output_tokens: output, cache_read_input_tokens: cacheRead, cache_creation_input_tokens: cacheWrite },
     },
   });
@@ -34,8 +34,8 @@ function response({ requestId, messageId, model, at, input, output, cacheRead = 
 
 const first = [
   JSON.stringify({ type: "user", sessionId: "session-1", timestamp: "2026-01-21T09:59:00Z", message: { role: "user", content: "fix the bug" } }),
-  // One response written as two content-block lines: counted once, from its first line (as ccusage 18).
-  response({ requestId: "req_A", messageId: "msg_A", model: "claude-sonnet-4-5-20250929", at: "2026-01-21T10:00:00Z", input: 10, output: 5, cacheRead: 1000, cacheWrite: 200 }),
+  // One response streamed as two content-block lines: counted once, with the final line's usage.
+  response({ requestId: "req_A", messageId: "msg_A", model: "claude-sonnet-4-5-20250929", at: "2026-01-21T10:00:00Z", input: 10, output: 5, cacheRead: 1000, cacheWrite: 200, stop: null }),
   response({ requestId: "req_A", messageId: "msg_A", model: "claude-sonnet-4-5-20250929", at: "2026-01-21T10:00:01Z", input: 10, output: 50, cacheRead: 1000, cacheWrite: 200 }),
   response({ requestId: "req_S", messageId: "msg_S", model: "<synthetic>", at: "2026-01-21T10:01:00Z", input: 0, output: 0 }),
   // An older Claude Code line with its own cost: kept as reported.
@@ -71,7 +71,7 @@ test("imports, deduplicates and prices under Node; a second run reads nothing; a
   assert.equal(run1.ignored.synthetic, 1);
   assert.equal(run1.malformed.lines, 1);
   assert.deepEqual(run1.malformed.first, { path: transcript, line: 6 });
-  assert.deepEqual(days(), { "2026-01-21": [1, 10, 5, 1000, 200], "2026-01-22": [1, 100, 20, 0, 0] });
+  assert.deepEqual(days(), { "2026-01-21": [1, 10, 50, 1000, 200], "2026-01-22": [1, 100, 20, 0, 0] });
 
   const pricer = createPricer();
   const priceOf = (r) => pricer.price({ provider: "anthropic", model: r.model, createdAt: r.created_at, inputTokens: r.input_tokens, outputTokens: r.output_tokens, cacheReadTokens: r.cache_read_tokens, cacheCreationTokens: r.cache_creation_tokens }).costUsd;
@@ -83,12 +83,18 @@ test("imports, deduplicates and prices under Node; a second run reads nothing; a
   const run2 = importJson();
   assert.deepEqual([run2.imported, run2.bytesRead, run2.files.unchanged], [0, 0, 1]);
 
-  const more = `${response({ requestId: "req_C", messageId: "msg_C", model: "claude-sonnet-4-5-20250929", at: "2026-01-22T11:00:00Z", input: 7, output: 3000, cacheRead: 5000 })}\n`;
-  appendFileSync(transcript, more);
+  // A response still streaming at import time: its partial snapshot now, its final one next time.
+  const partial = `${response({ requestId: "req_C", messageId: "msg_C", model: "claude-sonnet-4-5-20250929", at: "2026-01-22T11:00:00Z", input: 7, output: 4, cacheRead: 5000, stop: null })}\n`;
+  appendFileSync(transcript, partial);
   const run3 = importJson();
   assert.equal(run3.imported, 1);
-  assert.equal(run3.bytesRead, Buffer.byteLength(more), "only the appended bytes are read");
+  assert.equal(run3.bytesRead, Buffer.byteLength(partial), "only the appended bytes are read");
   assert.equal(run3.malformed.lines, 0, "the malformed line of the first run is not met again");
+  assert.deepEqual(days()["2026-01-22"], [2, 107, 24, 5000, 0]);
+  const final = `${response({ requestId: "req_C", messageId: "msg_C", model: "claude-sonnet-4-5-20250929", at: "2026-01-22T11:00:09Z", input: 7, output: 3000, cacheRead: 5000 })}\n`;
+  appendFileSync(transcript, final);
+  const run4 = importJson();
+  assert.deepEqual([run4.imported, run4.updated], [0, 1]);
   assert.deepEqual(days()["2026-01-22"], [2, 107, 3020, 5000, 0]);
   const c = costs().find((r) => r.id.includes("req_C"));
   assert.ok(Math.abs(c.cost_usd - priceOf(c)) < 1e-12 && c.cost_usd > 0, "priced from the memo as from the price data");
