@@ -12,8 +12,8 @@
  * Knobs: IMPORT_BENCH_MB (default 200), IMPORT_BENCH_RUNS (timed runs per measurement,
  * default 3, the median is reported), IMPORT_BENCH_DIR (where the corpus goes; default a
  * temp dir, removed at the end), CCUSAGE18 (ccusage 18's dist/index.js; default the
- * devDependency), CCUSAGE20 (ccusage 20.0.24's native binary; default the one the `ccusage20`
- * devDependency installed, run directly so that no Node launcher is timed), IMPORT_BENCH_NODE=1
+ * devDependency), CCUSAGE20 (ccusage 20.0.24's native binary; default the
+ * `@ccusage/ccusage-linux-x64` devDependency's, run directly as before), IMPORT_BENCH_NODE=1
  * (also time Tally on Node from dist/, after `npm run build`).
  *
  * Totals: Tally keeps each streamed response's final snapshot, as ccusage 20 does, so all four

@@ -1,6 +1,7 @@
 /**
- * Tally's per-day totals against ccusage 20's (`ccusage daily --json --offline`, the
- * `ccusage20` devDependency, which like Tally keeps each streamed response's final snapshot)
+ * Tally's per-day totals against ccusage 20's (`ccusage daily --json --offline`, the native
+ * binary of the `@ccusage/ccusage-linux-x64` devDependency, which like Tally keeps each
+ * streamed response's final snapshot)
  * on the same generated folders: input, output, cache read and cache creation tokens equal,
  * day by day, and cost within 1 % (the two price tables are different projects). ccusage
  * groups by the local date of each timestamp and Tally by UTC day, so ccusage runs with TZ=UTC.
@@ -12,7 +13,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, cpSync, existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { COMMANDS } from "../../src/cli/commands/index.ts";
 import type { CliIo } from "../../src/cli/io.ts";
@@ -23,16 +24,22 @@ import { removeTempDirs, tempDir } from "../support/temp-dir.ts";
 
 afterEach(removeTempDirs);
 
-const CCUSAGE = join(import.meta.dir, "../../node_modules/ccusage20/src/cli.js");
+/**
+ * ccusage 20 is a native binary: its platform package is the devDependency (the registry this
+ * project installs from has no other platform's build, so the `ccusage` launcher package, which
+ * lists them all, cannot be locked). Skipped where it is not installed (not Linux x64).
+ */
+const CCUSAGE = join(import.meta.dir, "../../node_modules/@ccusage/ccusage-linux-x64/bin/ccusage");
 const installed = existsSync(CCUSAGE);
+// npm unpacks it without its execute bit; ccusage's own launcher sets it on first use.
+if (installed) chmodSync(CCUSAGE, 0o755);
 
 type Tokens = { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheCreationTokens: number };
 type Day = Tokens & { costUsd: number };
 
 /** `ccusage daily --json --offline` (v20) over the config dirs, per day. */
 function ccusageDaily(configDirs: string[]): Record<string, Day> {
-  const runtime = spawnSync("node", ["--version"]).status === 0 ? "node" : process.execPath;
-  const run = spawnSync(runtime, [CCUSAGE, "daily", "--json", "--offline"], {
+  const run = spawnSync(CCUSAGE, ["daily", "--json", "--offline"], {
     env: { PATH: process.env.PATH, HOME: tempDir(), TZ: "UTC", CLAUDE_CONFIG_DIR: configDirs.join(","), NO_COLOR: "1" },
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
