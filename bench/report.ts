@@ -53,7 +53,7 @@ function generate(): void {
 function silentIo() {
   let out = "";
   return {
-    io: { stdout: { write: (t: string) => void (out += t) }, stderr: { write: (t: string) => void (out += t) }, env: {}, cwd: process.cwd(), now: () => NOW },
+    io: { stdout: { write: (t: string) => void (out += t) }, stderr: { write: (t: string) => void (out += t) }, env: {}, cwd: process.cwd(), now: () => NOW, timeZone: () => "UTC" },
     output: () => out,
   };
 }

@@ -8,6 +8,8 @@ export interface CliIo {
   cwd: string;
   /** Wall-clock now, in epoch ms. */
   now(): number;
+  /** The machine's time zone (IANA name), where reports' days begin unless --tz or TZ says otherwise. */
+  timeZone(): string;
 }
 
 /**
@@ -22,6 +24,7 @@ export function processIo(): CliIo {
     env: process.env,
     cwd: process.cwd(),
     now: () => Date.now(),
+    timeZone: () => Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC",
   };
 }
 

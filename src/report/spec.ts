@@ -1,17 +1,27 @@
 /** What a report may be grouped by; every one of them is a rollup dimension. */
-export const USAGE_DIMENSIONS = ["day", "week", "month", "repo", "model", "provider", "event", "conclusion"] as const;
+export const USAGE_DIMENSIONS = ["hour", "day", "week", "month", "repo", "model", "provider", "event", "conclusion"] as const;
 export type UsageDimension = (typeof USAGE_DIMENSIONS)[number];
 
-export const TOOL_DIMENSIONS = ["tool", "server", "day"] as const;
+export const TOOL_DIMENSIONS = ["tool", "server", "hour", "day"] as const;
 export type ToolDimension = (typeof TOOL_DIMENSIONS)[number];
 
-export const DEGRADATION_DIMENSIONS = ["repo", "day", "resource"] as const;
+export const DEGRADATION_DIMENSIONS = ["repo", "hour", "day", "resource"] as const;
 export type DegradationDimension = (typeof DEGRADATION_DIMENSIONS)[number];
 
 /** A half-open interval [since, until) of epoch ms; either end may be open. */
 export interface TimeRange {
   since?: number;
   until?: number;
+}
+
+/** What every report spec has besides its grouping and filters. */
+export interface ReportWindow {
+  range: TimeRange;
+  /**
+   * IANA zone where hours, days, weeks (Monday) and months begin for grouping; ranges are
+   * instants and do not depend on it. @default "UTC"
+   */
+  timeZone?: string;
 }
 
 /** Filters; each list is OR-ed glob patterns (`*`, `?`, `[...]`), values always bound. */
@@ -21,10 +31,9 @@ export interface UsageFilters {
   events?: string[];
 }
 
-export interface UsageReportSpec {
+export interface UsageReportSpec extends ReportWindow {
   kind: "usage";
   groupBy: UsageDimension[];
-  range: TimeRange;
   filters?: UsageFilters;
   /** Read raw rows even when the rollups could answer (exact percentiles). @default false */
   exact?: boolean;
@@ -58,7 +67,11 @@ export interface UsageReport {
   kind: "usage";
   groupBy: UsageDimension[];
   range: TimeRange;
-  /** `rollups` when answered from daily sums (percentiles ±4.8 %), `raw` when scanned. */
+  timeZone: string;
+  /**
+   * `rollups` when whole days came from the daily sums (percentiles then ±4.8 %), `raw` when
+   * only raw rows were read; counts and sums are exact either way.
+   */
   source: "rollups" | "raw";
   rows: UsageRow[];
   totals: UsageRow;
@@ -66,10 +79,9 @@ export interface UsageReport {
   unpricedModels: string[];
 }
 
-export interface ToolsReportSpec {
+export interface ToolsReportSpec extends ReportWindow {
   kind: "tools";
   groupBy: ToolDimension[];
-  range: TimeRange;
   filters?: { tools?: string[]; servers?: string[] };
 }
 
@@ -88,14 +100,14 @@ export interface ToolsReport {
   kind: "tools";
   groupBy: ToolDimension[];
   range: TimeRange;
+  timeZone: string;
   rows: ToolRow[];
   totals: ToolRow;
 }
 
-export interface DegradationsReportSpec {
+export interface DegradationsReportSpec extends ReportWindow {
   kind: "degradations";
   groupBy: DegradationDimension[];
-  range: TimeRange;
   filters?: { repos?: string[] };
 }
 
@@ -121,6 +133,7 @@ export interface DegradationsReport {
   kind: "degradations";
   groupBy: DegradationDimension[];
   range: TimeRange;
+  timeZone: string;
   rows: DegradationRow[];
   totals: DegradationRow;
   /** Runs in range, to put degraded runs in proportion. */

@@ -1,5 +1,5 @@
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
+import { DAY_MS, HOUR_MS, instantOfWallTime, offsetAt, startOfLocalDay } from "./time-zone.ts";
+
 /** Milliseconds in each unit of `7d`, `12h`, `90m`. */
 const UNIT_MS = { d: DAY_MS, h: HOUR_MS, m: 60_000 } as const;
 type Unit = keyof typeof UNIT_MS;
@@ -9,44 +9,69 @@ export class TimeParseError extends Error {
   override readonly name = "TimeParseError";
 }
 
-/** Midnight UTC of the day holding `ms`. */
-export function startOfUtcDay(ms: number): number {
-  return Math.floor(ms / DAY_MS) * DAY_MS;
+/** Where and when a time is read: the report's zone and its "now". */
+export interface TimeContext {
+  now: number;
+  /** IANA zone where dates, `today` and `yesterday` begin. */
+  timeZone: string;
 }
 
-export function isUtcMidnight(ms: number): boolean {
-  return ms % DAY_MS === 0;
+const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$/;
+
+/** A calendar date (`2026-02-30` is not one) as a UTC-encoded wall time at midnight. */
+function calendarDate(text: string, year: string, month: string, day: string): number {
+  const wall = Date.UTC(Number(year), Number(month) - 1, Number(day));
+  if (new Date(wall).toISOString().slice(0, 10) !== `${year}-${month}-${day}`) throw new TimeParseError(`'${text}' is not a calendar date`);
+  return wall;
 }
 
 /**
- * Reads a time for --since / --until:
- * - `7d`: the last 7 calendar days, today included (from midnight UTC six days ago);
- * - `12h`, `90m`: exactly that long before now;
- * - `2026-11-01`: midnight UTC that day; with `endOfDay`, midnight after it (so --until is inclusive);
- * - an ISO date-time with a zone (`2026-11-01T10:00:00Z`): that instant.
+ * Reads a time for --since / --until, as people mean it:
+ * - `7d`, `12h`, `90m`: exactly that long before now (rolling: `7d` is the last 7 × 24 hours);
+ * - `today`, `yesterday`: midnight starting that day in the zone; with `endOfDay`, the
+ *   midnight ending it (so `--until yesterday` includes yesterday);
+ * - `2026-11-01`: midnight starting that day in the zone; with `endOfDay`, the next midnight;
+ * - `2026-11-01T10:00` (no offset): that wall time in the zone;
+ * - `2026-11-01T10:00:00Z`, `…+01:00`: that instant.
+ * A day is a calendar day: 23 or 25 hours when daylight saving starts or ends.
  */
-export function parseTime(text: string, now: number, options: { endOfDay?: boolean } = {}): number {
+export function parseTime(text: string, context: TimeContext, options: { endOfDay?: boolean } = {}): number {
   const value = text.trim();
+  const { now, timeZone } = context;
   const relative = /^(\d{1,5})([dhm])$/.exec(value);
   if (relative) {
     const amount = Number(relative[1]);
-    const unit = relative[2] as Unit;
-    if (unit === "d") {
-      if (amount === 0) throw new TimeParseError(`'${text}' is empty: use 1d for today`);
-      return startOfUtcDay(now) - (amount - 1) * DAY_MS + (options.endOfDay ? DAY_MS : 0);
-    }
-    return now - amount * UNIT_MS[unit];
+    if (amount === 0) throw new TimeParseError(`'${text}' is empty: use 1d for the last 24 hours, or today`);
+    return now - amount * UNIT_MS[relative[2] as Unit];
   }
-  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-    const ms = Date.parse(`${value}T00:00:00Z`);
-    if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== value) throw new TimeParseError(`'${text}' is not a calendar date`);
-    return ms + (options.endOfDay ? DAY_MS : 0);
+  if (value === "today" || value === "yesterday") {
+    const today = startOfLocalDay(timeZone, now);
+    const day = value === "today" ? today : startOfLocalDay(timeZone, today - HOUR_MS);
+    return options.endOfDay ? nextLocalMidnight(timeZone, day) : day;
+  }
+  const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (date) {
+    const wall = calendarDate(text, date[1]!, date[2]!, date[3]!);
+    return instantOfWallTime(timeZone, options.endOfDay ? wall + DAY_MS : wall);
+  }
+  const local = LOCAL_DATE_TIME.exec(value);
+  if (local) {
+    const [, y, mo, d, h, mi, s, fraction] = local;
+    const wall = calendarDate(text, y!, mo!, d!) + Number(h) * HOUR_MS + Number(mi) * 60_000 + Number(s ?? 0) * 1000 + Number((fraction ?? "0").padEnd(3, "0"));
+    if (Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59) throw new TimeParseError(`'${text}' is not a time of day`);
+    return instantOfWallTime(timeZone, wall);
   }
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
     const ms = Date.parse(value);
     if (Number.isFinite(ms)) return ms;
   }
-  throw new TimeParseError(`cannot read '${text}' as a time: use 7d, 12h, 2026-11-01 or 2026-11-01T10:00:00Z`);
+  throw new TimeParseError(`cannot read '${text}' as a time: use 7d, 12h, today, yesterday, 2026-11-01 or 2026-11-01T10:00:00Z`);
+}
+
+/** The midnight ending the local day that starts at `dayStart`. */
+function nextLocalMidnight(timeZone: string, dayStart: number): number {
+  const wall = dayStart + offsetAt(timeZone, dayStart);
+  return instantOfWallTime(timeZone, wall + DAY_MS);
 }
 
 /** Reads a duration like `90d`, `12h` into milliseconds (for --older-than). */

@@ -13,6 +13,8 @@ export const NOW = Date.parse("2026-11-22T15:30:00Z");
 
 export interface IoOptions {
   now?: number;
+  /** The zone the io reports as the machine's. @default "UTC" */
+  timeZone?: string;
   env?: Record<string, string | undefined>;
   /** stdout is a terminal. @default false */
   isTTY?: boolean;
@@ -36,6 +38,8 @@ export function capturingIo(options: IoOptions = {}): { io: CliIo; stdout(): str
     env: options.env ?? {},
     cwd: options.cwd ?? process.cwd(),
     now: () => options.now ?? NOW,
+    // The machine's zone, for tests: UTC unless a test says otherwise (TZ in env, or --tz).
+    timeZone: () => options.timeZone ?? "UTC",
   };
   return { io, stdout: () => out, stderr: () => err };
 }

@@ -64,6 +64,7 @@ async function tallyDaily(configDirs: string[], db: string, summary?: (json: { i
     env: { HOME: tempDir(), CLAUDE_CONFIG_DIR: configDirs.join(",") },
     cwd: process.cwd(),
     now: () => Date.now(),
+    timeZone: () => "UTC",
   };
   const code = await runCli(["import", "claude-code", "--db", db, "--json"], io, COMMANDS);
   if (code !== 0) throw new Error(`tally import exited ${code}: ${err}`);

@@ -29,6 +29,7 @@ async function tally(args: string[], options: { env?: Record<string, string>; st
     cwd: options.cwd ?? process.cwd(),
     // Every reading of the clock moves it on by 150 ms, so the progress bar redraws.
     now: () => (clock += 150),
+    timeZone: () => "UTC",
   };
   const code = await runCli(args, io, COMMANDS);
   return { code, stdout, stderr };

@@ -6,9 +6,9 @@ import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
 import { groupCells, groupColumns, type Labelled } from "../group-columns.ts";
 import { readReport } from "../open-database.ts";
-import { RANGE_FLAGS, rangeJson, readGroupBy, readList, readRange, tableWidth } from "../report-options.ts";
+import { RANGE_FLAGS, rangeJson, rangeLine, readGroupBy, withoutZone, readList, readWindow, tableWidth } from "../report-options.ts";
 
-const HEADERS: Record<DegradationDimension, string> = { repo: "Repo", day: "Day", resource: "Resource" };
+const HEADERS: Record<DegradationDimension, string> = { repo: "Repo", hour: "Hour", day: "Day", resource: "Resource" };
 
 
 const howDegraded = (r: DegradationRow) =>
@@ -34,11 +34,11 @@ Examples:
   tally degradations --by day,resource --json`,
   run(context) {
     const groupBy = readGroupBy(context, DEGRADATION_DIMENSIONS, ["repo"]);
-    const range = readRange(context);
-    const report = readReport(context, { kind: "degradations", groupBy, range, filters: { repos: readList(context, "repo") } });
+    const window = readWindow(context);
+    const report = readReport(context, { kind: "degradations", groupBy, ...window, filters: { repos: readList(context, "repo") } });
     const { stdout } = context.io;
     if (context.format === "json") {
-      stdout.write(`${JSON.stringify({ ...report, range: rangeJson(range) }, null, 2)}\n`);
+      stdout.write(`${JSON.stringify({ ...withoutZone(report), range: rangeJson(window) }, null, 2)}\n`);
       return EXIT.ok;
     }
     if (context.format === "csv") {
@@ -51,6 +51,7 @@ Examples:
       return EXIT.ok;
     }
     const width = tableWidth(context);
+    stdout.write(rangeLine(window));
     if (report.rows.length === 0) {
       stdout.write(`No degraded runs in this range (${formatCount(report.totalRuns)} runs).\n`);
     } else {

@@ -6,7 +6,7 @@ import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
 import { durationColumns, groupCells, groupColumns, type Labelled } from "../group-columns.ts";
 import { readReport } from "../open-database.ts";
-import { LIST_FLAGS, RANGE_FLAGS, rangeJson, readGroupBy, readList, readRange, readSortAndLimit, tableWidth } from "../report-options.ts";
+import { LIST_FLAGS, RANGE_FLAGS, rangeJson, rangeLine, readGroupBy, withoutZone, readList, readWindow, readSortAndLimit, tableWidth } from "../report-options.ts";
 
 const SORT_FIELDS: Record<string, (row: UsageRow) => number> = {
   runs: (r) => r.runs,
@@ -20,7 +20,7 @@ const SORT_FIELDS: Record<string, (row: UsageRow) => number> = {
 };
 
 const HEADERS: Record<UsageDimension, string> = {
-  day: "Day", week: "Week of", month: "Month", repo: "Repo", model: "Model", provider: "Provider", event: "Event", conclusion: "Conclusion",
+  hour: "Hour", day: "Day", week: "Week of", month: "Month", repo: "Repo", model: "Model", provider: "Provider", event: "Event", conclusion: "Conclusion",
 };
 
 function columns(groupBy: UsageDimension[]): Column<Labelled<UsageRow>>[] {
@@ -66,14 +66,14 @@ Examples:
   tally report --since 12h --by model --json`,
   run(context) {
     const groupBy = readGroupBy(context, USAGE_DIMENSIONS, ["day"]);
-    const range = readRange(context);
+    const window = readWindow(context);
     const filters = { repos: readList(context, "repo"), models: readList(context, "model"), events: readList(context, "event") };
     const arrange = readSortAndLimit(context, SORT_FIELDS);
-    const report = readReport(context, { kind: "usage", groupBy, range, filters, exact: context.values.exact === true });
+    const report = readReport(context, { kind: "usage", groupBy, ...window, filters, exact: context.values.exact === true });
     const rows = arrange(report.rows);
     const { stdout } = context.io;
     if (context.format === "json") {
-      stdout.write(`${JSON.stringify({ ...report, range: rangeJson(range), rows }, null, 2)}\n`);
+      stdout.write(`${JSON.stringify({ ...withoutZone(report), range: rangeJson(window), rows }, null, 2)}\n`);
       return EXIT.ok;
     }
     if (context.format === "csv") {
@@ -86,6 +86,7 @@ Examples:
       stdout.write(renderCsv([...groupBy, ...measures], [...rows.map((r) => line(r)), line(report.totals, "TOTAL")]));
       return EXIT.ok;
     }
+    stdout.write(rangeLine(window));
     if (report.rows.length === 0) {
       stdout.write("No runs in this range.\n");
       return EXIT.ok;

@@ -6,7 +6,7 @@ import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
 import { durationColumns, groupCells, groupColumns, type Labelled } from "../group-columns.ts";
 import { readReport } from "../open-database.ts";
-import { LIST_FLAGS, RANGE_FLAGS, rangeJson, readGroupBy, readList, readRange, readSortAndLimit, tableWidth } from "../report-options.ts";
+import { LIST_FLAGS, RANGE_FLAGS, rangeJson, rangeLine, readGroupBy, withoutZone, readList, readWindow, readSortAndLimit, tableWidth } from "../report-options.ts";
 
 const SORT_FIELDS: Record<string, (row: ToolRow) => number> = {
   calls: (r) => r.calls,
@@ -17,7 +17,7 @@ const SORT_FIELDS: Record<string, (row: ToolRow) => number> = {
   sessions: (r) => r.sessions,
 };
 
-const HEADERS: Record<ToolDimension, string> = { tool: "Tool", server: "Server", day: "Day" };
+const HEADERS: Record<ToolDimension, string> = { tool: "Tool", server: "Server", hour: "Hour", day: "Day" };
 
 
 function columns(groupBy: ToolDimension[]): Column<Labelled<ToolRow>>[] {
@@ -52,14 +52,14 @@ Examples:
   tally tools --tool 'search_*' --by tool,day --json`,
   run(context) {
     const groupBy = readGroupBy(context, TOOL_DIMENSIONS, ["tool", "server"]);
-    const range = readRange(context);
+    const window = readWindow(context);
     const filters = { tools: readList(context, "tool"), servers: readList(context, "server") };
     const arrange = readSortAndLimit(context, SORT_FIELDS);
-    const report = readReport(context, { kind: "tools", groupBy, range, filters });
+    const report = readReport(context, { kind: "tools", groupBy, ...window, filters });
     const rows = arrange(report.rows);
     const { stdout } = context.io;
     if (context.format === "json") {
-      stdout.write(`${JSON.stringify({ ...report, range: rangeJson(range), rows }, null, 2)}\n`);
+      stdout.write(`${JSON.stringify({ ...withoutZone(report), range: rangeJson(window), rows }, null, 2)}\n`);
     } else if (context.format === "csv") {
       const line = (r: ToolRow, label?: string) => [
         ...groupCells(groupBy, r.group, label),
@@ -68,9 +68,10 @@ Examples:
       const header = [...groupBy, "calls", "errors", "error_rate", "cancelled", "mean_duration_ms", "p50_duration_ms", "p95_duration_ms", "sessions"];
       stdout.write(renderCsv(header, [...rows.map((r) => line(r)), line(report.totals, "TOTAL")]));
     } else if (report.rows.length === 0) {
-      stdout.write("No tool calls in this range.\n");
+      stdout.write(`${rangeLine(window)}No tool calls in this range.\n`);
     } else {
       const totals: Labelled<ToolRow> = { ...report.totals, label: "Total" };
+      stdout.write(rangeLine(window));
       stdout.write(renderTable({ columns: columns(groupBy), rows, totals, width: tableWidth(context), color: context.color }));
     }
     return EXIT.ok;

@@ -9,9 +9,9 @@ import type { Store, WriteResult } from "../../core/store.ts";
 import { StoreUnavailableError, TallyConfigError, toError } from "../../core/errors.ts";
 import type { ReadableStore } from "../../report/readable-store.ts";
 import type { Report, ReportSpec } from "../../report/spec.ts";
-import { degradationsReport } from "./report/degradations-report.ts";
-import { toolsReport } from "./report/tools-report.ts";
-import { usageReport } from "./report/usage-report.ts";
+import { reportProgram } from "../../report/report-program.ts";
+import { runProgram } from "../../report/sql/query.ts";
+import { sqliteDialect } from "./dialect.ts";
 import { safeLog, silentLogger, type Logger } from "../../core/logger.ts";
 import { inTransaction, type SqliteDriver } from "./driver.ts";
 import { defaultDriverName, openDriver, type DriverName } from "./load-driver.ts";
@@ -221,15 +221,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     report<S extends ReportSpec>(spec: S): Report<S> {
       if (closed || driver === null) throw new StoreUnavailableError(closed ? "store is closed" : (unwritableReason ?? "store is not open"));
-      switch (spec.kind) {
-        case "usage":
-          return usageReport(driver, spec) as Report<S>;
-        case "tools":
-          return toolsReport(driver, spec) as Report<S>;
-        case "degradations":
-          return degradationsReport(driver, spec) as Report<S>;
-      }
-      throw new TallyConfigError(`unknown report kind ${String((spec as { kind?: unknown }).kind)}`);
+      const connection = driver;
+      return runProgram(reportProgram(sqliteDialect, spec), (query) => connection.prepare(query.sql).all(...query.params));
     },
 
     settings() {

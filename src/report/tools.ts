@@ -1,0 +1,106 @@
+/** The tools report (calls, errors, latency, sessions per tool and server) for every store. */
+import { bucketLabel } from "./bucket-label.ts";
+import { groupedReport, piecesWhere, timeKeySql, type GroupedRow, type GroupedSource } from "./grouped.ts";
+import { bucketKeyDivisor } from "./plan.ts";
+import type { ToolDimension, ToolRow, ToolsReport, ToolsReportSpec } from "./spec.ts";
+import type { SqlDialect } from "./sql/dialect.ts";
+import { ParamList, type ReportProgram } from "./sql/query.ts";
+
+type Measure = "calls" | "errors" | "cancelled" | "durationMs";
+
+const ERROR_OUTCOMES = "outcome IN ('tool_error', 'protocol_error')";
+
+/** Tool calls: daily_tool_usage (sums and duration sketches), or tool_calls itself. */
+export const TOOL_SOURCE: GroupedSource<ToolDimension, Measure> = {
+  timeDimensions: { hour: "hour", day: "day" },
+  rollups: [
+    {
+      table: "daily_tool_usage",
+      time: { kind: "utcDay", column: "day" },
+      dimensions: { tool: "tool_name", server: "server" },
+      measures: {
+        calls: "sum(calls)",
+        errors: `sum(CASE WHEN ${ERROR_OUTCOMES} THEN calls ELSE 0 END)`,
+        cancelled: "sum(CASE WHEN outcome = 'cancelled' THEN calls ELSE 0 END)",
+        durationMs: "sum(duration_ms)",
+      },
+      filterColumns: { tools: "tool_name", servers: "server" },
+      durations: { kind: "sketch", column: "duration_buckets" },
+    },
+  ],
+  raw: {
+    table: "tool_calls",
+    time: { kind: "instant", column: "created_at" },
+    dimensions: { tool: "tool_name", server: "server" },
+    measures: {
+      calls: "count(*)",
+      errors: `sum(CASE WHEN ${ERROR_OUTCOMES} THEN 1 ELSE 0 END)`,
+      cancelled: "sum(CASE WHEN outcome = 'cancelled' THEN 1 ELSE 0 END)",
+      durationMs: "sum(duration_ms)",
+    },
+    filterColumns: { tools: "tool_name", servers: "server" },
+    durations: { kind: "values", column: "duration_ms" },
+  },
+};
+
+function toToolRow(row: GroupedRow<ToolDimension, Measure>, sessions: number): ToolRow {
+  const { calls, errors, cancelled, durationMs } = row.measures;
+  return {
+    group: row.group,
+    calls,
+    errors,
+    errorRate: calls > 0 ? errors / calls : 0,
+    cancelled,
+    meanDurationMs: calls > 0 ? durationMs / calls : null,
+    p50DurationMs: row.p50,
+    p95DurationMs: row.p95,
+    sessions,
+  };
+}
+
+/** Calls, error rate and latency by tool and server, with the sessions that made them. */
+export function* toolsReport(dialect: SqlDialect, spec: ToolsReportSpec): ReportProgram<ToolsReport> {
+  const filters = { tools: spec.filters?.tools, servers: spec.filters?.servers };
+  const timeZone = spec.timeZone ?? "UTC";
+  const result = yield* groupedReport(dialect, TOOL_SOURCE, { groupBy: spec.groupBy, range: spec.range, timeZone, filters, exact: false });
+
+  // Distinct sessions cannot be summed across days or pieces: the raw rows of the whole range,
+  // one (group, session) pair each, counted here.
+  const plainDims = spec.groupBy.filter((d) => TOOL_SOURCE.timeDimensions[d] === undefined);
+  const timeDims = spec.groupBy.filter((d) => TOOL_SOURCE.timeDimensions[d] !== undefined);
+  const units = timeDims.map((d) => TOOL_SOURCE.timeDimensions[d]!);
+  const divisor = bucketKeyDivisor(units);
+  const active = Object.entries(filters).filter((entry): entry is [string, string[]] => entry[1] !== undefined && entry[1].length > 0);
+  const sessionsByKey = new Map<string, Set<string>>();
+  const allSessions = new Set<string>();
+  const offsets = [...new Set(result.pieces.map((p) => p.offsetMs))];
+  for (const offsetMs of offsets) {
+    const pieces = result.pieces.filter((p) => p.offsetMs === offsetMs).map((p) => ({ ...p, source: "raw" as const }));
+    const params = new ParamList(dialect);
+    const select = plainDims.map((d, i) => `${TOOL_SOURCE.raw.dimensions[d]} AS g${i}`);
+    if (units.length > 0) select.push(`${timeKeySql(dialect, params, TOOL_SOURCE.raw.time, offsetMs, divisor)} AS k`);
+    select.push("session_id AS s");
+    const where = piecesWhere(dialect, params, { table: TOOL_SOURCE.raw, offsetMs, pieces }, active);
+    const rows = yield { sql: `SELECT DISTINCT ${select.join(", ")} FROM tool_calls ${where} AND session_id IS NOT NULL`, params: params.values };
+    for (const row of rows) {
+      const labels: Partial<Record<ToolDimension, string>> = {};
+      plainDims.forEach((d, i) => (labels[d] = String(row[`g${i}`] ?? "")));
+      for (const d of timeDims) labels[d] = bucketLabel(TOOL_SOURCE.timeDimensions[d]!, Number(row.k) * divisor, offsetMs);
+      const key = spec.groupBy.map((d) => labels[d] ?? "").join("\u0000");
+      let set = sessionsByKey.get(key);
+      if (set === undefined) sessionsByKey.set(key, (set = new Set()));
+      set.add(String(row.s));
+      allSessions.add(String(row.s));
+    }
+  }
+  const keyOf = (group: Partial<Record<ToolDimension, string>>) => spec.groupBy.map((d) => group[d] ?? "").join("\u0000");
+
+  return {
+    kind: "tools",
+    groupBy: spec.groupBy,
+    range: spec.range,
+    timeZone,
+    rows: result.rows.map((row) => toToolRow(row, sessionsByKey.get(keyOf(row.group))?.size ?? 0)),
+    totals: toToolRow(result.totals, allSessions.size),
+  };
+}

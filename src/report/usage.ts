@@ -1,0 +1,107 @@
+/** The usage report (runs, outcomes, tokens, cost, durations) for every store. */
+import { groupedReport, piecesWhere, type GroupedRow, type GroupedSource } from "./grouped.ts";
+import type { UsageDimension, UsageReport, UsageReportSpec, UsageRow } from "./spec.ts";
+import type { SqlDialect } from "./sql/dialect.ts";
+import { ParamList, type ReportProgram } from "./sql/query.ts";
+
+type Measure = "runs" | "successes" | "failures" | "errors" | "inputTokens" | "outputTokens" | "cacheReadTokens" | "cacheCreationTokens" | "costUsd" | "unpricedRuns" | "durationMs";
+
+const TOKEN_SUMS = {
+  inputTokens: "sum(input_tokens)",
+  outputTokens: "sum(output_tokens)",
+  cacheReadTokens: "sum(cache_read_tokens)",
+  cacheCreationTokens: "sum(cache_creation_tokens)",
+  costUsd: "sum(cost_usd)",
+  durationMs: "sum(duration_ms)",
+} as const;
+
+const conclusionCount = (word: string, countColumn: string) => `sum(CASE WHEN conclusion = '${word}' THEN ${countColumn} ELSE 0 END)`;
+
+const DAY = { kind: "utcDay", column: "day" } as const;
+
+/**
+ * Executions: daily_model_usage (day × repo × provider × model) answers most questions;
+ * daily_usage (also × event × conclusion) the rest; the raw table the partial edges and --exact.
+ */
+export const USAGE_SOURCE: GroupedSource<UsageDimension, Measure> = {
+  timeDimensions: { hour: "hour", day: "day", week: "week", month: "month" },
+  rollups: [
+    {
+      table: "daily_model_usage",
+      time: DAY,
+      dimensions: { repo: "repo", model: "model", provider: "provider" },
+      measures: {
+        runs: "sum(runs)", successes: "sum(successes)", failures: "sum(failures)", errors: "sum(errors)",
+        ...TOKEN_SUMS, unpricedRuns: "sum(unpriced_runs)",
+      },
+      filterColumns: { repos: "repo", models: "model" },
+      durations: { kind: "sketch", column: "duration_buckets" },
+    },
+    {
+      table: "daily_usage",
+      time: DAY,
+      dimensions: { repo: "repo", model: "model", provider: "provider", event: "event_type", conclusion: "conclusion" },
+      measures: {
+        runs: "sum(runs)", successes: conclusionCount("success", "runs"), failures: conclusionCount("failure", "runs"),
+        errors: conclusionCount("error", "runs"), ...TOKEN_SUMS, unpricedRuns: "sum(unpriced_runs)",
+      },
+      filterColumns: { repos: "repo", models: "model", events: "event_type" },
+      durations: { kind: "sketch", column: "duration_buckets" },
+    },
+  ],
+  raw: {
+    table: "executions",
+    time: { kind: "instant", column: "created_at" },
+    dimensions: { repo: "repo", model: "model", provider: "provider", event: "event_type", conclusion: "conclusion" },
+    measures: {
+      runs: "count(*)", successes: conclusionCount("success", "1"), failures: conclusionCount("failure", "1"),
+      errors: conclusionCount("error", "1"), ...TOKEN_SUMS, unpricedRuns: "sum(CASE WHEN cost_source = 'unpriced' THEN 1 ELSE 0 END)",
+    },
+    filterColumns: { repos: "repo", models: "model", events: "event_type" },
+    durations: { kind: "values", column: "duration_ms" },
+  },
+};
+
+function toUsageRow(row: GroupedRow<UsageDimension, Measure>): UsageRow {
+  const { durationMs, ...measures } = row.measures;
+  return {
+    group: row.group,
+    ...measures,
+    meanDurationMs: measures.runs > 0 ? durationMs / measures.runs : null,
+    p50DurationMs: row.p50,
+    p95DurationMs: row.p95,
+  };
+}
+
+/** Runs, outcomes, tokens, cost and durations, grouped and filtered. */
+export function* usageReport(dialect: SqlDialect, spec: UsageReportSpec): ReportProgram<UsageReport> {
+  const filters = { repos: spec.filters?.repos, models: spec.filters?.models, events: spec.filters?.events };
+  const timeZone = spec.timeZone ?? "UTC";
+  const result = yield* groupedReport(dialect, USAGE_SOURCE, { groupBy: spec.groupBy, range: spec.range, timeZone, filters, exact: spec.exact === true });
+
+  // Unpriced models come from the same pieces that answered, with the same filters.
+  const unpriced = new Set<string>();
+  const active = Object.entries(filters).filter((entry): entry is [string, string[]] => entry[1] !== undefined && entry[1].length > 0);
+  for (const source of ["day", "raw"] as const) {
+    const pieces = result.pieces.filter((p) => p.source === source);
+    if (pieces.length === 0) continue;
+    const table = source === "day" ? USAGE_SOURCE.rollups.find((t) => t.table === result.rollupTable)! : USAGE_SOURCE.raw;
+    const params = new ParamList(dialect);
+    // One offset is enough here: only the instants matter, not the buckets.
+    const where = piecesWhere(dialect, params, { table, offsetMs: 0, pieces }, active);
+    const condition = source === "day" ? "unpriced_runs > 0" : "cost_source = 'unpriced'";
+    const rows = yield { sql: `SELECT DISTINCT model FROM ${table.table} ${where} AND ${condition}`, params: params.values };
+    for (const row of rows) unpriced.add(String(row.model));
+  }
+
+  return {
+    kind: "usage",
+    groupBy: spec.groupBy,
+    range: spec.range,
+    timeZone,
+    source: result.source,
+    rows: result.rows.map(toUsageRow),
+    totals: toUsageRow(result.totals),
+    unpricedModels: [...unpriced].sort(),
+  };
+}
