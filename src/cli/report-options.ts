@@ -129,6 +129,7 @@ export function rangeLine(window: ReportWindowOptions): string {
     const offset = iso.slice(23);
     return `${iso.slice(0, 10)} ${time.endsWith(":00") ? time.slice(0, 5) : time} ${offset === "Z" ? "UTC" : offset}`;
   };
+  if (range.since === undefined && range.until === undefined) return `All time (${timeZone})\n`;
   const since = range.since === undefined ? "the first record" : at(range.since);
   const until = range.until === undefined ? "now" : at(range.until);
   return `${since} → ${until} (${timeZone})\n`;

@@ -82,6 +82,8 @@ export interface UsageReport {
 export interface ToolsReportSpec extends ReportWindow {
   kind: "tools";
   groupBy: ToolDimension[];
+  /** Read raw rows even when the rollups could answer (exact percentiles). @default false */
+  exact?: boolean;
   filters?: { tools?: string[]; servers?: string[] };
 }
 

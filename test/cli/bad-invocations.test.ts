@@ -32,9 +32,10 @@ describe("usage errors: exit 2", () => {
     ["an unknown flag", ["report", "--bogus"], /^tally report: Unknown option '--bogus'$/],
     ["a positional argument where none is taken", ["report", "extra"], /^tally report: Unexpected argument 'extra'/],
     ["--format xml", ["report", "--format", "xml"], /^tally report: --format must be one of table, json, csv, not 'xml'$/],
-    ["--since yesterday", ["report", "--since", "yesterday"], /^tally report: cannot read 'yesterday' as a time/],
+    ["--since someday", ["report", "--since", "someday"], /^tally report: cannot read 'someday' as a time/],
+    ["--tz Mars/Olympus", ["report", "--tz", "Mars/Olympus"], /^tally report: 'Mars\/Olympus' is not a time zone/],
     ["--since 2026-02-30", ["report", "--since", "2026-02-30"], /^tally report: '2026-02-30' is not a calendar date$/],
-    ["--since 0d", ["report", "--since", "0d"], /^tally report: '0d' is empty: use 1d for today$/],
+    ["--since 0d", ["report", "--since", "0d"], /^tally report: '0d' is empty: use 1d for the last 24 hours, or today$/],
     ["--until 13:00 (no date)", ["report", "--until", "13:00"], /cannot read '13:00' as a time/],
     ["--since after --until", ["report", "--since", "2026-11-20", "--until", "2026-11-10"], /^tally report: --since must be before --until$/],
     ["--since equal to --until", ["report", "--since", "2026-11-20T00:00:00Z", "--until", "2026-11-20T00:00:00Z"], /--since must be before --until/],
@@ -61,7 +62,7 @@ describe("usage errors: exit 2", () => {
   });
 
   test("a bad value is a usage error even when the database is missing too", async () => {
-    for (const args of [["report", "--limit", "abc"], ["report", "--sort", "bogus"], ["tools", "--limit", "0"], ["report", "--since", "yesterday"], ["purge"]]) {
+    for (const args of [["report", "--limit", "abc"], ["report", "--sort", "bogus"], ["tools", "--limit", "0"], ["report", "--since", "someday"], ["report", "--tz", "Nowhere/Land"], ["purge"]]) {
       expectCleanError(await tally([...args, "--db", missing]), 2, /./);
     }
   });

@@ -13,7 +13,7 @@ type Row = Omit<DegradationRow, "group"> & { group: Record<string, string> };
 interface Degradations {
   kind: string;
   groupBy: string[];
-  range: { since: string | null; until: string | null };
+  range: { since: string | null; until: string | null; timeZone: string };
   rows: Row[];
   totals: Row;
   totalRuns: number;
@@ -34,7 +34,7 @@ describe("JSON", () => {
     expect(Object.keys(r).sort()).toEqual(["caches", "groupBy", "kind", "range", "rows", "totalRuns", "totals"]);
     expect(r.kind).toBe("degradations");
     expect(r.groupBy).toEqual(["repo"]);
-    expect(r.range).toEqual({ since: null, until: null });
+    expect(r.range).toEqual({ since: null, until: null, timeZone: "UTC" });
     expect(r.rows).toEqual([
       { group: { repo: "acme/api" }, degradedRuns: 3, retryAttempts: 6, skippedQueries: 3, byDegradation: { partial: 2, retried: 1 } },
       { group: { repo: "acme/web" }, degradedRuns: 2, retryAttempts: 5, skippedQueries: 11, byDegradation: { skipped: 2 } },
@@ -92,7 +92,8 @@ describe("table and CSV", () => {
     const run = await tally(["degradations", "--db", db, "--since", "7d"]);
     expect(run.code).toBe(0);
     const [degraded, cache] = run.stdout.split("\n\n4 of 7 runs degraded (57.1%).\n\n");
-    expect(degraded!.split("\n")[0]).toMatch(/^Repo +Degraded runs +Retries +Skipped queries +How$/);
+    expect(degraded!.split("\n")[0]).toBe("2026-11-15 15:30 UTC → now (UTC)");
+    expect(degraded!.split("\n")[1]).toMatch(/^Repo +Degraded runs +Retries +Skipped queries +How$/);
     expect(tableRow(degraded!, "acme/api")).toEqual(["acme/api", "3", "6", "3", "partial 2, retried 1"]);
     expect(tableRow(degraded!, "acme/web")).toEqual(["acme/web", "1", "5", "4", "skipped 1"]);
     expect(tableRow(degraded!, "Total").slice(0, 4)).toEqual(["Total", "4", "11", "7"]);
@@ -117,7 +118,7 @@ describe("table and CSV", () => {
 
   test("empty: says so with the runs in range, and no cache table without lookups", async () => {
     const run = await tally(["degradations", "--db", db, "--since", "2026-11-23"]);
-    expect(run).toEqual({ code: 0, stdout: "No degraded runs in this range (0 runs).\n", stderr: "" });
+    expect(run).toEqual({ code: 0, stdout: "2026-11-23 00:00 UTC → now (UTC)\nNo degraded runs in this range (0 runs).\n", stderr: "" });
     const json = await degradations("--since", "2026-11-23");
     expect([json.rows, json.totals.degradedRuns, json.totalRuns, json.caches]).toEqual([[], 0, 0, []]);
   });

@@ -67,9 +67,9 @@ describe("bun src/cli/bin.ts", () => {
   });
 
   test("errors: exit codes 2 and 1, one line and a hint, no stack trace", () => {
-    const usage = run([...bin, "report", "--since", "yesterday", "--db", db]);
+    const usage = run([...bin, "report", "--since", "someday", "--db", db]);
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toStartWith("tally report: cannot read 'yesterday' as a time");
+    expect(usage.stderr).toStartWith("tally report: cannot read 'someday' as a time");
     const failure = run([...bin, "report", "--db", join(tempDir(), "missing.db")]);
     expect(failure.code).toBe(1);
     expect(failure.stderr.trimEnd().split("\n")).toHaveLength(2);

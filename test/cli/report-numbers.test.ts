@@ -13,7 +13,7 @@ type Row = Omit<UsageRow, "group"> & { group: Record<string, string> };
 interface Usage {
   kind: string;
   groupBy: string[];
-  range: { since: string | null; until: string | null };
+  range: { since: string | null; until: string | null; timeZone: string };
   source: "rollups" | "raw";
   rows: Row[];
   totals: Row;
@@ -209,9 +209,9 @@ describe("percentiles", () => {
 });
 
 describe("--since / --until", () => {
-  test("7d: the last seven calendar days, today included, from the rollups", async () => {
+  test("7d: the last 7 × 24 hours, whole days from the rollups and the edges from raw rows", async () => {
     const r = await report("--since", "7d");
-    expect(r.range).toEqual({ since: "2026-11-16T00:00:00.000Z", until: null });
+    expect(r.range).toEqual({ since: "2026-11-15T15:30:00.000Z", until: null, timeZone: "UTC" });
     expect(r.source).toBe("rollups");
     expect(sums(r.totals)).toEqual([7, 4, 1, 2, 10600, 2060, 2100, 550, 2.96875, 2, 15000]);
     expectWithinBucketError(r.totals.p50DurationMs, 4000);
@@ -219,15 +219,32 @@ describe("--since / --until", () => {
     expect(r.unpricedModels).toEqual(["local-llama", "mystery-model-1"]);
   });
 
-  test("1d is today", async () => {
+  test("1d is the last 24 hours; today starts at midnight", async () => {
     const r = await report("--since", "1d");
-    expect(r.range.since).toBe("2026-11-22T00:00:00.000Z");
+    expect(r.range.since).toBe("2026-11-21T15:30:00.000Z");
     expect(sums(r.totals)).toEqual([4, 2, 1, 1, 1000, 260, 100, 50, 2.09375, 1, 2500]);
+    const today = await report("--since", "today");
+    expect(today.range.since).toBe("2026-11-22T00:00:00.000Z");
+    expect(sums(today.totals)).toEqual(sums(r.totals));
+  });
+
+  test("1d at 00:30 is still 24 hours (it was thirty minutes when 1d meant 'today')", async () => {
+    const r = await tallyJson<UsageDoc>(["report", "--db", db, "--since", "1d"], { now: Date.parse("2026-11-22T00:30:00Z") });
+    expect(r.range.since).toBe("2026-11-21T00:30:00.000Z");
+    // Runs 6 to 10 (11-21 12:00 onwards; an open end also keeps rows stamped after "now").
+    // When 1d meant "today" this was 11-22 00:00 onwards: runs 7 to 10.
+    expect(r.totals.runs).toBe(5);
+  });
+
+  test("yesterday, and --until yesterday (the whole day included)", async () => {
+    const r = await report("--since", "yesterday", "--until", "yesterday");
+    expect(r.range).toEqual({ since: "2026-11-21T00:00:00.000Z", until: "2026-11-22T00:00:00.000Z", timeZone: "UTC" });
+    expect(r.totals.runs).toBe(1);
   });
 
   test("12h: exactly twelve hours before now, from raw rows; only the unpriced model in range is named", async () => {
     const r = await report("--since", "12h");
-    expect(r.range).toEqual({ since: "2026-11-22T03:30:00.000Z", until: null });
+    expect(r.range).toEqual({ since: "2026-11-22T03:30:00.000Z", until: null, timeZone: "UTC" });
     expect(sums(r.totals)).toEqual([3, 2, 0, 1, 900, 210, 100, 50, 2.03125, 1, 3000]);
     expect(r.unpricedModels).toEqual(["local-llama"]);
   });
@@ -240,7 +257,7 @@ describe("--since / --until", () => {
 
   test("dates: --until DATE includes that whole day", async () => {
     const r = await report("--since", "2026-11-02", "--until", "2026-11-16");
-    expect(r.range).toEqual({ since: "2026-11-02T00:00:00.000Z", until: "2026-11-17T00:00:00.000Z" });
+    expect(r.range).toEqual({ since: "2026-11-02T00:00:00.000Z", until: "2026-11-17T00:00:00.000Z", timeZone: "UTC" });
     expect(r.source).toBe("rollups");
     expect(table(r).map(([day, s]) => [day, s[0]])).toEqual([
       ["2026-11-02", 1],
@@ -257,11 +274,11 @@ describe("--since / --until", () => {
     expect((await report("--until", "2026-11-16")).totals.runs).toBe(5);
   });
 
-  test("ISO times: half-open [since, until), read from raw rows", async () => {
+  test("ISO times: half-open [since, until); whole days from the rollups, the partial day from raw rows", async () => {
     const r = await report("--since", "2026-11-16T00:00:00Z", "--until", "2026-11-21T12:00:00Z");
-    expect(r.source).toBe("raw");
+    expect(r.source).toBe("rollups");
     // Run 4 at exactly 11-16 00:00 is in; run 6 at exactly 11-21 12:00 is out.
-    expect(r.range).toEqual({ since: "2026-11-16T00:00:00.000Z", until: "2026-11-21T12:00:00.000Z" });
+    expect(r.range).toEqual({ since: "2026-11-16T00:00:00.000Z", until: "2026-11-21T12:00:00.000Z", timeZone: "UTC" });
     expect(sums(r.totals)).toEqual([2, 1, 0, 1, 9000, 1100, 0, 200, 0.125, 1, 45000]);
   });
 
@@ -370,9 +387,9 @@ describe("empty results", () => {
     expect(r.unpricedModels).toEqual([]);
   });
 
-  test("a day range in the future, from the rollups", async () => {
+  test("a range after the last record: nothing is read", async () => {
     const r = await report("--since", "2027-01-01");
-    expect(r.source).toBe("rollups");
+    expect(r.source).toBe("raw");
     expect(r.rows).toEqual([]);
     expect(r.totals.runs).toBe(0);
   });

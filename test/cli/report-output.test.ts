@@ -45,14 +45,16 @@ describe("table", () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toBe("");
     const out = run.stdout;
-    expect(cells(out.split("\n")[0]!)).toEqual(["Repo", "Runs", "OK", "Fail", "Err", "Input", "Output", "Cache read", "Cache write", "Cost", "Mean", "p50", "p95"]);
+    // Above the table, what it covers.
+    expect(out.split("\n")[0]).toBe("All time (UTC)");
+    expect(cells(out.split("\n")[1]!)).toEqual(["Repo", "Runs", "OK", "Fail", "Err", "Input", "Output", "Cache read", "Cache write", "Cost", "Mean", "p50", "p95"]);
     expect(tableRow(out, "acme/api")).toEqual(["acme/api", "5", "3", "1", "1", "4,100", "1,330", "2,600", "450", "$3.56", "8.0s", "5.0s", "20.0s"]);
     expect(tableRow(out, "acme/web")).toEqual(["acme/web", "3", "2", "1", "0", "7,200", "960", "1,000", "200", "$1.16", "24.0s", "30.0s", "40.0s"]);
     expect(tableRow(out, "other/tool")).toEqual(["other/tool", "2", "1", "0", "1", "5,300", "670", "0", "0", "$0.00*", "26.5s", "3.0s", "50.0s"]);
     expect(tableRow(out, "Total")).toEqual(["Total", "10", "6", "2", "2", "16.6K", "2,960", "3,600", "650", "$4.72*", "16.5s", "5.0s", "50.0s"]);
     expect(out).toContain("\n* 2 runs could not be priced (local-llama, mystery-model-1); they count as $0 above.\n");
     // Numbers are right-aligned: the last column ends every line at the same place.
-    const lines = out.split("\n\n")[0]!.split("\n");
+    const lines = out.split("\n\n")[0]!.split("\n").slice(1);
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
   });
 
@@ -65,7 +67,7 @@ describe("table", () => {
 
   test("empty: one line saying so", async () => {
     const run = await tally(["report", "--db", db, "--since", "2026-11-23"]);
-    expect(run).toEqual({ code: 0, stdout: "No runs in this range.\n", stderr: "" });
+    expect(run).toEqual({ code: 0, stdout: "2026-11-23 00:00 UTC → now (UTC)\nNo runs in this range.\n", stderr: "" });
   });
 });
 
@@ -77,7 +79,7 @@ describe("JSON", () => {
     expect(Object.keys(doc).sort()).toEqual(["groupBy", "kind", "range", "rows", "source", "totals", "unpricedModels"]);
     expect(doc.kind).toBe("usage");
     expect(doc.groupBy).toEqual(["repo"]);
-    expect(doc.range).toEqual({ since: "2026-11-16T00:00:00.000Z", until: null });
+    expect(doc.range).toEqual({ since: "2026-11-15T15:30:00.000Z", until: null, timeZone: "UTC" });
     expect(doc.source).toBe("rollups");
     const fields = ["group", "runs", "successes", "failures", "errors", "inputTokens", "outputTokens", "cacheReadTokens", "cacheCreationTokens",
       "costUsd", "unpricedRuns", "meanDurationMs", "p50DurationMs", "p95DurationMs"];
@@ -191,8 +193,8 @@ describe("terminal", () => {
     const out = (await tally(["report", "--db", hostile, "--by", "repo"], { isTTY: true, columns: 200, env: { NO_COLOR: "1" } })).stdout;
     expect(out).not.toContain(ESC);
     expect(out).not.toContain("\u0007");
-    // Header, rule, two rows, rule, totals: a name with a line break is still one row.
-    expect(out.trimEnd().split("\n")).toHaveLength(6);
+    // Range, header, rule, two rows, rule, totals: a name with a line break is still one row.
+    expect(out.trimEnd().split("\n")).toHaveLength(7);
   });
 
   test("a 60-column terminal: low-priority columns go and every line fits", async () => {
@@ -200,7 +202,7 @@ describe("terminal", () => {
       const run = await tally(["report", "--db", db, "--by", by, "--repo", "acme/*"], { isTTY: true, columns: 60 });
       const plain = run.stdout.replace(/\u001b\[[0-9;]*m/g, "");
       for (const line of plain.split("\n")) expect(line.length).toBeLessThanOrEqual(60);
-      const header = plain.split("\n")[0]!;
+      const header = plain.split("\n")[1]!;
       expect(header).toContain("Runs");
       expect(header).toContain("Cost");
       expect(header).not.toContain("Cache write");
@@ -211,6 +213,6 @@ describe("terminal", () => {
   test("a wide terminal keeps every column; a pipe is never cut", async () => {
     const wide = (await tally(args(), { isTTY: true, columns: 200 })).stdout.replace(/\u001b\[[0-9;]*m/g, "");
     const piped = (await tally(args(), { isTTY: false })).stdout;
-    for (const out of [wide, piped]) expect(cells(out.split("\n")[0]!)).toHaveLength(13);
+    for (const out of [wide, piped]) expect(cells(out.split("\n")[1]!)).toHaveLength(13);
   });
 });

@@ -13,7 +13,7 @@ type ToolRow = Omit<SourceToolRow, "group"> & { group: Record<string, string> };
 interface Tools {
   kind: string;
   groupBy: string[];
-  range: { since: string | null; until: string | null };
+  range: { since: string | null; until: string | null; timeZone: string };
   rows: ToolRow[];
   totals: ToolRow;
 }
@@ -35,7 +35,7 @@ describe("by tool and server (the default)", () => {
     const r = await tools();
     expect(r.kind).toBe("tools");
     expect(r.groupBy).toEqual(["tool", "server"]);
-    expect(r.range).toEqual({ since: null, until: null });
+    expect(r.range).toEqual({ since: null, until: null, timeZone: "UTC" });
     expect(brief(r)).toEqual([
       ["get_file | github", 3, 1, 1, 150, 2],
       ["search_code | github", 4, 1, 0, 250, 3],
@@ -57,8 +57,8 @@ describe("by tool and server (the default)", () => {
     expectWithinBucketError(r.totals.p95DurationMs, 3000);
   });
 
-  test("an hour-granular range reads raw rows: exact p50/p95", async () => {
-    const r = await tools("--since", "2026-11-01T00:00:01Z");
+  test("--exact reads raw rows: exact p50/p95", async () => {
+    const r = await tools("--since", "2026-11-01T00:00:01Z", "--exact");
     expect(r.rows.map((row) => [row.p50DurationMs, row.p95DurationMs])).toEqual([[150, 250], [200, 400], [2000, 3000]]);
     expect([r.totals.p50DurationMs, r.totals.p95DurationMs]).toEqual([250, 3000]);
     expect(r.totals.calls).toBe(10);
@@ -66,7 +66,8 @@ describe("by tool and server (the default)", () => {
 
   test("the table", async () => {
     const out = (await tally(["tools", "--db", db])).stdout;
-    expect(out.split("\n")[0]).toMatch(/^Tool +Server +Calls +Errors +Error rate +Cancelled +Mean +p50 +p95 +Sessions$/);
+    expect(out.split("\n")[0]).toBe("All time (UTC)");
+    expect(out.split("\n")[1]).toMatch(/^Tool +Server +Calls +Errors +Error rate +Cancelled +Mean +p50 +p95 +Sessions$/);
     expect(tableRow(out, "get_file").slice(0, 6)).toEqual(["get_file", "github", "3", "1", "33.3%", "1"]);
     expect(tableRow(out, "search_code").slice(0, 6)).toEqual(["search_code", "github", "4", "1", "25.0%", "0"]);
     expect(tableRow(out, "search_issues").at(-1)).toBe("2");
@@ -126,7 +127,7 @@ describe("filters, ranges, sort and limit", () => {
 
   test("--since 7d leaves out the call of 11-02 and its session", async () => {
     const r = await tools("--since", "7d");
-    expect(r.range.since).toBe("2026-11-16T00:00:00.000Z");
+    expect(r.range.since).toBe("2026-11-15T15:30:00.000Z");
     expect(brief(r).at(-1)).toEqual(["TOTAL | TOTAL", 9, 3, 1, 5450 / 9, 3]);
     expect(r.rows.find((row) => row.group.tool === "search_issues")).toMatchObject({ calls: 2, errors: 1, sessions: 1, errorRate: 0.5 });
   });
@@ -141,7 +142,7 @@ describe("filters, ranges, sort and limit", () => {
   });
 
   test("CSV", async () => {
-    const run = await tally(["tools", "--db", db, "--by", "server", "--since", "2026-11-01T00:00:01Z", "--format", "csv"]);
+    const run = await tally(["tools", "--db", db, "--by", "server", "--since", "2026-11-01T00:00:01Z", "--exact", "--format", "csv"]);
     expect(run.stdout).toBe(
       [
         "server,calls,errors,error_rate,cancelled,mean_duration_ms,p50_duration_ms,p95_duration_ms,sessions",
@@ -154,7 +155,7 @@ describe("filters, ranges, sort and limit", () => {
   });
 
   test("empty", async () => {
-    expect((await tally(["tools", "--db", db, "--since", "2026-11-23"])).stdout).toBe("No tool calls in this range.\n");
+    expect((await tally(["tools", "--db", db, "--since", "2026-11-23"])).stdout).toBe("2026-11-23 00:00 UTC → now (UTC)\nNo tool calls in this range.\n");
     const r = await tools("--tool", "nothing");
     expect(r.rows).toEqual([]);
     expect(r.totals).toEqual({ group: {}, calls: 0, errors: 0, errorRate: 0, cancelled: 0, meanDurationMs: null, p50DurationMs: null, p95DurationMs: null, sessions: 0 });

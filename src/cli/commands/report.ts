@@ -55,15 +55,20 @@ export const reportCommand: Command = {
   },
   details: `
 Sort fields: ${Object.keys(SORT_FIELDS).join(", ")}.
-Answered from the daily rollups when the range starts and ends on a UTC day (7d, dates);
-percentiles then come from duration buckets (within ±4.8 %). Hour ranges (12h) and --exact
-read raw rows. Cost marked * includes runs whose model Tally could not price.
+Ranges: 7d is the last 7 × 24 hours; today, yesterday and dates are calendar days of --tz
+(default $TZ, else the machine's zone); --until DATE includes that day. Hours, days, weeks
+(from Monday) and months of --by are those of --tz too. Whole UTC days that fall inside one
+bucket are read from the daily rollups, the rest from raw rows, so every count and sum is
+exact; p50/p95 are then within ±4.8 % (--exact reads raw rows only: exact percentiles).
+Cost marked * includes runs whose model Tally could not price.
 
 Examples:
   tally report --since 30d --by repo,model
   tally report --by day --format csv > usage.csv
   tally report --since 7d --repo 'acme/*' --event 'pull_request.*' --sort cost --limit 10
-  tally report --since 12h --by model --json`,
+  tally report --since 12h --by model --json
+  tally report --since 24h --by hour --tz Europe/Berlin
+  tally report --since yesterday --until yesterday --by repo`,
   run(context) {
     const groupBy = readGroupBy(context, USAGE_DIMENSIONS, ["day"]);
     const window = readWindow(context);

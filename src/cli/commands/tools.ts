@@ -42,9 +42,12 @@ export const toolsCommand: Command = {
     tool: { type: "string", multiple: true, valueName: "GLOB", description: "only these tools (glob)" },
     server: { type: "string", multiple: true, valueName: "GLOB", description: "only these servers (glob)" },
     ...LIST_FLAGS,
+    exact: { type: "boolean", description: "scan raw rows: exact percentiles (slower on big files)" },
   },
   details: `
 Sort fields: ${Object.keys(SORT_FIELDS).join(", ")}. Errors are tool_error and protocol_error outcomes.
+Whole days come from the daily rollups (p50/p95 then within ±4.8 %), the rest of the range
+from raw rows; counts and sums are exact either way. Days are those of --tz.
 
 Examples:
   tally tools --since 7d
@@ -55,7 +58,7 @@ Examples:
     const window = readWindow(context);
     const filters = { tools: readList(context, "tool"), servers: readList(context, "server") };
     const arrange = readSortAndLimit(context, SORT_FIELDS);
-    const report = readReport(context, { kind: "tools", groupBy, ...window, filters });
+    const report = readReport(context, { kind: "tools", groupBy, ...window, filters, exact: context.values.exact === true });
     const rows = arrange(report.rows);
     const { stdout } = context.io;
     if (context.format === "json") {
