@@ -207,13 +207,21 @@ export function* groupedReport<D extends string, M extends string>(
     const groupSql = select.length > 0 ? `GROUP BY ${select.map((s) => s.slice(s.lastIndexOf(" AS ") + 4)).join(", ")}` : "";
     const measures = measureNames.map((m) => `${table.measures[m]} AS "${m}"`);
     const where = piecesWhere(dialect, params, group, filters);
-    const keyOf = (row: Record<string, unknown>): { key: string; group: Partial<Record<D, string>> } => {
-      const labels: Partial<Record<D, string>> = {};
-      plainDims.forEach((d, i) => (labels[d] = String(row[`g${i}`] ?? "")));
-      if (units.length > 0) {
-        const wall = wallOf(table.time, row.k, offsetMs, divisor);
-        timeDims.forEach((d) => (labels[d] = bucketLabel(source.timeDimensions[d]!, wall, offsetMs)));
+    // Rows share few time keys: each key's labels are worked out once.
+    const timeLabels = new Map<unknown, Partial<Record<D, string>>>();
+    const labelsOf = (k: unknown) => {
+      let labels = timeLabels.get(k);
+      if (labels === undefined) {
+        const wall = wallOf(table.time, k, offsetMs, divisor);
+        labels = {};
+        for (const d of timeDims) labels[d] = bucketLabel(source.timeDimensions[d]!, wall, offsetMs);
+        timeLabels.set(k, labels);
       }
+      return labels;
+    };
+    const keyOf = (row: Record<string, unknown>): { key: string; group: Partial<Record<D, string>> } => {
+      const labels: Partial<Record<D, string>> = units.length > 0 ? { ...labelsOf(row.k) } : {};
+      plainDims.forEach((d, i) => (labels[d] = String(row[`g${i}`] ?? "")));
       return { key: spec.groupBy.map((d) => labels[d] ?? "").join("\u0000"), group: labels };
     };
 

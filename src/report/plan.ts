@@ -69,7 +69,9 @@ export function planPieces(input: PlanInput): Piece[] {
     if (last && last.source === source && last.offsetMs === offsetMs && last.until === since) last.until = until;
     else pieces.push({ source, since, until, offsetMs });
   };
-  for (const span of offsetSpans(input.timeZone, input.since, input.until)) {
+  // Without time buckets the zone changes nothing: instants are instants.
+  const spans = input.units.length === 0 ? [{ since: input.since, until: input.until, offsetMs: 0 }] : offsetSpans(input.timeZone, input.since, input.until);
+  for (const span of spans) {
     const starts = new Set<number>();
     for (const unit of input.units) for (const start of bucketStarts(unit, span.since, span.until, span.offsetMs)) starts.add(start);
     const cuts = [span.since, ...[...starts].sort((a, b) => a - b), span.until];
