@@ -3,7 +3,8 @@
  * every store answers alike: each store's dialect renders a parsed pattern in its own language.
  *
  * - `*` any run of characters (also none), `?` exactly one character;
- * - `[abc]`, `[a-z]` one character of the class; `[!abc]` or `[^abc]` one character not in it;
+ * - `[abc]`, `[a-z]` one character of the class; `[!abc]` or `[^abc]` one character not in it
+ *   (a range that ends before it starts, `[z-a]`, holds nothing);
  * - `\x` the character x itself (`\*`, `\?`, `\[`, `\\`);
  * - anything else, including a `[` that is never closed, stands for itself. Matching is
  *   case-sensitive.
@@ -103,12 +104,14 @@ export function toSqliteGlob(pattern: GlobPattern): string {
 export function matchesGlob(pattern: GlobPattern, text: string): boolean {
   let source = "^";
   for (const t of pattern.tokens) {
-    if (t.kind === "literal") source += [...t.text].map((c) => c.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")).join("");
+    if (t.kind === "literal") source += [...t.text].map((c) => c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("");
     else if (t.kind === "any") source += "[^]*";
     else if (t.kind === "one") source += "[^]";
     else {
       const esc = (c: string) => c.replace(/[\]\\^-]/g, "\\$&");
-      const body = t.items.map((item) => (typeof item === "string" ? esc(item) : `${esc(item[0])}-${esc(item[1])}`)).join("");
+      // A range that ends before it starts (`[b-a]`) holds no character.
+      const items = t.items.filter((item) => typeof item === "string" || item[0].codePointAt(0)! <= item[1].codePointAt(0)!);
+      const body = items.map((item) => (typeof item === "string" ? esc(item) : `${esc(item[0])}-${esc(item[1])}`)).join("");
       source += body === "" ? (t.negated ? "[^]" : "[]") : `[${t.negated ? "^" : ""}${body}]`;
     }
   }
