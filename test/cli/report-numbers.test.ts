@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { removeTempDirs } from "../support/temp-dir.ts";
 import type { UsageRow } from "../../src/report/spec.ts";
-import { expectWithinBucketError, tallyJson } from "./harness.ts";
+import { expectWithinBucketError, tally, tallyJson } from "./harness.ts";
 import { knownDb } from "./known-db.ts";
 
 /** A row as the JSON carries it: the library's row, groups looked up by any name. */
@@ -229,7 +229,7 @@ describe("--since / --until", () => {
   });
 
   test("1d at 00:30 is still 24 hours (it was thirty minutes when 1d meant 'today')", async () => {
-    const r = await tallyJson<UsageDoc>(["report", "--db", db, "--since", "1d"], { now: Date.parse("2026-11-22T00:30:00Z") });
+    const r = await tallyJson<Usage>(["report", "--db", db, "--since", "1d"], { now: Date.parse("2026-11-22T00:30:00Z") });
     expect(r.range.since).toBe("2026-11-21T00:30:00.000Z");
     // Runs 6 to 10 (11-21 12:00 onwards; an open end also keeps rows stamped after "now").
     // When 1d meant "today" this was 11-22 00:00 onwards: runs 7 to 10.
@@ -287,6 +287,45 @@ describe("--since / --until", () => {
     expect(r.range.since).toBe("2026-11-22T09:00:00.000Z");
     expect(r.totals.runs).toBe(3);
     expect(r.totals.costUsd).toBe(2.03125);
+  });
+});
+
+describe("--tz and --by hour", () => {
+  test("days begin at the zone's midnight: run 5 (11-16 23:59:59.999 UTC) is on 11-17 in Kolkata, same sums as --exact", async () => {
+    const kolkata = await report("--by", "day", "--tz", "Asia/Kolkata", "--since", "2026-11-16", "--until", "2026-11-17");
+    expect(kolkata.range).toEqual({ since: "2026-11-15T18:30:00.000Z", until: "2026-11-17T18:30:00.000Z", timeZone: "Asia/Kolkata" });
+    expect(table(kolkata).map(([day, s]) => [day, s[0]])).toEqual([["2026-11-16", 1], ["2026-11-17", 1]]);
+    const utc = await report("--by", "day", "--tz", "UTC", "--since", "2026-11-16", "--until", "2026-11-17");
+    expect(table(utc).map(([day, s]) => [day, s[0]])).toEqual([["2026-11-16", 2]]);
+    const exact = await report("--by", "day", "--tz", "Asia/Kolkata", "--since", "2026-11-16", "--until", "2026-11-17", "--exact");
+    expect(table(kolkata)).toEqual(table(exact));
+  });
+
+  test("TZ sets the zone when --tz is not given; --tz wins; the machine's zone otherwise", async () => {
+    const byEnv = await tallyJson<Usage>(["report", "--db", db, "--since", "today"], { env: { TZ: "America/Los_Angeles" } });
+    expect(byEnv.range).toEqual({ since: "2026-11-22T08:00:00.000Z", until: null, timeZone: "America/Los_Angeles" });
+    const byFlag = await tallyJson<Usage>(["report", "--db", db, "--since", "today", "--tz", "Asia/Kathmandu"], { env: { TZ: "America/Los_Angeles" } });
+    expect(byFlag.range.timeZone).toBe("Asia/Kathmandu");
+    const byMachine = await tallyJson<Usage>(["report", "--db", db, "--since", "today"], { timeZone: "Asia/Kolkata" });
+    expect(byMachine.range).toEqual({ since: "2026-11-21T18:30:00.000Z", until: null, timeZone: "Asia/Kolkata" });
+    // A TZ that is no IANA name (a POSIX rule) falls back to the machine's zone rather than failing.
+    const posix = await tallyJson<Usage>(["report", "--db", db], { env: { TZ: "EST5EDT,M3.2.0,M11.1.0" }, timeZone: "UTC" });
+    expect(posix.range.timeZone).toBe("UTC");
+  });
+
+  test("--by hour: the zone's hours, labelled with their offset", async () => {
+    const utc = await report("--by", "hour", "--since", "today");
+    expect(table(utc).map(([hour, s]) => [hour, s[0]])).toEqual([
+      ["2026-11-22T02:00Z", 1], ["2026-11-22T09:00Z", 1], ["2026-11-22T14:00Z", 1], ["2026-11-22T15:00Z", 1],
+    ]);
+    const kolkata = await report("--by", "hour", "--since", "today", "--tz", "Asia/Kolkata");
+    // Kolkata's today began at 11-21 18:30 UTC: run 6 (11-21 12:00 UTC) is before it.
+    expect(table(kolkata).map(([hour]) => hour)).toEqual(["2026-11-22T07:00+05:30", "2026-11-22T14:00+05:30", "2026-11-22T19:00+05:30", "2026-11-22T20:00+05:30"]);
+  });
+
+  test("the table says what it covers, in the zone", async () => {
+    const run = await tally(["report", "--db", db, "--since", "7d", "--tz", "Asia/Kolkata"]);
+    expect(run.stdout.split("\n")[0]).toBe("2026-11-15 21:00 +05:30 → now (Asia/Kolkata)");
   });
 });
 
