@@ -54,6 +54,11 @@ export interface GroupedResult<D extends string, M extends string> {
   pieces: Piece[];
   /** The rollup table used, if any. */
   rollupTable: string | null;
+  /**
+   * When part of the range had to be read from raw rows older than the last purge of them:
+   * the purge's cut-off. Rows before it are gone, so those parts count less than happened.
+   */
+  rawPurgedBefore: number | null;
 }
 
 export interface GroupedSpec<D extends string> {
@@ -175,7 +180,7 @@ export function* groupedReport<D extends string, M extends string>(
   const rollup = spec.exact ? undefined : source.rollups.find(fits);
   const measureNames = Object.keys(source.raw.measures) as M[];
   const empty = (): GroupedResult<D, M> => ({
-    source: "raw", rows: [], pieces: [], rollupTable: null,
+    source: "raw", rows: [], pieces: [], rollupTable: null, rawPurgedBefore: null,
     totals: { group: {}, measures: Object.fromEntries(measureNames.map((m) => [m, 0])) as Record<M, number>, p50: null, p95: null },
   });
 
@@ -183,7 +188,17 @@ export function* groupedReport<D extends string, M extends string>(
   if (bounds === null) return empty();
   const pieces = planPieces({ ...bounds, timeZone: spec.timeZone, units, exact: spec.exact, dailyRollups: rollup !== undefined });
   const divisor = bucketKeyDivisor(units);
-  const useSketches = pieces.some((p) => p.source === "day");
+  const fromRollups = pieces.some((p) => p.source === "day");
+  // Rollup sketches make every percentile an estimate (±4.8 %): raw durations join them as buckets.
+  const useSketches = fromRollups;
+  let rawPurgedBefore: number | null = null;
+  const rawPieces = pieces.filter((p) => p.source === "raw");
+  if (rawPieces.length > 0) {
+    const params = new ParamList(dialect);
+    const [row] = yield { sql: `SELECT value FROM tally_meta WHERE key = ${params.add(`purged_before:${source.raw.table}`)}`, params: params.values };
+    const cutoff = row?.value === null || row?.value === undefined ? Number.NaN : Number(row.value);
+    if (Number.isFinite(cutoff) && rawPieces.some((p) => p.since < cutoff)) rawPurgedBefore = cutoff;
+  }
 
   const groups: PieceGroup<D, M>[] = [];
   for (const piece of pieces) {
@@ -280,11 +295,12 @@ export function* groupedReport<D extends string, M extends string>(
   }
   out.sort((a, b) => compareGroups(spec.groupBy, a.group, b.group));
   return {
-    source: useSketches ? "rollups" : "raw",
+    source: fromRollups ? "rollups" : "raw",
     rows: out,
     totals: { group: {}, measures: totalMeasures, ...percentiles(allBuckets, allDurations) },
     pieces,
-    rollupTable: useSketches ? rollup!.table : null,
+    rollupTable: fromRollups ? rollup!.table : null,
+    rawPurgedBefore,
   };
 }
 

@@ -43,9 +43,9 @@ export interface UsageReportSpec extends ReportWindow {
 export interface DurationStats {
   /** Mean: exact, whether the rollups or the raw rows answered. */
   meanDurationMs: number | null;
-  /** Median: exact from raw rows; from the rollups' duration buckets, within ±4.8 %. */
+  /** Median: exact from raw rows; within ±4.8 % when part of the range came from the rollups' duration buckets. */
   p50DurationMs: number | null;
-  /** 95th percentile: exact from raw rows; from the rollups' duration buckets, within ±4.8 %. */
+  /** 95th percentile: as the median. */
   p95DurationMs: number | null;
 }
 
@@ -77,6 +77,12 @@ export interface UsageReport {
   totals: UsageRow;
   /** Models that had runs Tally could not price, in this report's range. */
   unpricedModels: string[];
+  /**
+   * ISO time of the last purge of raw rows when part of the range could only be read from raw
+   * rows older than it (the partial days of a range that reaches past retention): those parts
+   * count less than happened. null when every part of the range is complete.
+   */
+  rawRowsPurgedBefore: string | null;
 }
 
 export interface ToolsReportSpec extends ReportWindow {
@@ -105,6 +111,8 @@ export interface ToolsReport {
   timeZone: string;
   rows: ToolRow[];
   totals: ToolRow;
+  /** As in the usage report: set when part of the range lies in purged raw rows. */
+  rawRowsPurgedBefore: string | null;
 }
 
 export interface DegradationsReportSpec extends ReportWindow {

@@ -102,5 +102,6 @@ export function* toolsReport(dialect: SqlDialect, spec: ToolsReportSpec): Report
     timeZone,
     rows: result.rows.map((row) => toToolRow(row, sessionsByKey.get(keyOf(row.group))?.size ?? 0)),
     totals: toToolRow(result.totals, allSessions.size),
+    rawRowsPurgedBefore: result.rawPurgedBefore === null ? null : new Date(result.rawPurgedBefore).toISOString(),
   };
 }

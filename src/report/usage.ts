@@ -19,6 +19,17 @@ const conclusionCount = (word: string, countColumn: string) => `sum(CASE WHEN co
 
 const DAY = { kind: "utcDay", column: "day" } as const;
 
+/** The dimensions of daily_usage and of the raw table alike. */
+const EVERY_DIMENSION = { repo: "repo", model: "model", provider: "provider", event: "event_type", conclusion: "conclusion" };
+
+/** Runs and their outcomes from a conclusion column, each row weighing `countColumn` (`runs` in a rollup, `1` raw). */
+const outcomeCounts = (countColumn: string) => ({
+  runs: `sum(${countColumn})`,
+  successes: conclusionCount("success", countColumn),
+  failures: conclusionCount("failure", countColumn),
+  errors: conclusionCount("error", countColumn),
+});
+
 /**
  * Executions: daily_model_usage (day × repo × provider × model) answers most questions;
  * daily_usage (also × event × conclusion) the rest; the raw table the partial edges and --exact.
@@ -40,11 +51,8 @@ export const USAGE_SOURCE: GroupedSource<UsageDimension, Measure> = {
     {
       table: "daily_usage",
       time: DAY,
-      dimensions: { repo: "repo", model: "model", provider: "provider", event: "event_type", conclusion: "conclusion" },
-      measures: {
-        runs: "sum(runs)", successes: conclusionCount("success", "runs"), failures: conclusionCount("failure", "runs"),
-        errors: conclusionCount("error", "runs"), ...TOKEN_SUMS, unpricedRuns: "sum(unpriced_runs)",
-      },
+      dimensions: EVERY_DIMENSION,
+      measures: { ...outcomeCounts("runs"), ...TOKEN_SUMS, unpricedRuns: "sum(unpriced_runs)" },
       filterColumns: { repos: "repo", models: "model", events: "event_type" },
       durations: { kind: "sketch", column: "duration_buckets" },
     },
@@ -52,11 +60,8 @@ export const USAGE_SOURCE: GroupedSource<UsageDimension, Measure> = {
   raw: {
     table: "executions",
     time: { kind: "instant", column: "created_at" },
-    dimensions: { repo: "repo", model: "model", provider: "provider", event: "event_type", conclusion: "conclusion" },
-    measures: {
-      runs: "count(*)", successes: conclusionCount("success", "1"), failures: conclusionCount("failure", "1"),
-      errors: conclusionCount("error", "1"), ...TOKEN_SUMS, unpricedRuns: "sum(CASE WHEN cost_source = 'unpriced' THEN 1 ELSE 0 END)",
-    },
+    dimensions: EVERY_DIMENSION,
+    measures: { ...outcomeCounts("1"), runs: "count(*)", ...TOKEN_SUMS, unpricedRuns: "sum(CASE WHEN cost_source = 'unpriced' THEN 1 ELSE 0 END)" },
     filterColumns: { repos: "repo", models: "model", events: "event_type" },
     durations: { kind: "values", column: "duration_ms" },
   },
@@ -103,5 +108,6 @@ export function* usageReport(dialect: SqlDialect, spec: UsageReportSpec): Report
     rows: result.rows.map(toUsageRow),
     totals: toUsageRow(result.totals),
     unpricedModels: [...unpriced].sort(),
+    rawRowsPurgedBefore: result.rawPurgedBefore === null ? null : new Date(result.rawPurgedBefore).toISOString(),
   };
 }

@@ -3,7 +3,10 @@
  * --by dimension, time range, filter, sort and limit; from the rollups and from raw rows.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { removeTempDirs } from "../support/temp-dir.ts";
+import { copyFileSync } from "node:fs";
+import { join } from "node:path";
+import { openSqliteStore } from "../../src/store/sqlite/index.ts";
+import { removeTempDirs, tempDir } from "../support/temp-dir.ts";
 import type { UsageRow } from "../../src/report/spec.ts";
 import { expectWithinBucketError, tally, tallyJson } from "./harness.ts";
 import { knownDb } from "./known-db.ts";
@@ -200,7 +203,7 @@ describe("percentiles", () => {
     expectWithinBucketError(r.totals.p95DurationMs, 50000);
   });
 
-  test("an hour-granular range reads raw rows, so its percentiles are exact", async () => {
+  test("a range read from raw rows only (12h, no whole day): exact percentiles", async () => {
     // 12h before 15:30 is 03:30: runs 8, 9 and 10 (2000, 3000 and 4000 ms).
     const r = await report("--since", "12h");
     expect(r.source).toBe("raw");
@@ -326,6 +329,25 @@ describe("--tz and --by hour", () => {
   test("the table says what it covers, in the zone", async () => {
     const run = await tally(["report", "--db", db, "--since", "7d", "--tz", "Asia/Kolkata"]);
     expect(run.stdout.split("\n")[0]).toBe("2026-11-15 21:00 +05:30 → now (Asia/Kolkata)");
+  });
+});
+
+describe("a range that reaches past the last purge of raw rows", () => {
+  test("says so (rawRowsPurgedBefore, and a note under the table) when a partial day had to come from purged rows", async () => {
+    const path = join(tempDir(), "purged.db");
+    copyFileSync(db, path);
+    // Raw rows older than 2026-11-10 go (runs 1, 2 and 3); the daily rollups stay.
+    const store = openSqliteStore({ path, retentionDays: 0, now: () => Date.parse("2026-11-20T00:00:00Z") });
+    expect(store.purgeOlderThan(10)).toBeGreaterThanOrEqual(3);
+    store.close();
+    const partial = await tallyJson<Usage & { rawRowsPurgedBefore: string | null }>(["report", "--db", path, "--since", "2026-11-01T12:00:00Z"]);
+    expect(partial.rawRowsPurgedBefore).toBe("2026-11-10T00:00:00.000Z");
+    // Whole days need no raw rows: complete, and equal to the report before the purge.
+    const whole = await tallyJson<Usage & { rawRowsPurgedBefore: string | null }>(["report", "--db", path, "--since", "2026-11-02"]);
+    expect(whole.rawRowsPurgedBefore).toBeNull();
+    expect(sums(whole.totals)).toEqual(sums((await report("--since", "2026-11-02")).totals));
+    const table = await tally(["report", "--db", path, "--since", "2026-11-01T12:00:00Z"]);
+    expect(table.stdout).toContain("\n! Raw rows before 2026-11-10T00:00:00.000Z were purged;");
   });
 });
 
