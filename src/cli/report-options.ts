@@ -140,3 +140,12 @@ export function withoutZone<R extends { timeZone: string }>(report: R): Omit<R, 
   const { timeZone: _, ...rest } = report;
   return rest;
 }
+
+/** The note under a table whose range reaches into purged raw rows (see `rawRowsPurgedBefore`). */
+export function purgedNote(rawRowsPurgedBefore: string | null): string {
+  if (rawRowsPurgedBefore === null) return "";
+  return (
+    `\n! Raw rows before ${rawRowsPurgedBefore} were purged; the parts of this range before then that are not whole\n` +
+    `  rollup days or hours had to come from them, so they count less than happened. Whole days are exact.\n`
+  );
+}

@@ -30,9 +30,13 @@ export interface TableSql<D extends string, M extends string> {
   durations?: { kind: "values" | "sketch"; column: string };
 }
 
-/** A family of tables: daily rollups from smallest to largest, and the raw table. */
+/** A family of tables: daily rollups from smallest to largest, their hourly twins, and the raw table. */
 export interface GroupedSource<D extends string, M extends string> {
   rollups: TableSql<D, M>[];
+  /** The same sums per UTC hour, one for each daily rollup (same dimensions and filters). */
+  hourly?: TableSql<D, M>[];
+  /** The `tally_meta` key saying from when the hourly rollups hold every row. */
+  hourlyFromKey?: string;
   raw: TableSql<D, M>;
   /** The dimensions that are time buckets, and their unit. */
   timeDimensions: Partial<Record<D, TimeUnit>>;
@@ -52,8 +56,15 @@ export interface GroupedResult<D extends string, M extends string> {
   totals: GroupedRow<D, M>;
   /** The range as read (open ends closed by the data's own bounds), and how. */
   pieces: Piece[];
-  /** The rollup table used, if any. */
+  /** The daily rollup table that fits the report, if any part was read from rollups. */
   rollupTable: string | null;
+  /** The hourly rollup table used, if any. */
+  hourlyTable: string | null;
+  /**
+   * When part of the range had to be read from raw rows older than the last purge of them:
+   * the purge's cut-off. Rows before it are gone, so those parts count less than happened.
+   */
+  rawPurgedBefore: number | null;
 }
 
 export interface GroupedSpec<D extends string> {
@@ -172,22 +183,38 @@ export function* groupedReport<D extends string, M extends string>(
   const timeDims = spec.groupBy.filter((d) => source.timeDimensions[d] !== undefined);
   const units = timeDims.map((d) => source.timeDimensions[d]!);
   const fits = (t: TableSql<D, M>) => plainDims.every((d) => t.dimensions[d] !== undefined) && filters.every(([name]) => t.filterColumns[name] !== undefined);
-  const rollup = spec.exact ? undefined : source.rollups.find(fits);
+  const rollupIndex = spec.exact ? -1 : source.rollups.findIndex(fits);
+  const rollup = rollupIndex === -1 ? undefined : source.rollups[rollupIndex];
+  const hourly = rollupIndex === -1 ? undefined : source.hourly?.[rollupIndex];
   const measureNames = Object.keys(source.raw.measures) as M[];
   const empty = (): GroupedResult<D, M> => ({
-    source: "raw", rows: [], pieces: [], rollupTable: null,
+    source: "raw", rows: [], pieces: [], rollupTable: null, hourlyTable: null, rawPurgedBefore: null,
     totals: { group: {}, measures: Object.fromEntries(measureNames.map((m) => [m, 0])) as Record<M, number>, p50: null, p95: null },
   });
 
   const bounds = yield* resolveBounds(source, spec.range, rollup);
   if (bounds === null) return empty();
-  const pieces = planPieces({ ...bounds, timeZone: spec.timeZone, units, exact: spec.exact, dailyRollups: rollup !== undefined });
+  let hourlyFrom: number | null = null;
+  if (hourly !== undefined && source.hourlyFromKey !== undefined) {
+    const params = new ParamList(dialect);
+    const [row] = yield { sql: `SELECT value FROM tally_meta WHERE key = ${params.add(source.hourlyFromKey)}`, params: params.values };
+    if (row?.value !== null && row?.value !== undefined && Number.isFinite(Number(row.value))) hourlyFrom = Number(row.value);
+  }
+  const pieces = planPieces({ ...bounds, timeZone: spec.timeZone, units, exact: spec.exact, dailyRollups: rollup !== undefined, hourlyFrom });
   const divisor = bucketKeyDivisor(units);
-  const useSketches = pieces.some((p) => p.source === "day");
+  const useSketches = pieces.some((p) => p.source !== "raw");
+  let rawPurgedBefore: number | null = null;
+  const rawPieces = pieces.filter((p) => p.source === "raw");
+  if (rawPieces.length > 0) {
+    const params = new ParamList(dialect);
+    const [row] = yield { sql: `SELECT value FROM tally_meta WHERE key = ${params.add(`purged_before:${source.raw.table}`)}`, params: params.values };
+    const cutoff = row?.value === null || row?.value === undefined ? Number.NaN : Number(row.value);
+    if (Number.isFinite(cutoff) && rawPieces.some((p) => p.since < cutoff)) rawPurgedBefore = cutoff;
+  }
 
   const groups: PieceGroup<D, M>[] = [];
   for (const piece of pieces) {
-    const table = piece.source === "day" ? rollup! : source.raw;
+    const table = piece.source === "day" ? rollup! : piece.source === "hour" ? hourly! : source.raw;
     let group = groups.find((g) => g.table === table && g.offsetMs === piece.offsetMs);
     if (group === undefined) {
       group = { table, offsetMs: piece.offsetMs, pieces: [] };
@@ -285,6 +312,8 @@ export function* groupedReport<D extends string, M extends string>(
     totals: { group: {}, measures: totalMeasures, ...percentiles(allBuckets, allDurations) },
     pieces,
     rollupTable: useSketches ? rollup!.table : null,
+    hourlyTable: pieces.some((p) => p.source === "hour") ? hourly!.table : null,
+    rawPurgedBefore,
   };
 }
 

@@ -8,8 +8,8 @@ import { DAY_MS, HOUR_MS, offsetSpans } from "./time-zone.ts";
 /** Time buckets a report can group by. */
 export type TimeUnit = "hour" | "day" | "week" | "month";
 
-/** Where a piece of the range is read from. */
-export type PieceSource = "raw" | "day";
+/** Where a piece of the range is read from: raw rows, or rollups of whole UTC hours or days. */
+export type PieceSource = "raw" | "hour" | "day";
 
 /** [since, until) read from one source; every instant in it has the zone offset `offsetMs`. */
 export interface Piece {
@@ -28,8 +28,10 @@ export interface PlanInput {
   units: readonly TimeUnit[];
   /** Read raw rows only (exact percentiles). */
   exact: boolean;
-  /** Whether the source has daily rollups at all (some reports only have raw rows). */
+  /** Whether the source has daily rollups that fit the grouping (some reports only have raw rows). */
   dailyRollups: boolean;
+  /** From when the hourly rollups hold every row (epoch ms), or null without hourly rollups. */
+  hourlyFrom: number | null;
 }
 
 /** Instants in (since, until) where a bucket of `unit` starts, for a span of constant offset. */
@@ -58,8 +60,9 @@ function bucketStarts(unit: TimeUnit, since: number, until: number, offsetMs: nu
 
 /**
  * Cuts [since, until) where the zone's offset changes and where a bucket of `unit` starts,
- * then reads each part from whole UTC days of the rollups where it holds any, and from raw
- * rows for the rest. Adjacent pieces of one source and offset are merged.
+ * then reads each part from whole UTC days of the daily rollups, whole hours of the hourly
+ * ones, and raw rows for the rest (the partial hours at the edges, the half hours of a
+ * +05:30 zone's days). Adjacent pieces of one source and offset are merged.
  */
 export function planPieces(input: PlanInput): Piece[] {
   const pieces: Piece[] = [];
@@ -68,6 +71,33 @@ export function planPieces(input: PlanInput): Piece[] {
     const last = pieces[pieces.length - 1];
     if (last && last.source === source && last.offsetMs === offsetMs && last.until === since) last.until = until;
     else pieces.push({ source, since, until, offsetMs });
+  };
+  /** Whole hours from the hourly rollups where they hold every row, raw rows before that. */
+  const pushHours = (since: number, until: number, offsetMs: number) => {
+    if (input.hourlyFrom === null) return push("raw", since, until, offsetMs);
+    const from = Math.min(Math.max(since, input.hourlyFrom), until);
+    push("raw", since, from, offsetMs);
+    push("hour", from, until, offsetMs);
+  };
+  /**
+   * One segment lies inside one bucket: its whole UTC days from the daily rollups, its other
+   * whole hours from the hourly ones, and its partial hours at either end from raw rows.
+   */
+  const coverSegment = (since: number, until: number, offsetMs: number) => {
+    const firstHour = Math.ceil(since / HOUR_MS) * HOUR_MS;
+    const lastHour = Math.floor(until / HOUR_MS) * HOUR_MS;
+    if (input.exact || (!input.dailyRollups && input.hourlyFrom === null) || firstHour >= lastHour) return push("raw", since, until, offsetMs);
+    push("raw", since, firstHour, offsetMs);
+    const firstDay = Math.ceil(firstHour / DAY_MS) * DAY_MS;
+    const lastDay = Math.floor(lastHour / DAY_MS) * DAY_MS;
+    if (input.dailyRollups && firstDay < lastDay) {
+      pushHours(firstHour, firstDay, offsetMs);
+      push("day", firstDay, lastDay, offsetMs);
+      pushHours(lastDay, lastHour, offsetMs);
+    } else {
+      pushHours(firstHour, lastHour, offsetMs);
+    }
+    push("raw", lastHour, until, offsetMs);
   };
   // Without time buckets the zone changes nothing: instants are instants.
   const spans = input.units.length === 0 ? [{ since: input.since, until: input.until, offsetMs: 0 }] : offsetSpans(input.timeZone, input.since, input.until);
@@ -78,16 +108,7 @@ export function planPieces(input: PlanInput): Piece[] {
     for (let i = 0; i + 1 < cuts.length; i++) {
       const since = cuts[i]!;
       const until = cuts[i + 1]!;
-      // A whole UTC day inside one bucket can come from the daily rollups; the rest is raw.
-      const firstDay = Math.ceil(since / DAY_MS) * DAY_MS;
-      const lastDay = Math.floor(until / DAY_MS) * DAY_MS;
-      if (input.exact || !input.dailyRollups || firstDay >= lastDay) {
-        push("raw", since, until, span.offsetMs);
-        continue;
-      }
-      push("raw", since, firstDay, span.offsetMs);
-      push("day", firstDay, lastDay, span.offsetMs);
-      push("raw", lastDay, until, span.offsetMs);
+      coverSegment(since, until, span.offsetMs);
     }
   }
   return pieces;

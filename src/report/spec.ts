@@ -77,6 +77,12 @@ export interface UsageReport {
   totals: UsageRow;
   /** Models that had runs Tally could not price, in this report's range. */
   unpricedModels: string[];
+  /**
+   * ISO time of the last purge of raw rows when part of the range could only be read from raw
+   * rows older than it (the edges of a range that reaches past retention): those parts count
+   * less than happened. null when every part of the range is complete.
+   */
+  rawRowsPurgedBefore: string | null;
 }
 
 export interface ToolsReportSpec extends ReportWindow {
@@ -105,6 +111,8 @@ export interface ToolsReport {
   timeZone: string;
   rows: ToolRow[];
   totals: ToolRow;
+  /** As in the usage report: set when part of the range lies in purged raw rows. */
+  rawRowsPurgedBefore: string | null;
 }
 
 export interface DegradationsReportSpec extends ReportWindow {

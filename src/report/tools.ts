@@ -10,7 +10,14 @@ type Measure = "calls" | "errors" | "cancelled" | "durationMs";
 
 const ERROR_OUTCOMES = "outcome IN ('tool_error', 'protocol_error')";
 
-/** Tool calls: daily_tool_usage (sums and duration sketches), or tool_calls itself. */
+const ROLLUP_MEASURES = {
+  calls: "sum(calls)",
+  errors: `sum(CASE WHEN ${ERROR_OUTCOMES} THEN calls ELSE 0 END)`,
+  cancelled: "sum(CASE WHEN outcome = 'cancelled' THEN calls ELSE 0 END)",
+  durationMs: "sum(duration_ms)",
+};
+
+/** Tool calls: daily_tool_usage and hourly_tool_usage (sums and duration sketches), or tool_calls itself. */
 export const TOOL_SOURCE: GroupedSource<ToolDimension, Measure> = {
   timeDimensions: { hour: "hour", day: "day" },
   rollups: [
@@ -18,16 +25,22 @@ export const TOOL_SOURCE: GroupedSource<ToolDimension, Measure> = {
       table: "daily_tool_usage",
       time: { kind: "utcDay", column: "day" },
       dimensions: { tool: "tool_name", server: "server" },
-      measures: {
-        calls: "sum(calls)",
-        errors: `sum(CASE WHEN ${ERROR_OUTCOMES} THEN calls ELSE 0 END)`,
-        cancelled: "sum(CASE WHEN outcome = 'cancelled' THEN calls ELSE 0 END)",
-        durationMs: "sum(duration_ms)",
-      },
+      measures: ROLLUP_MEASURES,
       filterColumns: { tools: "tool_name", servers: "server" },
       durations: { kind: "sketch", column: "duration_buckets" },
     },
   ],
+  hourly: [
+    {
+      table: "hourly_tool_usage",
+      time: { kind: "instant", column: "hour" },
+      dimensions: { tool: "tool_name", server: "server" },
+      measures: ROLLUP_MEASURES,
+      filterColumns: { tools: "tool_name", servers: "server" },
+      durations: { kind: "sketch", column: "duration_buckets" },
+    },
+  ],
+  hourlyFromKey: "hourly_rollups_from",
   raw: {
     table: "tool_calls",
     time: { kind: "instant", column: "created_at" },
@@ -102,5 +115,6 @@ export function* toolsReport(dialect: SqlDialect, spec: ToolsReportSpec): Report
     timeZone,
     rows: result.rows.map((row) => toToolRow(row, sessionsByKey.get(keyOf(row.group))?.size ?? 0)),
     totals: toToolRow(result.totals, allSessions.size),
+    rawRowsPurgedBefore: result.rawPurgedBefore === null ? null : new Date(result.rawPurgedBefore).toISOString(),
   };
 }

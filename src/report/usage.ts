@@ -23,36 +23,39 @@ const DAY = { kind: "utcDay", column: "day" } as const;
  * Executions: daily_model_usage (day × repo × provider × model) answers most questions;
  * daily_usage (also × event × conclusion) the rest; the raw table the partial edges and --exact.
  */
+const MODEL_MEASURES = {
+  runs: "sum(runs)", successes: "sum(successes)", failures: "sum(failures)", errors: "sum(errors)",
+  ...TOKEN_SUMS, unpricedRuns: "sum(unpriced_runs)",
+};
+const USAGE_MEASURES = {
+  runs: "sum(runs)", successes: conclusionCount("success", "runs"), failures: conclusionCount("failure", "runs"),
+  errors: conclusionCount("error", "runs"), ...TOKEN_SUMS, unpricedRuns: "sum(unpriced_runs)",
+};
+const MODEL_DIMENSIONS = { repo: "repo", model: "model", provider: "provider" };
+const USAGE_DIMENSIONS = { repo: "repo", model: "model", provider: "provider", event: "event_type", conclusion: "conclusion" };
+const SKETCH = { kind: "sketch", column: "duration_buckets" } as const;
+const HOUR = { kind: "instant", column: "hour" } as const;
+
+/**
+ * Executions: *_model_usage (time × repo × provider × model) answers most questions;
+ * *_usage (also × event × conclusion) the rest; per UTC day and per UTC hour; the raw table
+ * the partial edges and --exact.
+ */
 export const USAGE_SOURCE: GroupedSource<UsageDimension, Measure> = {
   timeDimensions: { hour: "hour", day: "day", week: "week", month: "month" },
   rollups: [
-    {
-      table: "daily_model_usage",
-      time: DAY,
-      dimensions: { repo: "repo", model: "model", provider: "provider" },
-      measures: {
-        runs: "sum(runs)", successes: "sum(successes)", failures: "sum(failures)", errors: "sum(errors)",
-        ...TOKEN_SUMS, unpricedRuns: "sum(unpriced_runs)",
-      },
-      filterColumns: { repos: "repo", models: "model" },
-      durations: { kind: "sketch", column: "duration_buckets" },
-    },
-    {
-      table: "daily_usage",
-      time: DAY,
-      dimensions: { repo: "repo", model: "model", provider: "provider", event: "event_type", conclusion: "conclusion" },
-      measures: {
-        runs: "sum(runs)", successes: conclusionCount("success", "runs"), failures: conclusionCount("failure", "runs"),
-        errors: conclusionCount("error", "runs"), ...TOKEN_SUMS, unpricedRuns: "sum(unpriced_runs)",
-      },
-      filterColumns: { repos: "repo", models: "model", events: "event_type" },
-      durations: { kind: "sketch", column: "duration_buckets" },
-    },
+    { table: "daily_model_usage", time: DAY, dimensions: MODEL_DIMENSIONS, measures: MODEL_MEASURES, filterColumns: { repos: "repo", models: "model" }, durations: SKETCH },
+    { table: "daily_usage", time: DAY, dimensions: USAGE_DIMENSIONS, measures: USAGE_MEASURES, filterColumns: { repos: "repo", models: "model", events: "event_type" }, durations: SKETCH },
   ],
+  hourly: [
+    { table: "hourly_model_usage", time: HOUR, dimensions: MODEL_DIMENSIONS, measures: MODEL_MEASURES, filterColumns: { repos: "repo", models: "model" }, durations: SKETCH },
+    { table: "hourly_usage", time: HOUR, dimensions: USAGE_DIMENSIONS, measures: USAGE_MEASURES, filterColumns: { repos: "repo", models: "model", events: "event_type" }, durations: SKETCH },
+  ],
+  hourlyFromKey: "hourly_rollups_from",
   raw: {
     table: "executions",
     time: { kind: "instant", column: "created_at" },
-    dimensions: { repo: "repo", model: "model", provider: "provider", event: "event_type", conclusion: "conclusion" },
+    dimensions: USAGE_DIMENSIONS,
     measures: {
       runs: "count(*)", successes: conclusionCount("success", "1"), failures: conclusionCount("failure", "1"),
       errors: conclusionCount("error", "1"), ...TOKEN_SUMS, unpricedRuns: "sum(CASE WHEN cost_source = 'unpriced' THEN 1 ELSE 0 END)",
@@ -82,14 +85,17 @@ export function* usageReport(dialect: SqlDialect, spec: UsageReportSpec): Report
   // Unpriced models come from the same pieces that answered, with the same filters.
   const unpriced = new Set<string>();
   const active = Object.entries(filters).filter((entry): entry is [string, string[]] => entry[1] !== undefined && entry[1].length > 0);
-  for (const source of ["day", "raw"] as const) {
+  for (const source of ["day", "hour", "raw"] as const) {
     const pieces = result.pieces.filter((p) => p.source === source);
     if (pieces.length === 0) continue;
-    const table = source === "day" ? USAGE_SOURCE.rollups.find((t) => t.table === result.rollupTable)! : USAGE_SOURCE.raw;
+    const table =
+      source === "day" ? USAGE_SOURCE.rollups.find((t) => t.table === result.rollupTable)!
+      : source === "hour" ? USAGE_SOURCE.hourly!.find((t) => t.table === result.hourlyTable)!
+      : USAGE_SOURCE.raw;
     const params = new ParamList(dialect);
     // One offset is enough here: only the instants matter, not the buckets.
     const where = piecesWhere(dialect, params, { table, offsetMs: 0, pieces }, active);
-    const condition = source === "day" ? "unpriced_runs > 0" : "cost_source = 'unpriced'";
+    const condition = source === "raw" ? "cost_source = 'unpriced'" : "unpriced_runs > 0";
     const rows = yield { sql: `SELECT DISTINCT model FROM ${table.table} ${where} AND ${condition}`, params: params.values };
     for (const row of rows) unpriced.add(String(row.model));
   }
@@ -103,5 +109,6 @@ export function* usageReport(dialect: SqlDialect, spec: UsageReportSpec): Report
     rows: result.rows.map(toUsageRow),
     totals: toUsageRow(result.totals),
     unpricedModels: [...unpriced].sort(),
+    rawRowsPurgedBefore: result.rawPurgedBefore === null ? null : new Date(result.rawPurgedBefore).toISOString(),
   };
 }

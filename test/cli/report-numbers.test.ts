@@ -200,11 +200,16 @@ describe("percentiles", () => {
     expectWithinBucketError(r.totals.p95DurationMs, 50000);
   });
 
-  test("an hour-granular range reads raw rows, so its percentiles are exact", async () => {
+  test("an hour range: whole hours from the hourly rollups (percentiles within ±4.8 %), exact with --exact", async () => {
     // 12h before 15:30 is 03:30: runs 8, 9 and 10 (2000, 3000 and 4000 ms).
     const r = await report("--since", "12h");
-    expect(r.source).toBe("raw");
-    expect([r.totals.p50DurationMs, r.totals.p95DurationMs]).toEqual([3000, 4000]);
+    expect(r.source).toBe("rollups");
+    expectWithinBucketError(r.totals.p50DurationMs, 3000);
+    expectWithinBucketError(r.totals.p95DurationMs, 4000);
+    const exact = await report("--since", "12h", "--exact");
+    expect(exact.source).toBe("raw");
+    expect([exact.totals.p50DurationMs, exact.totals.p95DurationMs]).toEqual([3000, 4000]);
+    expect(sums(r.totals)).toEqual(sums(exact.totals));
   });
 });
 

@@ -76,7 +76,7 @@ describe("JSON", () => {
     const run = await tally(["report", "--db", db, "--by", "repo", "--since", "7d", "--json"]);
     expect(run.code).toBe(0);
     const doc = JSON.parse(run.stdout);
-    expect(Object.keys(doc).sort()).toEqual(["groupBy", "kind", "range", "rows", "source", "totals", "unpricedModels"]);
+    expect(Object.keys(doc).sort()).toEqual(["groupBy", "kind", "range", "rawRowsPurgedBefore", "rows", "source", "totals", "unpricedModels"]);
     expect(doc.kind).toBe("usage");
     expect(doc.groupBy).toEqual(["repo"]);
     expect(doc.range).toEqual({ since: "2026-11-15T15:30:00.000Z", until: null, timeZone: "UTC" });

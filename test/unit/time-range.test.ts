@@ -102,21 +102,42 @@ describe("planPieces", () => {
   const day = (d: string) => Date.parse(`${d}T00:00:00Z`);
 
   test("whole UTC days inside a bucket come from the rollups, the partial edges from raw rows", () => {
-    const pieces = planPieces({ since: Date.parse("2026-11-15T15:30:00Z"), until: NOW, timeZone: "UTC", units: [], exact: false, dailyRollups: true });
+    const pieces = planPieces({ since: Date.parse("2026-11-15T15:30:00Z"), until: NOW, timeZone: "UTC", units: [], exact: false, dailyRollups: true, hourlyFrom: 0 });
     expect(pieces.map((p) => [p.source, iso(p.since), iso(p.until)])).toEqual([
-      ["raw", "2026-11-15T15:30:00.000Z", "2026-11-16T00:00:00.000Z"],
+      ["raw", "2026-11-15T15:30:00.000Z", "2026-11-15T16:00:00.000Z"],
+      ["hour", "2026-11-15T16:00:00.000Z", "2026-11-16T00:00:00.000Z"],
       ["day", "2026-11-16T00:00:00.000Z", "2026-11-22T00:00:00.000Z"],
-      ["raw", "2026-11-22T00:00:00.000Z", "2026-11-22T15:30:00.000Z"],
+      ["hour", "2026-11-22T00:00:00.000Z", "2026-11-22T15:00:00.000Z"],
+      ["raw", "2026-11-22T15:00:00.000Z", "2026-11-22T15:30:00.000Z"],
     ]);
   });
 
-  test("days of a zone whose midnight is not UTC's hold no whole UTC day: raw rows", () => {
-    const pieces = planPieces({ since: day("2026-11-01"), until: day("2026-11-08"), timeZone: "Asia/Kolkata", units: ["day"], exact: false, dailyRollups: true });
+  test("hours before the hourly rollups hold every row (a database purged before schema 2) are read raw", () => {
+    const from = Date.parse("2026-11-15T20:00:00Z");
+    const pieces = planPieces({ since: Date.parse("2026-11-15T15:30:00Z"), until: day("2026-11-17"), timeZone: "UTC", units: [], exact: false, dailyRollups: true, hourlyFrom: from });
+    expect(pieces.map((p) => [p.source, iso(p.since), iso(p.until)])).toEqual([
+      ["raw", "2026-11-15T15:30:00.000Z", "2026-11-15T20:00:00.000Z"],
+      ["hour", "2026-11-15T20:00:00.000Z", "2026-11-16T00:00:00.000Z"],
+      ["day", "2026-11-16T00:00:00.000Z", "2026-11-17T00:00:00.000Z"],
+    ]);
+  });
+
+  test("a +05:30 day: 23 whole hours from the hourly rollups, the two half hours raw", () => {
+    const pieces = planPieces({ since: Date.parse("2026-11-01T18:30:00Z"), until: Date.parse("2026-11-02T18:30:00Z"), timeZone: "Asia/Kolkata", units: ["day"], exact: false, dailyRollups: true, hourlyFrom: 0 });
+    expect(pieces.map((p) => [p.source, iso(p.since), iso(p.until)])).toEqual([
+      ["raw", "2026-11-01T18:30:00.000Z", "2026-11-01T19:00:00.000Z"],
+      ["hour", "2026-11-01T19:00:00.000Z", "2026-11-02T18:00:00.000Z"],
+      ["raw", "2026-11-02T18:00:00.000Z", "2026-11-02T18:30:00.000Z"],
+    ]);
+  });
+
+  test("without hourly rollups, days of a zone whose midnight is not UTC's hold no whole UTC day: raw rows", () => {
+    const pieces = planPieces({ since: day("2026-11-01"), until: day("2026-11-08"), timeZone: "Asia/Kolkata", units: ["day"], exact: false, dailyRollups: true, hourlyFrom: null });
     expect(pieces.every((p) => p.source === "raw")).toBe(true);
   });
 
   test("--exact, and a source without rollups, read raw rows only", () => {
-    for (const options of [{ exact: true, dailyRollups: true }, { exact: false, dailyRollups: false }]) {
+    for (const options of [{ exact: true, dailyRollups: true, hourlyFrom: 0 }, { exact: false, dailyRollups: false, hourlyFrom: null }]) {
       const pieces = planPieces({ since: day("2026-11-01"), until: day("2026-11-08"), timeZone: "UTC", units: ["day"], ...options });
       expect(pieces).toEqual([{ source: "raw", since: day("2026-11-01"), until: day("2026-11-08"), offsetMs: 0 }]);
     }

@@ -6,7 +6,7 @@ import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
 import { durationColumns, groupCells, groupColumns, type Labelled } from "../group-columns.ts";
 import { readReport } from "../open-database.ts";
-import { LIST_FLAGS, RANGE_FLAGS, rangeJson, rangeLine, readGroupBy, withoutZone, readList, readWindow, readSortAndLimit, tableWidth } from "../report-options.ts";
+import { LIST_FLAGS, RANGE_FLAGS, purgedNote, rangeJson, rangeLine, readGroupBy, withoutZone, readList, readWindow, readSortAndLimit, tableWidth } from "../report-options.ts";
 
 const SORT_FIELDS: Record<string, (row: UsageRow) => number> = {
   runs: (r) => r.runs,
@@ -98,6 +98,7 @@ Examples:
     }
     const totals: Labelled<UsageRow> = { ...report.totals, label: "Total" };
     stdout.write(renderTable({ columns: columns(groupBy), rows, totals, width: tableWidth(context), color: context.color }));
+    stdout.write(purgedNote(report.rawRowsPurgedBefore));
     if (report.totals.unpricedRuns > 0) {
       stdout.write(
         `\n* ${formatCount(report.totals.unpricedRuns)} runs could not be priced (${report.unpricedModels.join(", ")}); they count as $0 above.\n` +

@@ -6,7 +6,7 @@ import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
 import { durationColumns, groupCells, groupColumns, type Labelled } from "../group-columns.ts";
 import { readReport } from "../open-database.ts";
-import { LIST_FLAGS, RANGE_FLAGS, rangeJson, rangeLine, readGroupBy, withoutZone, readList, readWindow, readSortAndLimit, tableWidth } from "../report-options.ts";
+import { LIST_FLAGS, RANGE_FLAGS, purgedNote, rangeJson, rangeLine, readGroupBy, withoutZone, readList, readWindow, readSortAndLimit, tableWidth } from "../report-options.ts";
 
 const SORT_FIELDS: Record<string, (row: ToolRow) => number> = {
   calls: (r) => r.calls,
@@ -76,6 +76,7 @@ Examples:
       const totals: Labelled<ToolRow> = { ...report.totals, label: "Total" };
       stdout.write(rangeLine(window));
       stdout.write(renderTable({ columns: columns(groupBy), rows, totals, width: tableWidth(context), color: context.color }));
+      stdout.write(purgedNote(report.rawRowsPurgedBefore));
     }
     return EXIT.ok;
   },

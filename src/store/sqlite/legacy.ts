@@ -119,7 +119,7 @@ export function copyLegacyRows(driver: SqliteDriver, found: { executions: boolea
   if (found.executions) {
     copyRows(driver, "executions", EXECUTION_COLUMNS, { cost_source: "'reported'" });
     const copied = driver.prepare("SELECT * FROM executions WHERE id LIKE 'legacy-executions-%'").all().map(toExecutionRow);
-    new BatchWriter(driver).rollUpExecutions(copied);
+    new BatchWriter(driver, ["day"]).rollUpStored({ executions: copied });
   }
   if (found.rateLimitEvents) copyRows(driver, "rate_limit_events", RATE_LIMIT_COLUMNS);
 }

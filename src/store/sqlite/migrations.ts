@@ -1,6 +1,8 @@
 import { inTransaction, type SqliteDriver } from "./driver.ts";
 import { copyLegacyRows, setAsideLegacyTables } from "./legacy.ts";
 import { SCHEMA_V1 } from "./schema-v1.ts";
+import { SCHEMA_V2 } from "./schema-v2.ts";
+import { backfillHourlyRollups } from "./backfill-hourly.ts";
 
 /** One numbered, additive schema step. */
 interface Migration {
@@ -17,6 +19,14 @@ const MIGRATIONS: readonly Migration[] = [
       const legacy = setAsideLegacyTables(driver);
       driver.exec(SCHEMA_V1);
       copyLegacyRows(driver, legacy);
+    },
+  },
+  {
+    version: 2,
+    description: "hourly rollups beside the daily ones, built from the raw rows still held",
+    up(driver) {
+      driver.exec(SCHEMA_V2);
+      backfillHourlyRollups(driver);
     },
   },
 ];

@@ -1,5 +1,6 @@
 import type { SqliteDriver } from "./driver.ts";
 import { RAW_TABLES, ROLLUP_TABLES } from "./schema-v1.ts";
+import { HOURLY_ROLLUP_TABLES } from "./schema-v2.ts";
 import { utcDay } from "./utc-day.ts";
 import { raiseMeta, readMeta } from "./meta.ts";
 
@@ -40,10 +41,12 @@ export function purgedBefore(driver: SqliteDriver, table: string): number | null
   return value === null ? null : Number(value);
 }
 
-/** Deletes rollup days older than `days`; returns how many rollup rows went. */
+/** Deletes rollup days and hours older than `days` (whole UTC days); returns how many rollup rows went. */
 export function purgeRollups(driver: SqliteDriver, days: number, now: number): number {
   const cutoffDay = utcDay(now - days * DAY_MS);
   let deleted = 0;
   for (const table of ROLLUP_TABLES) deleted += driver.prepare(`DELETE FROM ${table} WHERE day < ?`).run(cutoffDay).changes;
+  const cutoffHour = Date.parse(`${cutoffDay}T00:00:00Z`);
+  for (const table of HOURLY_ROLLUP_TABLES) deleted += driver.prepare(`DELETE FROM ${table} WHERE hour < ?`).run(cutoffHour).changes;
   return deleted;
 }

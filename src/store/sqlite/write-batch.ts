@@ -3,6 +3,51 @@ import type { SqliteDriver, SqliteStatement } from "./driver.ts";
 import { utcDay } from "./utc-day.ts";
 import { addEncodedBuckets, durationBucket, encodeBuckets } from "../../core/duration-buckets.ts";
 
+
+/** The sums every execution rollup keeps, merged on conflict (sketches are merged by the caller). */
+const USAGE_MERGE = `runs = runs + excluded.runs, input_tokens = input_tokens + excluded.input_tokens,
+      output_tokens = output_tokens + excluded.output_tokens, cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
+      cache_creation_tokens = cache_creation_tokens + excluded.cache_creation_tokens, cost_usd = cost_usd + excluded.cost_usd,
+      unpriced_runs = unpriced_runs + excluded.unpriced_runs, duration_ms = duration_ms + excluded.duration_ms,
+      duration_buckets = excluded.duration_buckets`;
+
+/** Table and time column come from the fixed lists below, never from input. */
+function usageUpsert(table: string, time: "day" | "hour"): string {
+  return `INSERT INTO ${table} (${time}, repo, event_type, provider, model, conclusion, runs, input_tokens,
+    output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, unpriced_runs, duration_ms, duration_buckets)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (${time}, repo, event_type, provider, model, conclusion) DO UPDATE SET ${USAGE_MERGE}`;
+}
+
+function usageBuckets(table: string, time: "day" | "hour"): string {
+  return `SELECT duration_buckets FROM ${table} WHERE ${time} = ? AND repo = ? AND event_type = ? AND provider = ? AND model = ? AND conclusion = ?`;
+}
+
+function modelUsageUpsert(table: string, time: "day" | "hour"): string {
+  return `INSERT INTO ${table} (${time}, repo, provider, model, runs, successes, failures, errors, input_tokens,
+    output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, unpriced_runs, duration_ms, duration_buckets)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (${time}, repo, provider, model) DO UPDATE SET successes = successes + excluded.successes,
+      failures = failures + excluded.failures, errors = errors + excluded.errors, ${USAGE_MERGE}`;
+}
+
+function modelUsageBuckets(table: string, time: "day" | "hour"): string {
+  return `SELECT duration_buckets FROM ${table} WHERE ${time} = ? AND repo = ? AND provider = ? AND model = ?`;
+}
+
+function toolUsageUpsert(table: string, time: "day" | "hour"): string {
+  return `INSERT INTO ${table} (${time}, server, tool_name, outcome, calls, duration_ms, input_bytes, output_bytes, duration_buckets)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (${time}, server, tool_name, outcome) DO UPDATE SET
+      calls = calls + excluded.calls, duration_ms = duration_ms + excluded.duration_ms,
+      input_bytes = input_bytes + excluded.input_bytes, output_bytes = output_bytes + excluded.output_bytes,
+      duration_buckets = excluded.duration_buckets`;
+}
+
+function toolUsageBuckets(table: string, time: "day" | "hour"): string {
+  return `SELECT duration_buckets FROM ${table} WHERE ${time} = ? AND server = ? AND tool_name = ? AND outcome = ?`;
+}
+
 const SQL = {
   execution: `INSERT INTO executions (id, created_at, delivery_id, repo, pr_number, event_type, provider, model,
     input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, duration_ms, cost_usd, cost_source,
@@ -19,35 +64,18 @@ const SQL = {
   sessionEnd: `UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL`,
   cacheEvent: `INSERT INTO cache_events (id, created_at, cache, outcome, delivery_id, event_type, repo)
     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-  dailyUsage: `INSERT INTO daily_usage (day, repo, event_type, provider, model, conclusion, runs, input_tokens,
-    output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, unpriced_runs, duration_ms, duration_buckets)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (day, repo, event_type, provider, model, conclusion) DO UPDATE SET
-      runs = runs + excluded.runs, input_tokens = input_tokens + excluded.input_tokens,
-      output_tokens = output_tokens + excluded.output_tokens, cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
-      cache_creation_tokens = cache_creation_tokens + excluded.cache_creation_tokens, cost_usd = cost_usd + excluded.cost_usd,
-      unpriced_runs = unpriced_runs + excluded.unpriced_runs, duration_ms = duration_ms + excluded.duration_ms,
-      duration_buckets = excluded.duration_buckets`,
-  dailyUsageBuckets: `SELECT duration_buckets FROM daily_usage
-    WHERE day = ? AND repo = ? AND event_type = ? AND provider = ? AND model = ? AND conclusion = ?`,
-  dailyModelUsage: `INSERT INTO daily_model_usage (day, repo, provider, model, runs, successes, failures, errors, input_tokens,
-    output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, unpriced_runs, duration_ms, duration_buckets)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (day, repo, provider, model) DO UPDATE SET
-      runs = runs + excluded.runs, successes = successes + excluded.successes, failures = failures + excluded.failures,
-      errors = errors + excluded.errors, input_tokens = input_tokens + excluded.input_tokens,
-      output_tokens = output_tokens + excluded.output_tokens, cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
-      cache_creation_tokens = cache_creation_tokens + excluded.cache_creation_tokens, cost_usd = cost_usd + excluded.cost_usd,
-      unpriced_runs = unpriced_runs + excluded.unpriced_runs, duration_ms = duration_ms + excluded.duration_ms,
-      duration_buckets = excluded.duration_buckets`,
-  dailyModelUsageBuckets: `SELECT duration_buckets FROM daily_model_usage WHERE day = ? AND repo = ? AND provider = ? AND model = ?`,
-  dailyToolUsage: `INSERT INTO daily_tool_usage (day, server, tool_name, outcome, calls, duration_ms, input_bytes, output_bytes, duration_buckets)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (day, server, tool_name, outcome) DO UPDATE SET
-      calls = calls + excluded.calls, duration_ms = duration_ms + excluded.duration_ms,
-      input_bytes = input_bytes + excluded.input_bytes, output_bytes = output_bytes + excluded.output_bytes,
-      duration_buckets = excluded.duration_buckets`,
-  dailyToolUsageBuckets: `SELECT duration_buckets FROM daily_tool_usage WHERE day = ? AND server = ? AND tool_name = ? AND outcome = ?`,
+  dailyUsage: usageUpsert("daily_usage", "day"),
+  dailyUsageBuckets: usageBuckets("daily_usage", "day"),
+  dailyModelUsage: modelUsageUpsert("daily_model_usage", "day"),
+  dailyModelUsageBuckets: modelUsageBuckets("daily_model_usage", "day"),
+  dailyToolUsage: toolUsageUpsert("daily_tool_usage", "day"),
+  dailyToolUsageBuckets: toolUsageBuckets("daily_tool_usage", "day"),
+  hourlyUsage: usageUpsert("hourly_usage", "hour"),
+  hourlyUsageBuckets: usageBuckets("hourly_usage", "hour"),
+  hourlyModelUsage: modelUsageUpsert("hourly_model_usage", "hour"),
+  hourlyModelUsageBuckets: modelUsageBuckets("hourly_model_usage", "hour"),
+  hourlyToolUsage: toolUsageUpsert("hourly_tool_usage", "hour"),
+  hourlyToolUsageBuckets: toolUsageBuckets("hourly_tool_usage", "hour"),
   storedExecution: `SELECT created_at, repo, event_type, provider, model, input_tokens, output_tokens, cache_read_tokens,
     cache_creation_tokens, duration_ms, cost_usd, cost_source, conclusion, stop_reason FROM executions WHERE id = ?`,
   replaceSnapshot: `UPDATE executions SET model = ?, input_tokens = ?, output_tokens = ?, cache_read_tokens = ?,
@@ -59,40 +87,58 @@ type StatementName = keyof typeof SQL;
 
 /** One rollup group of a batch: its key, its sums, and its durations by bucket. */
 interface Group {
-  key: string[];
+  key: (string | number)[];
   sums: number[];
   buckets: Map<number, number>;
 }
 
-/** Per-(day, dimensions) sums of one batch, so a batch costs one upsert per group, not per row. */
+/** The time grains rollups are kept at: UTC days (`YYYY-MM-DD`) and UTC hours (epoch ms of the hour). */
+export type Grain = "day" | "hour";
+
+const HOUR_MS = 3_600_000;
+const TIME_KEY: Record<Grain, (ms: number) => string | number> = {
+  day: utcDay,
+  hour: (ms) => Math.floor(ms / HOUR_MS) * HOUR_MS,
+};
+
+/** Per-(time bucket, dimensions) sums of one batch, so a batch costs one upsert per group, not per row. */
 class UsageSums {
-  readonly executions = new Map<string, Group>();
-  readonly models = new Map<string, Group>();
-  readonly tools = new Map<string, Group>();
+  readonly executions: Record<Grain, Map<string, Group>> = { day: new Map(), hour: new Map() };
+  readonly models: Record<Grain, Map<string, Group>> = { day: new Map(), hour: new Map() };
+  readonly tools: Record<Grain, Map<string, Group>> = { day: new Map(), hour: new Map() };
+
+  constructor(private readonly grains: readonly Grain[]) {}
 
   /** Counts a run in; `sign` -1 takes one back out (a stored snapshot being replaced). */
   addExecution(row: RolledUpExecution, sign: 1 | -1 = 1): void {
-    const day = utcDay(row.createdAt);
     const tokens = [row.inputTokens, row.outputTokens, row.cacheReadTokens, row.cacheCreationTokens, row.costUsd, row.costSource === "unpriced" ? 1 : 0, row.durationMs];
     const outcome = [row.conclusion === "success" ? 1 : 0, row.conclusion === "failure" ? 1 : 0, row.conclusion === "error" ? 1 : 0];
-    add(this.executions, [day, row.repo, row.eventType, row.provider, row.model, row.conclusion], signed([1, ...tokens], sign), row.durationMs, sign);
-    add(this.models, [day, row.repo, row.provider, row.model], signed([1, ...outcome, ...tokens], sign), row.durationMs, sign);
+    for (const grain of this.grains) {
+      const time = TIME_KEY[grain](row.createdAt);
+      add(this.executions[grain], [time, row.repo, row.eventType, row.provider, row.model, row.conclusion], signed([1, ...tokens], sign), row.durationMs, sign);
+      add(this.models[grain], [time, row.repo, row.provider, row.model], signed([1, ...outcome, ...tokens], sign), row.durationMs, sign);
+    }
   }
 
-  addToolCall(row: ToolCallRow): void {
-    add(this.tools, [utcDay(row.createdAt), row.server, row.toolName, row.outcome], [1, row.durationMs, row.inputBytes ?? 0, row.outputBytes ?? 0], row.durationMs);
+  addToolCall(row: RolledUpToolCall): void {
+    for (const grain of this.grains) {
+      add(this.tools[grain], [TIME_KEY[grain](row.createdAt), row.server, row.toolName, row.outcome], [1, row.durationMs, row.inputBytes ?? 0, row.outputBytes ?? 0], row.durationMs);
+    }
   }
 }
 
+/** The fields of a tool call that its rollup rows are keyed and summed by. */
+export type RolledUpToolCall = Pick<ToolCallRow, "createdAt" | "server" | "toolName" | "outcome" | "durationMs" | "inputBytes" | "outputBytes">;
+
 /** The fields of an execution that its rollup rows are keyed and summed by. */
-type RolledUpExecution = Pick<ExecutionRow, "createdAt" | "repo" | "eventType" | "provider" | "model" | "conclusion" | "inputTokens"
+export type RolledUpExecution = Pick<ExecutionRow, "createdAt" | "repo" | "eventType" | "provider" | "model" | "conclusion" | "inputTokens"
   | "outputTokens" | "cacheReadTokens" | "cacheCreationTokens" | "costUsd" | "costSource" | "durationMs">;
 
 function signed(values: number[], sign: 1 | -1): number[] {
   return sign === 1 ? values : values.map((v) => -v);
 }
 
-function add(groups: Map<string, Group>, key: string[], values: number[], durationMs: number, count: 1 | -1 = 1): void {
+function add(groups: Map<string, Group>, key: (string | number)[], values: number[], durationMs: number, count: 1 | -1 = 1): void {
   const id = key.join("\u0000");
   let group = groups.get(id);
   if (group === undefined) {
@@ -238,29 +284,44 @@ export class BatchWriter {
   private readonly dataVersion: SqliteStatement;
   private lastDataVersion: unknown = undefined;
 
-  constructor(driver: SqliteDriver) {
+  /**
+   * `grains`: the rollups to keep; a migration that runs before the hourly tables exist
+   * passes `["day"]`. Statements of tables not kept are not prepared.
+   */
+  constructor(driver: SqliteDriver, private readonly grains: readonly Grain[] = ["day", "hour"]) {
     this.dataVersion = driver.prepare("PRAGMA data_version");
     const prepared = {} as Record<StatementName, SqliteStatement>;
-    for (const name of Object.keys(SQL) as StatementName[]) prepared[name] = driver.prepare(SQL[name]);
+    for (const name of Object.keys(SQL) as StatementName[]) {
+      if (!grains.includes("hour") && name.startsWith("hourly")) continue;
+      prepared[name] = driver.prepare(SQL[name]);
+    }
     this.statements = prepared;
   }
 
-  /** Adds rows that are already stored (copied by a migration) to the rollups. */
-  rollUpExecutions(rows: readonly ExecutionRow[]): void {
-    const sums = new UsageSums();
-    for (const row of rows) sums.addExecution(row);
+  /** Adds rows that are already stored (copied or kept by a migration) to the rollups of `grains`. */
+  rollUpStored(rows: { executions?: readonly RolledUpExecution[]; toolCalls?: readonly RolledUpToolCall[] }, grains: readonly Grain[] = this.grains): void {
+    const sums = new UsageSums(grains);
+    for (const row of rows.executions ?? []) sums.addExecution(row);
+    for (const row of rows.toolCalls ?? []) sums.addToolCall(row);
     this.rollUp(sums);
   }
 
-  /** Merges the sums into the three rollups, naming each step for error messages. */
+  /** Merges the sums into the rollups, naming each step for error messages. */
   private rollUp(sums: UsageSums): void {
     const s = this.statements;
     this.current = "dailyUsage";
-    upsertGroups("daily_usage", sums.executions, s.dailyUsageBuckets, s.dailyUsage, this.cache);
+    upsertGroups("daily_usage", sums.executions.day, s.dailyUsageBuckets, s.dailyUsage, this.cache);
     this.current = "dailyModelUsage";
-    upsertGroups("daily_model_usage", sums.models, s.dailyModelUsageBuckets, s.dailyModelUsage, this.cache);
+    upsertGroups("daily_model_usage", sums.models.day, s.dailyModelUsageBuckets, s.dailyModelUsage, this.cache);
     this.current = "dailyToolUsage";
-    upsertGroups("daily_tool_usage", sums.tools, s.dailyToolUsageBuckets, s.dailyToolUsage, this.cache);
+    upsertGroups("daily_tool_usage", sums.tools.day, s.dailyToolUsageBuckets, s.dailyToolUsage, this.cache);
+    if (!this.grains.includes("hour")) return;
+    this.current = "hourlyUsage";
+    upsertGroups("hourly_usage", sums.executions.hour, s.hourlyUsageBuckets, s.hourlyUsage, this.cache);
+    this.current = "hourlyModelUsage";
+    upsertGroups("hourly_model_usage", sums.models.hour, s.hourlyModelUsageBuckets, s.hourlyModelUsage, this.cache);
+    this.current = "hourlyToolUsage";
+    upsertGroups("hourly_tool_usage", sums.tools.hour, s.hourlyToolUsageBuckets, s.hourlyToolUsage, this.cache);
   }
 
   /**
@@ -280,7 +341,7 @@ export class BatchWriter {
 
   write(batch: Batch, options: BatchWriteOptions = {}): BatchOutcome {
     const s = this.statements;
-    const sums = new UsageSums();
+    const sums = new UsageSums(this.grains);
     const outcome: BatchOutcome = { inserted: 0, replaced: 0, duplicates: 0, collisions: [] };
     const count = (changes: number) => {
       if (changes > 0) outcome.inserted++;
