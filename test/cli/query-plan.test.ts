@@ -62,7 +62,7 @@ function plans(spec: ReportSpec): { sql: string; plan: string[] }[] {
   }));
 }
 
-const TABLES = ["executions", "tool_calls", "rate_limit_events", "cache_events", "daily_usage", "daily_model_usage", "daily_tool_usage"];
+const TABLES = ["executions", "tool_calls", "rate_limit_events", "cache_events", "daily_usage", "daily_model_usage", "daily_tool_usage", "hourly_usage", "hourly_model_usage", "hourly_tool_usage", "tally_meta"];
 const fullScans = (steps: { plan: string[] }[]) =>
   steps.flatMap((s) => s.plan).filter((line) => TABLES.some((t) => new RegExp(`^SCAN ${t}\\b`).test(line)));
 
@@ -119,6 +119,24 @@ describe("usage report", () => {
       for (const step of onExecutions) {
         expect(step.plan.some((line) => /^SEARCH executions USING (COVERING )?INDEX idx_executions_created_at \(created_at>\?( AND created_at<\?)?\)$/.test(line))).toBe(true);
       }
+    }
+  });
+});
+
+describe("hourly rollups and raw edges", () => {
+  test("a rolling 7 days and Kolkata's days: hourly rollups by primary-key hour range, raw edges by the created_at index", () => {
+    const rolling = { since: Date.parse("2026-11-15T15:30:00Z"), until: Date.parse("2026-11-22T15:30:00Z") };
+    for (const spec of [
+      { kind: "usage", groupBy: ["repo"], range: rolling },
+      { kind: "usage", groupBy: ["day", "model"], range: WEEK, timeZone: "Asia/Kolkata" },
+      { kind: "usage", groupBy: ["event"], range: rolling, timeZone: "America/Los_Angeles" },
+      { kind: "tools", groupBy: ["day"], range: rolling, timeZone: "Asia/Kathmandu" },
+    ] satisfies ReportSpec[]) {
+      const steps = plans(spec);
+      expect(fullScans(steps)).toEqual([]);
+      const lines = steps.flatMap((s) => s.plan);
+      expect(lines.some((l) => /^SEARCH hourly_\w+ USING PRIMARY KEY \(hour>\? AND hour<\?\)$/.test(l))).toBe(true);
+      expect(lines.some((l) => /^SEARCH (executions|tool_calls) USING (COVERING )?INDEX idx_\w+_created_at \(created_at>\? AND created_at<\?\)$/.test(l))).toBe(true);
     }
   });
 });
