@@ -29,6 +29,23 @@ export type {
   ToolCallRow,
 } from "./core/rows.ts";
 export type { MaybePromise, Store, WriteResult } from "./core/store.ts";
+// Types only (erased at build): what `store.report(spec)` takes and returns, for any store.
+export type { ReadableStore } from "./report/readable-store.ts";
+export type {
+  CacheRow,
+  DegradationRow,
+  DegradationsReport,
+  DegradationsReportSpec,
+  Report,
+  ReportSpec,
+  TimeRange,
+  ToolRow,
+  ToolsReport,
+  ToolsReportSpec,
+  UsageReport,
+  UsageReportSpec,
+  UsageRow,
+} from "./report/spec.ts";
 export type { Clock, TimerHandle } from "./core/clock.ts";
 export { createSystemClock } from "./core/clock.ts";
 export type { Logger } from "./core/logger.ts";

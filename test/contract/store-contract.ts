@@ -1,6 +1,8 @@
 /**
- * One contract for every SQLite store, run on bun:sqlite under Bun (test/unit/sqlite-contract.test.ts)
- * and on better-sqlite3 under Node against the built package (test/node/contract.node.mjs).
+ * The SQLite-only contract (files, PRAGMAs, WAL, checkpoints, rollup rows, migrations), run on
+ * bun:sqlite under Bun (test/unit/sqlite-contract.test.ts) and on better-sqlite3 under Node
+ * against the built package (test/node/contract.node.mjs). What every store must do, whatever
+ * keeps its data, is report-contract.ts.
  * It imports no test framework: the runner hands in `describe`/`test`; assertions are node:assert.
  */
 import assert from "node:assert/strict";

@@ -8,6 +8,7 @@ import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { openSqliteStore, SCHEMA_VERSION } from "tally/sqlite";
+import { reportContract } from "../../build/node-tests/contract/report-contract.js";
 import { storeContract } from "../../build/node-tests/contract/store-contract.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -48,5 +49,16 @@ storeContract({
       })),
     );
     if (codes.some((code) => code !== 0)) throw new Error(`replay writers exited with ${codes.join(", ")}`);
+  },
+});
+
+reportContract({
+  name: "better-sqlite3 (node, built package)",
+  describe,
+  test,
+  openStore: () => {
+    const dir = mkdtempSync(join(tmpdir(), "tally-node-report-"));
+    dirs.push(dir);
+    return openSqliteStore({ path: join(dir, "contract.db"), retentionDays: 0 });
   },
 });

@@ -2,6 +2,7 @@ import { Database } from "bun:sqlite";
 import { afterAll, describe, test } from "bun:test";
 import { join } from "node:path";
 import { openSqliteStore, SCHEMA_VERSION } from "../../src/store/sqlite/index.ts";
+import { reportContract } from "../contract/report-contract.ts";
 import { storeContract } from "../contract/store-contract.ts";
 import { removeTempDirs, tempDir } from "../support/temp-dir.ts";
 
@@ -33,4 +34,11 @@ storeContract({
     const codes = await Promise.all(children.map((child) => child.exited));
     if (codes.some((code) => code !== 0)) throw new Error(`replay writers exited with ${codes.join(", ")}`);
   },
+});
+
+reportContract({
+  name: "bun:sqlite",
+  describe,
+  test,
+  openStore: () => openSqliteStore({ driver: "bun:sqlite", path: join(tempDir(), "contract.db"), retentionDays: 0 }),
 });

@@ -1,0 +1,180 @@
+/**
+ * The store-independent contract: what every store that takes records and answers reports
+ * must do, typed to the `Store` and report interfaces only (no SQL, no file), so another store
+ * (PostgreSQL next) plugs in with a factory. Run on bun:sqlite under Bun
+ * (test/unit/sqlite-contract.test.ts) and on better-sqlite3 under Node against the built
+ * package (test/node/contract.node.mjs). The SQLite-only suite (PRAGMAs, WAL, checkpoints,
+ * migrations) is store-contract.ts.
+ *
+ * No test framework in here: the runner hands in `describe`/`test`; assertions are node:assert.
+ * Every expected number is worked out by hand from the records written, or is the same report
+ * read from raw rows only (`exact`).
+ */
+import assert from "node:assert/strict";
+import type { Batch, MaybePromise, Report, ReportSpec, StoredRecord, WriteResult } from "tally";
+import { cacheEvent, execution, rateLimitEvent, toolCall } from "./rows.ts";
+
+/** A store as this suite sees it: writes, purges, reports; async or not. */
+export interface ContractStore {
+  write(batch: Batch): MaybePromise<WriteResult>;
+  report<S extends ReportSpec>(spec: S): MaybePromise<Report<S>>;
+  purgeOlderThan(days: number): MaybePromise<number>;
+  close(): MaybePromise<void>;
+}
+
+export interface ReportContractSubject {
+  name: string;
+  describe(name: string, body: () => void): void;
+  test(name: string, body: () => unknown | Promise<unknown>): void;
+  /** A new, empty store that keeps raw rows until purged by hand (no retention at open). */
+  openStore(): MaybePromise<ContractStore>;
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** A small deterministic random source (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Counts and sums of a report, without the percentiles (which are estimates from rollups). */
+function sums(report: { rows: object[]; totals: object }) {
+  const strip = ({ p50DurationMs: _a, p95DurationMs: _b, ...rest }: Record<string, unknown>) => rest;
+  return { rows: report.rows.map((r) => strip(r as Record<string, unknown>)), totals: strip(report.totals as Record<string, unknown>) };
+}
+
+export function reportContract(s: ReportContractSubject): void {
+  const { describe, test } = s;
+
+  async function withStore<T>(body: (store: ContractStore) => Promise<T>): Promise<T> {
+    const store = await s.openStore();
+    try {
+      return await body(store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  async function write(store: ContractStore, batch: StoredRecord[]): Promise<number> {
+    const result = await store.write(batch);
+    assert.ok(result.ok, `write failed: ${result.ok ? "" : result.error.message}`);
+    return result.inserted;
+  }
+
+  describe(`${s.name}: exactly once`, () => {
+    test("the same batch twice counts once in every report; one degraded run per (delivery, event type)", async () => {
+      await withStore(async (store) => {
+        const at = Date.UTC(2026, 10, 20, 10);
+        const batch = [
+          execution({ createdAt: at, inputTokens: 100, costUsd: 0.5 }),
+          execution({ createdAt: at, inputTokens: 200, costUsd: 0.25 }),
+          toolCall({ createdAt: at, durationMs: 40 }),
+          rateLimitEvent({ createdAt: at, deliveryId: "d-1", eventType: "pull_request.opened" }),
+          rateLimitEvent({ createdAt: at, deliveryId: "d-1", eventType: "pull_request.opened" }),
+          cacheEvent({ createdAt: at, outcome: "hit" }),
+        ];
+        assert.equal(await write(store, batch), 5);
+        assert.equal(await write(store, batch), 0);
+        const range = { since: Date.UTC(2026, 10, 20), until: Date.UTC(2026, 10, 21) };
+        const usage = await store.report({ kind: "usage", groupBy: [], range });
+        assert.deepEqual([usage.totals.runs, usage.totals.inputTokens, usage.totals.costUsd], [2, 300, 0.75]);
+        assert.equal((await store.report({ kind: "tools", groupBy: [], range })).totals.calls, 1);
+        const degradations = await store.report({ kind: "degradations", groupBy: [], range });
+        assert.deepEqual([degradations.totals.degradedRuns, degradations.totalRuns, degradations.caches[0]?.hits], [1, 2, 1]);
+      });
+    });
+  });
+
+  describe(`${s.name}: report numbers`, () => {
+    test("by repo, day, model, event and conclusion: sums worked out by hand", async () => {
+      await withStore(async (store) => {
+        const d20 = Date.UTC(2026, 10, 20);
+        await write(store, [
+          execution({ createdAt: d20 + 1 * HOUR, repo: "acme/api", model: "m-a", eventType: "pr", conclusion: "success", inputTokens: 10, outputTokens: 1, costUsd: 1, durationMs: 1000 }),
+          execution({ createdAt: d20 + 2 * HOUR, repo: "acme/api", model: "m-b", eventType: "comment", conclusion: "failure", inputTokens: 20, outputTokens: 2, costUsd: 0.5, durationMs: 2000 }),
+          execution({ createdAt: d20 + 30 * HOUR, repo: "acme/web", model: "m-a", eventType: "pr", conclusion: "error", inputTokens: 40, outputTokens: 4, costUsd: 0.25, durationMs: 3000 }),
+          execution({ createdAt: d20 + 31 * HOUR, repo: "other/x", model: "m-x", eventType: "pr", conclusion: "success", inputTokens: 80, outputTokens: 8, costUsd: 0, costSource: "unpriced", durationMs: 4000 }),
+        ]);
+        const range = { since: d20, until: d20 + 2 * DAY };
+        const byRepo = await store.report({ kind: "usage", groupBy: ["repo"], range });
+        assert.deepEqual(byRepo.rows.map((r) => [r.group.repo, r.runs, r.inputTokens, r.outputTokens, r.costUsd, r.unpricedRuns]), [
+          ["acme/api", 2, 30, 3, 1.5, 0],
+          ["acme/web", 1, 40, 4, 0.25, 0],
+          ["other/x", 1, 80, 8, 0, 1],
+        ]);
+        assert.deepEqual(byRepo.unpricedModels, ["m-x"]);
+        assert.deepEqual([byRepo.totals.successes, byRepo.totals.failures, byRepo.totals.errors, byRepo.totals.meanDurationMs], [2, 1, 1, 2500]);
+        const byDay = await store.report({ kind: "usage", groupBy: ["day"], range, timeZone: "UTC" });
+        assert.deepEqual(byDay.rows.map((r) => [r.group.day, r.runs]), [["2026-11-20", 2], ["2026-11-21", 2]]);
+        // In Los Angeles (UTC-8) 11-21 06:00 and 07:00 UTC are still 11-20.
+        const la = await store.report({ kind: "usage", groupBy: ["day"], range, timeZone: "America/Los_Angeles" });
+        assert.deepEqual(la.rows.map((r) => [r.group.day, r.runs]), [["2026-11-19", 2], ["2026-11-20", 2]]);
+        const byEvent = await store.report({ kind: "usage", groupBy: ["event", "conclusion"], range, filters: { repos: ["acme/*"] } });
+        assert.deepEqual(byEvent.rows.map((r) => [r.group.event, r.group.conclusion, r.runs]), [["comment", "failure", 1], ["pr", "error", 1], ["pr", "success", 1]]);
+        // Half-open: a run exactly at `until` is out, one exactly at `since` is in.
+        const edge = await store.report({ kind: "usage", groupBy: [], range: { since: d20 + 2 * HOUR, until: d20 + 30 * HOUR } });
+        assert.equal(edge.totals.runs, 1);
+      });
+    });
+  });
+
+  describe(`${s.name}: rollups equal raw rows`, () => {
+    test("for random ranges, zones and groupings, every count and sum equals the raw rows' (exact)", async () => {
+      await withStore(async (store) => {
+        const random = rng(41);
+        const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+        const start = Date.UTC(2026, 2, 20);
+        const span = 20 * DAY; // across Europe's and the US's daylight-saving starts
+        const records: StoredRecord[] = [];
+        for (let i = 0; i < 800; i++) {
+          const createdAt = start + Math.floor(random() * span);
+          records.push(execution({ createdAt, repo: pick(["a/x", "a/y", "b/z"]), model: pick(["m1", "m2"]), conclusion: pick(["success", "failure", "error"]),
+            inputTokens: Math.floor(random() * 1000), costUsd: Math.floor(random() * 64) / 64, durationMs: Math.floor(random() * 60_000) }));
+          records.push(toolCall({ createdAt, toolName: pick(["t1", "t2"]), durationMs: Math.floor(random() * 900) }));
+        }
+        await write(store, records);
+        const zones = ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe"];
+        let fromRollups = 0;
+        for (let i = 0; i < 60; i++) {
+          const since = start + Math.floor(random() * span);
+          const until = since + pick([HOUR, DAY, 3 * DAY, 10 * DAY]) + Math.floor(random() * HOUR);
+          const spec: ReportSpec = {
+            kind: "usage", range: random() < 0.2 ? { since } : { since, until }, timeZone: pick(zones),
+            groupBy: [pick(["day", "hour", "week", "month"] as const), ...(random() < 0.5 ? (["repo"] as const) : [])],
+          };
+          const report = await store.report(spec);
+          const exact = await store.report({ ...spec, exact: true });
+          if (report.source === "rollups") fromRollups++;
+          assert.deepEqual(sums(report), sums(exact), `case ${i}: ${JSON.stringify(spec)}`);
+          const tools: ReportSpec = { kind: "tools", range: spec.range, timeZone: spec.timeZone, groupBy: ["day", "tool"] };
+          assert.deepEqual(sums(await store.report(tools)), sums(await store.report({ ...tools, exact: true })), `tools case ${i}`);
+        }
+        assert.ok(fromRollups > 10, `the rollups answered ${fromRollups} of 60 cases`);
+      });
+    });
+  });
+
+  describe(`${s.name}: retention`, () => {
+    test("purging raw rows keeps whole days exact from the rollups", async () => {
+      await withStore(async (store) => {
+        // Relative to the real clock on both sides: 100 days ago is purged by a 90-day cut-off whatever the date.
+        const today = Math.floor(Date.now() / DAY) * DAY;
+        const old = today - 100 * DAY;
+        await write(store, [execution({ createdAt: old + HOUR, inputTokens: 7 }), execution({ createdAt: old + 2 * HOUR, inputTokens: 5 }), execution({ createdAt: today - DAY })]);
+        assert.ok((await store.purgeOlderThan(90)) >= 2);
+        const whole = await store.report({ kind: "usage", groupBy: [], range: { since: old, until: old + DAY } });
+        assert.deepEqual([whole.totals.runs, whole.totals.inputTokens], [2, 12]);
+        // The raw rows themselves are gone: a raw-only read of that day finds nothing.
+        assert.equal((await store.report({ kind: "usage", groupBy: [], range: { since: old, until: old + DAY }, exact: true })).totals.runs, 0);
+      });
+    });
+  });
+}
