@@ -30,9 +30,13 @@ export interface TableSql<D extends string, M extends string> {
   durations?: { kind: "values" | "sketch"; column: string };
 }
 
-/** A family of tables: daily rollups from smallest to largest, and the raw table. */
+/** A family of tables: daily rollups from smallest to largest, their hourly twins where kept, and the raw table. */
 export interface GroupedSource<D extends string, M extends string> {
   rollups: TableSql<D, M>[];
+  /** Hourly rollups, at the same index as the daily rollup they refine (same dimensions and filters). */
+  hourly?: (TableSql<D, M> | undefined)[];
+  /** The `tally_meta` keys of the span [from, to) of hours the hourly rollups hold every row of. */
+  hourlyCoverageKeys?: { from: string; to: string };
   raw: TableSql<D, M>;
   /** The dimensions that are time buckets, and their unit. */
   timeDimensions: Partial<Record<D, TimeUnit>>;
@@ -177,7 +181,9 @@ export function* groupedReport<D extends string, M extends string>(
   const timeDims = spec.groupBy.filter((d) => source.timeDimensions[d] !== undefined);
   const units = timeDims.map((d) => source.timeDimensions[d]!);
   const fits = (t: TableSql<D, M>) => plainDims.every((d) => t.dimensions[d] !== undefined) && filters.every(([name]) => t.filterColumns[name] !== undefined);
-  const rollup = spec.exact ? undefined : source.rollups.find(fits);
+  const rollupIndex = spec.exact ? -1 : source.rollups.findIndex(fits);
+  const rollup = rollupIndex === -1 ? undefined : source.rollups[rollupIndex];
+  const hourlyTable = rollupIndex === -1 ? undefined : source.hourly?.[rollupIndex];
   const measureNames = Object.keys(source.raw.measures) as M[];
   const empty = (): GroupedResult<D, M> => ({
     source: "raw", rows: [], pieces: [], rollupTable: null, rawPurgedBefore: null,
@@ -186,9 +192,17 @@ export function* groupedReport<D extends string, M extends string>(
 
   const bounds = yield* resolveBounds(source, spec.range, rollup);
   if (bounds === null) return empty();
-  const pieces = planPieces({ ...bounds, timeZone: spec.timeZone, units, exact: spec.exact, dailyRollups: rollup !== undefined });
+  let hourly: { from: number; to: number } | null = null;
+  if (hourlyTable !== undefined && source.hourlyCoverageKeys !== undefined) {
+    const params = new ParamList(dialect);
+    const { from, to } = source.hourlyCoverageKeys;
+    const rows = yield { sql: `SELECT key, value FROM tally_meta WHERE key IN (${params.add(from)}, ${params.add(to)})`, params: params.values };
+    const value = (key: string) => Number(rows.find((r) => r.key === key)?.value ?? Number.NaN);
+    if (Number.isFinite(value(from)) && Number.isFinite(value(to)) && value(from) < value(to)) hourly = { from: value(from), to: value(to) };
+  }
+  const pieces = planPieces({ ...bounds, timeZone: spec.timeZone, units, exact: spec.exact, dailyRollups: rollup !== undefined, hourly });
   const divisor = bucketKeyDivisor(units);
-  const fromRollups = pieces.some((p) => p.source === "day");
+  const fromRollups = pieces.some((p) => p.source !== "raw");
   // Rollup sketches make every percentile an estimate (±4.8 %): raw durations join them as buckets.
   const useSketches = fromRollups;
   let rawPurgedBefore: number | null = null;
@@ -202,7 +216,7 @@ export function* groupedReport<D extends string, M extends string>(
 
   const groups: PieceGroup<D, M>[] = [];
   for (const piece of pieces) {
-    const table = piece.source === "day" ? rollup! : source.raw;
+    const table = piece.source === "day" ? rollup! : piece.source === "hour" ? hourlyTable! : source.raw;
     let group = groups.find((g) => g.table === table && g.offsetMs === piece.offsetMs);
     if (group === undefined) {
       group = { table, offsetMs: piece.offsetMs, pieces: [] };
@@ -257,12 +271,13 @@ export function* groupedReport<D extends string, M extends string>(
     const durationParams = new ParamList(dialect);
     const durationSelect = plainDims.map((d, i) => `${table.dimensions[d]} AS g${i}`);
     if (units.length > 0) durationSelect.push(`${timeKeySql(dialect, durationParams, table.time, offsetMs, divisor)} AS k`);
-    durationSelect.push(`${table.durations.column} AS dur`);
+    const durations = table.durations;
+    durationSelect.push(`${durations.column} AS dur`);
     const durationWhere = piecesWhere(dialect, durationParams, group, filters);
     const durationRows = yield { sql: `SELECT ${durationSelect.join(", ")} FROM ${table.table} ${durationWhere}`, params: durationParams.values };
     for (const row of durationRows) {
       const target = rows.get(keyOf(row).key);
-      if (table.durations.kind === "sketch") {
+      if (durations.kind === "sketch") {
         if (target) addEncodedBuckets(target.buckets, row.dur);
         addEncodedBuckets(allBuckets, row.dur);
       } else {

@@ -8,8 +8,8 @@ import { DAY_MS, HOUR_MS, offsetSpans } from "./time-zone.ts";
 /** Time buckets a report can group by. */
 export type TimeUnit = "hour" | "day" | "week" | "month";
 
-/** Where a piece of the range is read from. */
-export type PieceSource = "raw" | "day";
+/** Where a piece of the range is read from: raw rows, or rollups of whole UTC hours or days. */
+export type PieceSource = "raw" | "hour" | "day";
 
 /** [since, until) read from one source; every instant in it has the zone offset `offsetMs`. */
 export interface Piece {
@@ -28,8 +28,10 @@ export interface PlanInput {
   units: readonly TimeUnit[];
   /** Read raw rows only (exact percentiles). */
   exact: boolean;
-  /** Whether the source has daily rollups at all (some reports only have raw rows). */
+  /** Whether the source has daily rollups that fit the grouping (some reports only have raw rows). */
   dailyRollups: boolean;
+  /** The hours [from, to) for which hourly rollups that fit the grouping hold every row, or null. */
+  hourly: { from: number; to: number } | null;
 }
 
 /** Instants in (since, until) where a bucket of `unit` starts, for a span of constant offset. */
@@ -58,8 +60,9 @@ function bucketStarts(unit: TimeUnit, since: number, until: number, offsetMs: nu
 
 /**
  * Cuts [since, until) where the zone's offset changes and where a bucket of `unit` starts,
- * then reads each part from whole UTC days of the rollups where it holds any, and from raw
- * rows for the rest. Adjacent pieces of one source and offset are merged.
+ * then reads each part from whole UTC days of the daily rollups, whole hours of the hourly
+ * ones where they cover them, and raw rows for the rest (partial hours at the edges, the half
+ * hours of a +05:30 zone's days). Adjacent pieces of one source and offset are merged.
  */
 export function planPieces(input: PlanInput): Piece[] {
   const pieces: Piece[] = [];
@@ -69,26 +72,43 @@ export function planPieces(input: PlanInput): Piece[] {
     if (last && last.source === source && last.offsetMs === offsetMs && last.until === since) last.until = until;
     else pieces.push({ source, since, until, offsetMs });
   };
+  /** Whole hours from the hourly rollups where they cover them, raw rows elsewhere. */
+  const pushHours = (since: number, until: number, offsetMs: number) => {
+    const covered = input.hourly;
+    if (covered === null) return push("raw", since, until, offsetMs);
+    const from = Math.min(Math.max(since, covered.from), until);
+    const to = Math.max(Math.min(until, covered.to), from);
+    push("raw", since, from, offsetMs);
+    push("hour", from, to, offsetMs);
+    push("raw", to, until, offsetMs);
+  };
+  /**
+   * One segment lies inside one bucket: its whole UTC days from the daily rollups, its other
+   * whole hours from the hourly ones, its partial hours at either end from raw rows.
+   */
+  const coverSegment = (since: number, until: number, offsetMs: number) => {
+    const firstHour = Math.ceil(since / HOUR_MS) * HOUR_MS;
+    const lastHour = Math.floor(until / HOUR_MS) * HOUR_MS;
+    if (input.exact || (!input.dailyRollups && input.hourly === null) || firstHour >= lastHour) return push("raw", since, until, offsetMs);
+    push("raw", since, firstHour, offsetMs);
+    const firstDay = Math.ceil(firstHour / DAY_MS) * DAY_MS;
+    const lastDay = Math.floor(lastHour / DAY_MS) * DAY_MS;
+    if (input.dailyRollups && firstDay < lastDay) {
+      pushHours(firstHour, firstDay, offsetMs);
+      push("day", firstDay, lastDay, offsetMs);
+      pushHours(lastDay, lastHour, offsetMs);
+    } else {
+      pushHours(firstHour, lastHour, offsetMs);
+    }
+    push("raw", lastHour, until, offsetMs);
+  };
   // Without time buckets the zone changes nothing: instants are instants.
   const spans = input.units.length === 0 ? [{ since: input.since, until: input.until, offsetMs: 0 }] : offsetSpans(input.timeZone, input.since, input.until);
   for (const span of spans) {
     const starts = new Set<number>();
     for (const unit of input.units) for (const start of bucketStarts(unit, span.since, span.until, span.offsetMs)) starts.add(start);
     const cuts = [span.since, ...[...starts].sort((a, b) => a - b), span.until];
-    for (let i = 0; i + 1 < cuts.length; i++) {
-      const since = cuts[i]!;
-      const until = cuts[i + 1]!;
-      // A whole UTC day inside one bucket can come from the daily rollups; the rest is raw.
-      const firstDay = Math.ceil(since / DAY_MS) * DAY_MS;
-      const lastDay = Math.floor(until / DAY_MS) * DAY_MS;
-      if (input.exact || !input.dailyRollups || firstDay >= lastDay) {
-        push("raw", since, until, span.offsetMs);
-        continue;
-      }
-      push("raw", since, firstDay, span.offsetMs);
-      push("day", firstDay, lastDay, span.offsetMs);
-      push("raw", lastDay, until, span.offsetMs);
-    }
+    for (let i = 0; i + 1 < cuts.length; i++) coverSegment(cuts[i]!, cuts[i + 1]!, span.offsetMs);
   }
   return pieces;
 }

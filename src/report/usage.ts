@@ -19,6 +19,13 @@ const conclusionCount = (word: string, countColumn: string) => `sum(CASE WHEN co
 
 const DAY = { kind: "utcDay", column: "day" } as const;
 
+/** The dimensions and sums of the coarsest rollups, per day and per hour. */
+const MODEL_DIMENSIONS = { repo: "repo", model: "model", provider: "provider" };
+const MODEL_MEASURES = {
+  runs: "sum(runs)", successes: "sum(successes)", failures: "sum(failures)", errors: "sum(errors)",
+  ...TOKEN_SUMS, unpricedRuns: "sum(unpriced_runs)",
+};
+
 /** The dimensions of daily_usage and of the raw table alike. */
 const EVERY_DIMENSION = { repo: "repo", model: "model", provider: "provider", event: "event_type", conclusion: "conclusion" };
 
@@ -40,11 +47,8 @@ export const USAGE_SOURCE: GroupedSource<UsageDimension, Measure> = {
     {
       table: "daily_model_usage",
       time: DAY,
-      dimensions: { repo: "repo", model: "model", provider: "provider" },
-      measures: {
-        runs: "sum(runs)", successes: "sum(successes)", failures: "sum(failures)", errors: "sum(errors)",
-        ...TOKEN_SUMS, unpricedRuns: "sum(unpriced_runs)",
-      },
+      dimensions: MODEL_DIMENSIONS,
+      measures: MODEL_MEASURES,
       filterColumns: { repos: "repo", models: "model" },
       durations: { kind: "sketch", column: "duration_buckets" },
     },
@@ -57,6 +61,18 @@ export const USAGE_SOURCE: GroupedSource<UsageDimension, Measure> = {
       durations: { kind: "sketch", column: "duration_buckets" },
     },
   ],
+  // daily_model_usage has an hourly twin, rolled up by the writer from closed hours; daily_usage not.
+  hourly: [
+    {
+      table: "hourly_model_usage",
+      time: { kind: "instant", column: "hour" },
+      dimensions: MODEL_DIMENSIONS,
+      measures: MODEL_MEASURES,
+      filterColumns: { repos: "repo", models: "model" },
+      durations: { kind: "sketch", column: "duration_buckets" },
+    },
+  ],
+  hourlyCoverageKeys: { from: "hourly_from", to: "hourly_to" },
   raw: {
     table: "executions",
     time: { kind: "instant", column: "created_at" },
@@ -87,14 +103,17 @@ export function* usageReport(dialect: SqlDialect, spec: UsageReportSpec): Report
   // Unpriced models come from the same pieces that answered, with the same filters.
   const unpriced = new Set<string>();
   const active = Object.entries(filters).filter((entry): entry is [string, string[]] => entry[1] !== undefined && entry[1].length > 0);
-  for (const source of ["day", "raw"] as const) {
+  for (const source of ["day", "hour", "raw"] as const) {
     const pieces = result.pieces.filter((p) => p.source === source);
     if (pieces.length === 0) continue;
-    const table = source === "day" ? USAGE_SOURCE.rollups.find((t) => t.table === result.rollupTable)! : USAGE_SOURCE.raw;
+    const table =
+      source === "day" ? USAGE_SOURCE.rollups.find((t) => t.table === result.rollupTable)!
+      : source === "hour" ? USAGE_SOURCE.hourly![0]!
+      : USAGE_SOURCE.raw;
     const params = new ParamList(dialect);
     // One offset is enough here: only the instants matter, not the buckets.
     const where = piecesWhere(dialect, params, { table, offsetMs: 0, pieces }, active);
-    const condition = source === "day" ? "unpriced_runs > 0" : "cost_source = 'unpriced'";
+    const condition = source === "raw" ? "cost_source = 'unpriced'" : "unpriced_runs > 0";
     const rows = yield { sql: `SELECT DISTINCT model FROM ${table.table} ${where} AND ${condition}`, params: params.values };
     for (const row of rows) unpriced.add(String(row.model));
   }

@@ -43,7 +43,9 @@ function instant(): number {
 }
 
 beforeAll(() => {
-  store = openSqliteStore({ path: join(tempDir(), "property.db"), retentionDays: 0 });
+  // The store's clock follows the records, as a service's would, so the writer rolls up hours.
+  let clock = 0;
+  store = openSqliteStore({ path: join(tempDir(), "property.db"), retentionDays: 0, now: () => clock });
   const records: StoredRecord[] = [];
   for (let i = 0; i < 4000; i++) {
     records.push(execution({
@@ -61,9 +63,23 @@ beforeAll(() => {
     records.push(toolCall({ createdAt: instant(), toolName: pick(["search", "read", "write"]), server: pick(["github", "jira", ""]),
       outcome: pick(["ok", "ok", "tool_error", "cancelled"]), durationMs: int(0, 5000), sessionId: pick(["s1", "s2", "s3", null]) }));
   }
-  const result = store.write(records);
-  if (!result.ok) throw result.error;
+  // In time order, in small batches, but one record in twenty arrives late (at the end), so
+  // hours already rolled up are rolled up again.
+  const at = (r: StoredRecord) => (r.row as { createdAt: number }).createdAt;
+  const late = records.filter((_, i) => i % 20 === 7);
+  const onTime = records.filter((_, i) => i % 20 !== 7).sort((a, b) => at(a) - at(b));
+  for (const batch of [...chunks(onTime, 25), ...chunks(late, 25)]) {
+    clock = Math.max(clock, ...batch.map(at)) + 60_000;
+    const result = store.write(batch);
+    if (!result.ok) throw result.error;
+  }
 });
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
 afterAll(() => {
   store.close();
   removeTempDirs();

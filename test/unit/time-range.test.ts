@@ -102,7 +102,7 @@ describe("planPieces", () => {
   const day = (d: string) => Date.parse(`${d}T00:00:00Z`);
 
   test("whole UTC days inside a bucket come from the rollups, the partial edges from raw rows", () => {
-    const pieces = planPieces({ since: Date.parse("2026-11-15T15:30:00Z"), until: NOW, timeZone: "UTC", units: [], exact: false, dailyRollups: true });
+    const pieces = planPieces({ since: Date.parse("2026-11-15T15:30:00Z"), until: NOW, timeZone: "UTC", units: [], exact: false, dailyRollups: true, hourly: null });
     expect(pieces.map((p) => [p.source, iso(p.since), iso(p.until)])).toEqual([
       ["raw", "2026-11-15T15:30:00.000Z", "2026-11-16T00:00:00.000Z"],
       ["day", "2026-11-16T00:00:00.000Z", "2026-11-22T00:00:00.000Z"],
@@ -110,13 +110,32 @@ describe("planPieces", () => {
     ]);
   });
 
-  test("days of a zone whose midnight is not UTC's hold no whole UTC day: raw rows", () => {
-    const pieces = planPieces({ since: day("2026-11-01"), until: day("2026-11-08"), timeZone: "Asia/Kolkata", units: ["day"], exact: false, dailyRollups: true });
+  test("with hourly rollups: partial days from whole hours where they cover them, partial hours raw", () => {
+    const hourly = { from: Date.parse("2026-11-15T20:00:00Z"), to: Date.parse("2026-11-22T13:00:00Z") };
+    const pieces = planPieces({ since: Date.parse("2026-11-15T15:30:00Z"), until: NOW, timeZone: "UTC", units: [], exact: false, dailyRollups: true, hourly });
+    expect(pieces.map((p) => [p.source, iso(p.since), iso(p.until)])).toEqual([
+      ["raw", "2026-11-15T15:30:00.000Z", "2026-11-15T20:00:00.000Z"],
+      ["hour", "2026-11-15T20:00:00.000Z", "2026-11-16T00:00:00.000Z"],
+      ["day", "2026-11-16T00:00:00.000Z", "2026-11-22T00:00:00.000Z"],
+      ["hour", "2026-11-22T00:00:00.000Z", "2026-11-22T13:00:00.000Z"],
+      ["raw", "2026-11-22T13:00:00.000Z", "2026-11-22T15:30:00.000Z"],
+    ]);
+    // A +05:30 day: 23 whole hours, and the two half hours raw.
+    const kolkata = planPieces({ since: Date.parse("2026-11-01T18:30:00Z"), until: Date.parse("2026-11-02T18:30:00Z"), timeZone: "Asia/Kolkata", units: ["day"], exact: false, dailyRollups: true, hourly: { from: 0, to: NOW } });
+    expect(kolkata.map((p) => [p.source, iso(p.since), iso(p.until)])).toEqual([
+      ["raw", "2026-11-01T18:30:00.000Z", "2026-11-01T19:00:00.000Z"],
+      ["hour", "2026-11-01T19:00:00.000Z", "2026-11-02T18:00:00.000Z"],
+      ["raw", "2026-11-02T18:00:00.000Z", "2026-11-02T18:30:00.000Z"],
+    ]);
+  });
+
+  test("without hourly rollups, days of a zone whose midnight is not UTC's hold no whole UTC day: raw rows", () => {
+    const pieces = planPieces({ since: day("2026-11-01"), until: day("2026-11-08"), timeZone: "Asia/Kolkata", units: ["day"], exact: false, dailyRollups: true, hourly: null });
     expect(pieces.every((p) => p.source === "raw")).toBe(true);
   });
 
   test("--exact, and a source without rollups, read raw rows only", () => {
-    for (const options of [{ exact: true, dailyRollups: true }, { exact: false, dailyRollups: false }]) {
+    for (const options of [{ exact: true, dailyRollups: true, hourly: { from: 0, to: day("2027-01-01") } }, { exact: false, dailyRollups: false, hourly: null }]) {
       const pieces = planPieces({ since: day("2026-11-01"), until: day("2026-11-08"), timeZone: "UTC", units: ["day"], ...options });
       expect(pieces).toEqual([{ source: "raw", since: day("2026-11-01"), until: day("2026-11-08"), offsetMs: 0 }]);
     }

@@ -19,6 +19,7 @@ import { migrate, readSchemaVersion, SchemaTooNewError, SCHEMA_VERSION } from ".
 import { purgedBefore, purgeRawRows, purgeRollups } from "./purge.ts";
 import { classifyWriteError, sqliteCode } from "./sqlite-errors.ts";
 import { BatchWriter } from "./write-batch.ts";
+import { HourlyRollup } from "./hourly-rollup.ts";
 import { startWorkerCheckpointer, type Checkpointer } from "./checkpointer.ts";
 import { readImportState, readImportStates, writeImportStates, type ImportFileState, type WriteOptions } from "./import-state.ts";
 import { countOlderThan, inspectDatabase, type DatabaseInspection } from "./inspect.ts";
@@ -157,6 +158,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   let driver: SqliteDriver | null = null;
   let writer: BatchWriter | null = null;
+  let hourly: HourlyRollup | null = null;
   let unwritableReason: string | null = null;
   let schemaVersion = 0;
   let rowsSinceCheckpoint = 0;
@@ -246,6 +248,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const outcome = inTransaction(driver, () => {
           batchWriter.checkOtherWriters();
           const done = batchWriter.write(batch, writeOptions);
+          hourly?.advance(done, now());
           if (importFiles.length > 0) writeImportStates(connection, importFiles);
           return done;
         });
@@ -376,6 +379,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       }
       if (unwritableReason === null) {
         writer = new BatchWriter(driver);
+        hourly = new HourlyRollup(driver);
         runMaintenance();
         if (checkpointEveryRows > 0 && !inMemory && options.checkpointInBackground !== false) {
           if (options.checkpointInBackground === "lazily") startCheckpointerLazily = true;

@@ -1,6 +1,9 @@
 import { inTransaction, type SqliteDriver } from "./driver.ts";
 import { copyLegacyRows, setAsideLegacyTables } from "./legacy.ts";
 import { SCHEMA_V1 } from "./schema-v1.ts";
+import { SCHEMA_V2 } from "./schema-v2.ts";
+import { startHourlyRollups } from "./hourly-rollup.ts";
+import { purgedBefore } from "./purge.ts";
 
 /** One numbered, additive schema step. */
 interface Migration {
@@ -17,6 +20,14 @@ const MIGRATIONS: readonly Migration[] = [
       const legacy = setAsideLegacyTables(driver);
       driver.exec(SCHEMA_V1);
       copyLegacyRows(driver, legacy);
+    },
+  },
+  {
+    version: 2,
+    description: "hourly rollups at the coarsest grain, rolled up by the writer from closed hours of raw rows",
+    up(driver) {
+      driver.exec(SCHEMA_V2);
+      startHourlyRollups(driver, purgedBefore(driver, "executions"));
     },
   },
 ];

@@ -222,6 +222,10 @@ export interface BatchOutcome {
   duplicates: number;
   /** Duplicates that differ from the stored row in a field that matters, by field name (`execution.model`). */
   collisions: string[];
+  /** The oldest created_at of the executions inserted or replaced (what the hourly rollups must see), or null. */
+  earliestChanged: number | null;
+  /** The newest created_at of the executions inserted, or null: where the stream of runs has got to. */
+  newestInserted: number | null;
 }
 
 /**
@@ -281,7 +285,10 @@ export class BatchWriter {
   write(batch: Batch, options: BatchWriteOptions = {}): BatchOutcome {
     const s = this.statements;
     const sums = new UsageSums();
-    const outcome: BatchOutcome = { inserted: 0, replaced: 0, duplicates: 0, collisions: [] };
+    const outcome: BatchOutcome = { inserted: 0, replaced: 0, duplicates: 0, collisions: [], earliestChanged: null, newestInserted: null };
+    const changed = (createdAt: number) => {
+      if (outcome.earliestChanged === null || createdAt < outcome.earliestChanged) outcome.earliestChanged = createdAt;
+    };
     const count = (changes: number) => {
       if (changes > 0) outcome.inserted++;
       else outcome.duplicates++;
@@ -297,8 +304,11 @@ export class BatchWriter {
             r.conclusion, r.sessionId, r.numTurns, r.stopReason, r.attributes).changes > 0) {
             outcome.inserted++;
             sums.addExecution(r);
+            changed(r.createdAt);
+            if (outcome.newestInserted === null || r.createdAt > outcome.newestInserted) outcome.newestInserted = r.createdAt;
           } else {
-            this.existingExecution(r, options, sums, outcome);
+            const replacedAt = this.existingExecution(r, options, sums, outcome);
+            if (replacedAt !== null) changed(replacedAt);
           }
           break;
         }
@@ -344,14 +354,17 @@ export class BatchWriter {
     return outcome;
   }
 
-  /** An execution whose id is stored: a later snapshot replaces it, a replay is counted, a collision named. */
-  private existingExecution(r: ExecutionRow, options: BatchWriteOptions, sums: UsageSums, outcome: BatchOutcome): void {
+  /**
+   * An execution whose id is stored: a later snapshot replaces it (returns the stored row's
+   * created_at), a replay is counted, a collision named (both return null).
+   */
+  private existingExecution(r: ExecutionRow, options: BatchWriteOptions, sums: UsageSums, outcome: BatchOutcome): number | null {
     const s = this.statements;
     this.current = "storedExecution";
     const stored = s.storedExecution.get(r.id) as StoredExecution | undefined;
     if (stored === undefined) {
       outcome.duplicates++;
-      return;
+      return null;
     }
     if (options.replaceSnapshots === true && supersedes(r, stored)) {
       this.current = "replaceSnapshot";
@@ -363,11 +376,12 @@ export class BatchWriter {
       sums.addExecution({ ...before, model: r.model, inputTokens: r.inputTokens, outputTokens: r.outputTokens, cacheReadTokens: r.cacheReadTokens,
         cacheCreationTokens: r.cacheCreationTokens, costUsd: r.costUsd, costSource: r.costSource });
       outcome.replaced++;
-      return;
+      return before.createdAt;
     }
     outcome.duplicates++;
-    if (options.replaceSnapshots === true) return; // earlier snapshots of a stored response differ by design
+    if (options.replaceSnapshots === true) return null; // earlier snapshots of a stored response differ by design
     const field = differingField(r, stored, EXECUTION_IDENTITY);
     if (field !== null) outcome.collisions.push(`execution.${field}`);
+    return null;
   }
 }
