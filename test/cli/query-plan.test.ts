@@ -62,7 +62,7 @@ function plans(spec: ReportSpec): { sql: string; plan: string[] }[] {
   }));
 }
 
-const TABLES = ["executions", "tool_calls", "rate_limit_events", "cache_events", "daily_usage", "daily_model_usage", "daily_tool_usage", "tally_meta"];
+const TABLES = ["executions", "tool_calls", "rate_limit_events", "cache_events", "daily_usage", "daily_model_usage", "daily_tool_usage", "hourly_model_usage", "tally_meta"];
 const fullScans = (steps: { plan: string[] }[]) =>
   steps.flatMap((s) => s.plan).filter((line) => TABLES.some((t) => new RegExp(`^SCAN ${t}\\b`).test(line)));
 

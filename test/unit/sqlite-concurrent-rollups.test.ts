@@ -1,7 +1,8 @@
 /**
  * Several processes writing the same rollup rows at once (SQLite's lock serialises their
  * transactions; each re-reads a sketch another connection changed): afterwards every daily
- * rollup equals its raw rows, counts, sums and duration sketches alike.
+ * rollup equals its raw rows, counts, sums and duration sketches alike, and so does every hour
+ * the writers rolled up between them.
  */
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
@@ -35,6 +36,7 @@ const rawBucket = (column: string) => (r: Row, into: Map<number, number>) => {
   into.set(b, (into.get(b) ?? 0) + 1);
 };
 const rollupBucket = (r: Row, into: Map<number, number>) => addEncodedBuckets(into, r.duration_buckets);
+const hourOf = (ms: unknown) => Math.floor(Number(ms) / 3_600_000) * 3_600_000;
 const dayOf = (ms: unknown) => new Date(Number(ms)).toISOString().slice(0, 10);
 
 describe("rollups under concurrent writer processes", () => {
@@ -56,6 +58,11 @@ describe("rollups under concurrent writer processes", () => {
       }
       expect(summarise(db.query("SELECT day, tool_name, calls, duration_ms, duration_buckets FROM daily_tool_usage").all() as Row[], (r) => `${r.day}|${r.tool_name}`, (r) => Number(r.calls), (r) => Number(r.duration_ms), rollupBucket))
         .toEqual(summarise(calls, (r) => `${dayOf(r.created_at)}|${r.tool_name}`, () => 1, (r) => Number(r.duration_ms), rawBucket("duration_ms")));
+      // The hourly rollups the writers rolled up between them: each hour once, equal to its raw rows.
+      const to = Number((db.query("SELECT value FROM tally_meta WHERE key = 'hourly_to'").get() as Row).value);
+      expect(to).toBeGreaterThan(Date.UTC(2026, 10, 20, 10));
+      expect(summarise(db.query("SELECT hour, repo, runs, input_tokens, duration_buckets FROM hourly_model_usage WHERE hour < ?").all(to) as Row[], (r) => `${r.hour}|${r.repo}`, runs, (r) => Number(r.input_tokens), rollupBucket))
+        .toEqual(summarise(executions.filter((r) => Number(r.created_at) < to), (r) => `${hourOf(r.created_at)}|${r.repo}`, () => 1, (r) => Number(r.input_tokens), rawBucket("duration_ms")));
       db.close();
     }, 60_000);
   }

@@ -6,6 +6,7 @@
  */
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
+import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { addEncodedBuckets, durationBucket } from "../../src/core/duration-buckets.ts";
 import type { StoredRecord } from "../../src/core/rows.ts";
@@ -48,7 +49,9 @@ function covered(path: string) {
     addEncodedBuckets(counts, row.duration_buckets);
     for (const [bucket, n] of counts) actualBuckets.set(`${row.hour}|${row.repo}|${row.provider}|${row.model}|${bucket}`, n);
   }
-  return { from, to, hourly, raw, outside, buckets: [...actualBuckets].sort(), expectedBuckets: [...expectedBuckets].sort() };
+  // Costs summed in another order may differ in the last bits: compare them to the nano-dollar.
+  const cents = (rows: Row[]) => rows.map((r) => ({ ...r, cost_usd: Math.round(Number(r.cost_usd) * 1e9) / 1e9 }));
+  return { from, to, hourly: cents(hourly as Row[]), raw: cents(raw as Row[]), outside, buckets: [...actualBuckets].sort(), expectedBuckets: [...expectedBuckets].sort() };
 }
 
 /** Executions over `hours` hours from T0, a few per hour, in time order. */
@@ -130,5 +133,44 @@ describe("hourly rollups", () => {
     expect(c.to).toBe(c.from);
     expect(c.outside).toBe(0);
     store.close();
+  });
+});
+
+describe("the migration to schema 2", () => {
+  const V1_FIXTURE = join(import.meta.dir, "../fixtures/sqlite/schema-v1.db");
+
+  test("a schema-1 file (written by that code, kept as a fixture) gains the hourly tables, covering nothing until the writer rolls up; reports stay exact", () => {
+    const path = join(tempDir(), "v1.db");
+    copyFileSync(V1_FIXTURE, path);
+    const before = new Database(path, { readonly: true });
+    expect((before.query("PRAGMA user_version").get() as Row).user_version).toBe(1);
+    const daily = before.query("SELECT * FROM daily_usage ORDER BY 1, 2, 3, 4, 5, 6").all();
+    before.close();
+
+    // The fixture's runs are in 2026-10-20 … 2026-11-09.
+    let clock = Date.UTC(2026, 10, 10);
+    const store = openSqliteStore({ path, retentionDays: 0, now: () => clock });
+    const c = covered(path);
+    expect([c.from, c.to, c.hourly.length]).toEqual([0, 0, 0]);
+    const spec: UsageReportSpec = { kind: "usage", groupBy: ["day", "repo"], range: { since: Date.UTC(2026, 9, 22, 7, 20), until: Date.UTC(2026, 10, 3, 16, 50) }, timeZone: "Asia/Kolkata" };
+    const strip = (rows: object[]) => rows.map(({ p50DurationMs: _a, p95DurationMs: _b, ...rest }: any) => rest);
+    const exact = strip(store.report({ ...spec, exact: true }).rows);
+    expect(strip(store.report(spec).rows)).toEqual(exact);
+    // New runs: the writer rolls up the old hours, a few per write, from the raw rows still held.
+    for (let i = 0; i < 150; i++) {
+      clock += 60_000;
+      store.write([execution({ createdAt: clock - 30_000 })]);
+    }
+    const after = covered(path);
+    expect(after.to).toBeGreaterThan(Date.UTC(2026, 10, 9));
+    expect(after.hourly).toEqual(after.raw);
+    expect(after.buckets).toEqual(after.expectedBuckets);
+    expect(strip(store.report(spec).rows)).toEqual(exact);
+    store.close();
+    // The daily rollups are as the schema-1 code left them.
+    const again = new Database(path, { readonly: true });
+    expect(again.query("SELECT * FROM daily_usage WHERE day < '2026-11-10' ORDER BY 1, 2, 3, 4, 5, 6").all()).toEqual(daily);
+    expect((again.query("PRAGMA user_version").get() as Row).user_version).toBe(2);
+    again.close();
   });
 });

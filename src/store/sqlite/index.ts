@@ -51,7 +51,7 @@ export interface SqliteStoreOptions {
   logger?: Logger;
   /** Force a driver; the default follows the runtime. */
   driver?: DriverName;
-  /** For tests: the time purge measures ages from. @default Date.now */
+  /** For tests: the time purge measures ages from, and after which an hour counts as closed. @default Date.now */
   now?: () => number;
 }
 
