@@ -123,6 +123,21 @@ describe("usage report", () => {
   });
 });
 
+describe("hourly rollups", () => {
+  test("whole hours of a partial day: SEARCH hourly_model_usage USING PRIMARY KEY on the hour range", () => {
+    // known-db's writer rolled up the hours of its first runs (to 2026-11-16 01:00).
+    const range = { since: Date.parse("2026-11-01T12:30:00Z"), until: Date.parse("2026-11-09T12:30:00Z") };
+    for (const spec of [
+      { kind: "usage", groupBy: ["repo"], range },
+      { kind: "usage", groupBy: ["day", "model"], range, timeZone: "Asia/Kolkata" },
+    ] satisfies ReportSpec[]) {
+      const steps = plans(spec);
+      expect(fullScans(steps)).toEqual([]);
+      expect(steps.flatMap((s) => s.plan).some((l) => /^SEARCH hourly_model_usage USING PRIMARY KEY \(hour>\? AND hour<\?\)$/.test(l))).toBe(true);
+    }
+  });
+});
+
 describe("tools and degradations reports", () => {
   test("tools: the tool rollups by day range, sessions through the created_at index", () => {
     const steps = plans({ kind: "tools", groupBy: ["tool", "server"], range: WEEK });
