@@ -214,16 +214,13 @@ export function* groupedReport<D extends string, M extends string>(
     if (Number.isFinite(cutoff) && rawPieces.some((p) => p.since < cutoff)) rawPurgedBefore = cutoff;
   }
 
-  const groups: PieceGroup<D, M>[] = [];
-  for (const piece of pieces) {
-    const table = piece.source === "day" ? rollup! : piece.source === "hour" ? hourlyTable! : source.raw;
-    let group = groups.find((g) => g.table === table && g.offsetMs === piece.offsetMs);
-    if (group === undefined) {
-      group = { table, offsetMs: piece.offsetMs, pieces: [] };
-      groups.push(group);
-    }
-    group.pieces.push(piece);
-  }
+  // One statement per piece: a WHERE with many time ranges OR-ed together is read by SQLite as
+  // one scan over all of them (measured: 9 s for Kolkata's 30 days instead of 0.3 s).
+  const groups: PieceGroup<D, M>[] = pieces.map((piece) => ({
+    table: piece.source === "day" ? rollup! : piece.source === "hour" ? hourlyTable! : source.raw,
+    offsetMs: piece.offsetMs,
+    pieces: [piece],
+  }));
 
   const rows = new Map<string, Accumulator<D, M>>();
   const allBuckets = new Map<number, number>();

@@ -73,9 +73,10 @@ export function* toolsReport(dialect: SqlDialect, spec: ToolsReportSpec): Report
   const active = Object.entries(filters).filter((entry): entry is [string, string[]] => entry[1] !== undefined && entry[1].length > 0);
   const sessionsByKey = new Map<string, Set<string>>();
   const allSessions = new Set<string>();
-  const offsets = [...new Set(result.pieces.map((p) => p.offsetMs))];
-  for (const offsetMs of offsets) {
-    const pieces = result.pieces.filter((p) => p.offsetMs === offsetMs).map((p) => ({ ...p, source: "raw" as const }));
+  // Raw rows of the whole range, one statement per piece (OR-ed ranges make SQLite scan them all).
+  for (const piece of result.pieces) {
+    const { offsetMs } = piece;
+    const pieces = [{ ...piece, source: "raw" as const }];
     const params = new ParamList(dialect);
     const select = plainDims.map((d, i) => `${TOOL_SOURCE.raw.dimensions[d]} AS g${i}`);
     if (units.length > 0) select.push(`${timeKeySql(dialect, params, TOOL_SOURCE.raw.time, offsetMs, divisor)} AS k`);

@@ -104,18 +104,18 @@ export function* usageReport(dialect: SqlDialect, spec: UsageReportSpec): Report
   const unpriced = new Set<string>();
   const active = Object.entries(filters).filter((entry): entry is [string, string[]] => entry[1] !== undefined && entry[1].length > 0);
   for (const source of ["day", "hour", "raw"] as const) {
-    const pieces = result.pieces.filter((p) => p.source === source);
-    if (pieces.length === 0) continue;
     const table =
       source === "day" ? USAGE_SOURCE.rollups.find((t) => t.table === result.rollupTable)!
       : source === "hour" ? USAGE_SOURCE.hourly![0]!
       : USAGE_SOURCE.raw;
-    const params = new ParamList(dialect);
-    // One offset is enough here: only the instants matter, not the buckets.
-    const where = piecesWhere(dialect, params, { table, offsetMs: 0, pieces }, active);
-    const condition = source === "raw" ? "cost_source = 'unpriced'" : "unpriced_runs > 0";
-    const rows = yield { sql: `SELECT DISTINCT model FROM ${table.table} ${where} AND ${condition}`, params: params.values };
-    for (const row of rows) unpriced.add(String(row.model));
+    // One statement per piece, as the sums are read (OR-ed ranges make SQLite scan them all).
+    for (const piece of result.pieces.filter((p) => p.source === source)) {
+      const params = new ParamList(dialect);
+      const where = piecesWhere(dialect, params, { table, offsetMs: 0, pieces: [piece] }, active);
+      const condition = source === "raw" ? "cost_source = 'unpriced'" : "unpriced_runs > 0";
+      const rows = yield { sql: `SELECT DISTINCT model FROM ${table.table} ${where} AND ${condition}`, params: params.values };
+      for (const row of rows) unpriced.add(String(row.model));
+    }
   }
 
   return {
