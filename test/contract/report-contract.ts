@@ -12,6 +12,7 @@
  */
 import assert from "node:assert/strict";
 import type { Batch, MaybePromise, Report, ReportSpec, StoredRecord, WriteResult } from "tally";
+import { rng } from "./random.ts";
 import { cacheEvent, execution, rateLimitEvent, toolCall } from "./rows.ts";
 
 /** A store as this suite sees it: writes, purges, reports; async or not. */
@@ -32,18 +33,6 @@ export interface ReportContractSubject {
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-
-/** A small deterministic random source (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Counts and sums of a report, without the percentiles (which are estimates from rollups). */
 function sums(report: { rows: object[]; totals: object }) {
