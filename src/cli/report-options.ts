@@ -87,21 +87,22 @@ export function readList(context: CommandContext, name: string): string[] | unde
 }
 
 /**
- * Reads --sort (a field from the allow-list) and --limit (a positive whole number) into a
- * function that orders and cuts rows. Called before the database is opened, so a bad value
- * is a usage error (exit 2) whatever state the file is in.
+ * Reads --sort (a field from the report's allow-list) and --limit (a positive whole number)
+ * into the report spec's `sort` and `limit`. Called before the database is opened, so a bad
+ * value is a usage error (exit 2) whatever state the file is in.
  */
-export function readSortAndLimit<R>(context: CommandContext, fields: Record<string, (row: R) => number>): (rows: R[]) => R[] {
+export function readSortAndLimit<F extends string>(context: CommandContext, fields: Record<F, unknown>): { sort?: F; limit?: number } {
   const sort = context.values.sort;
-  const key = typeof sort === "string" ? fields[sort] : undefined;
-  if (typeof sort === "string" && !key) throw new UsageError(`cannot sort by '${sort}'`, `--sort takes ${Object.keys(fields).join(", ")}`);
+  if (typeof sort === "string" && !Object.hasOwn(fields, sort)) {
+    throw new UsageError(`cannot sort by '${sort}'`, `--sort takes ${Object.keys(fields).join(", ")}`);
+  }
   const limit = context.values.limit;
   if (typeof limit === "string" && (!/^\d{1,9}$/.test(limit) || Number(limit) === 0)) {
     throw new UsageError(`--limit takes a positive whole number, not '${limit}'`);
   }
-  return (rows) => {
-    const sorted = key ? [...rows].sort((a, b) => key(b) - key(a)) : rows;
-    return typeof limit === "string" ? sorted.slice(0, Number(limit)) : sorted;
+  return {
+    ...(typeof sort === "string" ? { sort: sort as F } : {}),
+    ...(typeof limit === "string" ? { limit: Number(limit) } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { TallyConfigError } from "../core/errors.ts";
+import { checkArrangement, TOOL_SORT_FIELDS, USAGE_SORT_FIELDS } from "./arrange.ts";
 import { degradationsReport } from "./degradations.ts";
 import type { Report, ReportSpec } from "./spec.ts";
 import type { SqlDialect } from "./sql/dialect.ts";
@@ -20,6 +21,8 @@ export function reportProgram<S extends ReportSpec>(dialect: SqlDialect, spec: S
     throw error;
   }
   const resolved = { ...spec, timeZone };
+  if (resolved.kind === "usage") checkArrangement(USAGE_SORT_FIELDS, resolved.sort, resolved.limit);
+  if (resolved.kind === "tools") checkArrangement(TOOL_SORT_FIELDS, resolved.sort, resolved.limit);
   switch (resolved.kind) {
     case "usage":
       return usageReport(dialect, resolved) as ReportProgram<Report<S>>;

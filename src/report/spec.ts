@@ -1,3 +1,5 @@
+import type { ToolSortField, UsageSortField } from "./arrange.ts";
+
 /** What a report may be grouped by; every one of them is a rollup dimension. */
 export const USAGE_DIMENSIONS = ["hour", "day", "week", "month", "repo", "model", "provider", "event", "conclusion"] as const;
 export type UsageDimension = (typeof USAGE_DIMENSIONS)[number];
@@ -35,6 +37,10 @@ export interface UsageReportSpec extends ReportWindow {
   kind: "usage";
   groupBy: UsageDimension[];
   filters?: UsageFilters;
+  /** Order rows by this field, largest first (see `USAGE_SORT_FIELDS`). @default group order */
+  sort?: UsageSortField;
+  /** Return at most this many rows; totals still cover all. */
+  limit?: number;
   /** Read raw rows even when the rollups could answer (exact percentiles). @default false */
   exact?: boolean;
 }
@@ -88,6 +94,10 @@ export interface UsageReport {
 export interface ToolsReportSpec extends ReportWindow {
   kind: "tools";
   groupBy: ToolDimension[];
+  /** Order rows by this field, largest first (see `TOOL_SORT_FIELDS`). @default group order */
+  sort?: ToolSortField;
+  /** Return at most this many rows; totals still cover all. */
+  limit?: number;
   /** Read raw rows even when the rollups could answer (exact percentiles). @default false */
   exact?: boolean;
   filters?: { tools?: string[]; servers?: string[] };

@@ -1,4 +1,5 @@
 /** The tools report (calls, errors, latency, sessions per tool and server) for every store. */
+import { arrangeRows, TOOL_SORT_FIELDS } from "./arrange.ts";
 import { bucketLabel } from "./bucket-label.ts";
 import { groupedReport, piecesWhere, timeKeySql, type GroupedRow, type GroupedSource } from "./grouped.ts";
 import { bucketKeyDivisor } from "./plan.ts";
@@ -101,7 +102,7 @@ export function* toolsReport(dialect: SqlDialect, spec: ToolsReportSpec): Report
     groupBy: spec.groupBy,
     range: spec.range,
     timeZone,
-    rows: result.rows.map((row) => toToolRow(row, sessionsByKey.get(keyOf(row.group))?.size ?? 0)),
+    rows: arrangeRows(result.rows.map((row) => toToolRow(row, sessionsByKey.get(keyOf(row.group))?.size ?? 0)), TOOL_SORT_FIELDS, spec.sort, spec.limit),
     totals: toToolRow(result.totals, allSessions.size),
     rawRowsPurgedBefore: result.rawPurgedBefore === null ? null : new Date(result.rawPurgedBefore).toISOString(),
   };

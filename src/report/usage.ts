@@ -1,4 +1,5 @@
 /** The usage report (runs, outcomes, tokens, cost, durations) for every store. */
+import { arrangeRows, USAGE_SORT_FIELDS } from "./arrange.ts";
 import { groupedReport, piecesWhere, type GroupedRow, type GroupedSource } from "./grouped.ts";
 import type { UsageDimension, UsageReport, UsageReportSpec, UsageRow } from "./spec.ts";
 import type { SqlDialect } from "./sql/dialect.ts";
@@ -124,7 +125,7 @@ export function* usageReport(dialect: SqlDialect, spec: UsageReportSpec): Report
     range: spec.range,
     timeZone,
     source: result.source,
-    rows: result.rows.map(toUsageRow),
+    rows: arrangeRows(result.rows.map(toUsageRow), USAGE_SORT_FIELDS, spec.sort, spec.limit),
     totals: toUsageRow(result.totals),
     unpricedModels: [...unpriced].sort(),
     rawRowsPurgedBefore: result.rawPurgedBefore === null ? null : new Date(result.rawPurgedBefore).toISOString(),

@@ -108,6 +108,12 @@ export function reportContract(s: ReportContractSubject): void {
         assert.deepEqual(la.rows.map((r) => [r.group.day, r.runs]), [["2026-11-19", 2], ["2026-11-20", 2]]);
         const byEvent = await store.report({ kind: "usage", groupBy: ["event", "conclusion"], range, filters: { repos: ["acme/*"] } });
         assert.deepEqual(byEvent.rows.map((r) => [r.group.event, r.group.conclusion, r.runs]), [["comment", "failure", 1], ["pr", "error", 1], ["pr", "success", 1]]);
+        // sort and limit are part of the spec: the rows arranged, the totals over every row.
+        const top = await store.report({ kind: "usage", groupBy: ["repo"], range, sort: "input", limit: 2 });
+        assert.deepEqual(top.rows.map((r) => [r.group.repo, r.inputTokens]), [["other/x", 80], ["acme/web", 40]]);
+        assert.equal(top.totals.runs, 4);
+        await assert.rejects(async () => store.report({ kind: "usage", groupBy: ["repo"], range, sort: "bogus" as "cost" }), /cannot sort by "bogus"/);
+        await assert.rejects(async () => store.report({ kind: "tools", groupBy: ["tool"], range, limit: 0 }), /limit must be a positive whole number/);
         // Half-open: a run exactly at `until` is out, one exactly at `since` is in.
         const edge = await store.report({ kind: "usage", groupBy: [], range: { since: d20 + 2 * HOUR, until: d20 + 30 * HOUR } });
         assert.equal(edge.totals.runs, 1);

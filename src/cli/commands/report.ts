@@ -1,3 +1,4 @@
+import { USAGE_SORT_FIELDS } from "../../report/arrange.ts";
 import { renderCsv } from "../../report/format/csv.ts";
 import { renderTable, type Column } from "../../report/format/table.ts";
 import { formatCount, formatUsd } from "../../report/format/units.ts";
@@ -8,16 +9,6 @@ import { durationColumns, groupCells, groupColumns, type Labelled } from "../gro
 import { readReport } from "../open-database.ts";
 import { LIST_FLAGS, RANGE_FLAGS, purgedNote, rangeJson, rangeLine, readGroupBy, withoutZone, readList, readWindow, readSortAndLimit, tableWidth } from "../report-options.ts";
 
-const SORT_FIELDS: Record<string, (row: UsageRow) => number> = {
-  runs: (r) => r.runs,
-  cost: (r) => r.costUsd,
-  input: (r) => r.inputTokens,
-  output: (r) => r.outputTokens,
-  tokens: (r) => r.inputTokens + r.outputTokens + r.cacheReadTokens + r.cacheCreationTokens,
-  failures: (r) => r.failures + r.errors,
-  duration: (r) => r.meanDurationMs ?? 0,
-  p95: (r) => r.p95DurationMs ?? 0,
-};
 
 const HEADERS: Record<UsageDimension, string> = {
   hour: "Hour", day: "Day", week: "Week of", month: "Month", repo: "Repo", model: "Model", provider: "Provider", event: "Event", conclusion: "Conclusion",
@@ -54,7 +45,7 @@ export const reportCommand: Command = {
     exact: { type: "boolean", description: "scan raw rows: exact percentiles, any time range (slower on big files)" },
   },
   details: `
-Sort fields: ${Object.keys(SORT_FIELDS).join(", ")}.
+Sort fields: ${Object.keys(USAGE_SORT_FIELDS).join(", ")}.
 Ranges: 7d is the last 7 × 24 hours; today, yesterday and dates are calendar days of --tz
 (default $TZ, else the machine's zone); --until DATE includes that day. Hours, days, weeks
 (from Monday) and months of --by are those of --tz too. Whole UTC days that fall inside one
@@ -73,9 +64,9 @@ Examples:
     const groupBy = readGroupBy(context, USAGE_DIMENSIONS, ["day"]);
     const window = readWindow(context);
     const filters = { repos: readList(context, "repo"), models: readList(context, "model"), events: readList(context, "event") };
-    const arrange = readSortAndLimit(context, SORT_FIELDS);
-    const report = readReport(context, { kind: "usage", groupBy, ...window, filters, exact: context.values.exact === true });
-    const rows = arrange(report.rows);
+    const arrangement = readSortAndLimit(context, USAGE_SORT_FIELDS);
+    const report = readReport(context, { kind: "usage", groupBy, ...window, filters, ...arrangement, exact: context.values.exact === true });
+    const rows = report.rows;
     const { stdout } = context.io;
     if (context.format === "json") {
       stdout.write(`${JSON.stringify({ ...withoutZone(report), range: rangeJson(window), rows }, null, 2)}\n`);

@@ -1,3 +1,4 @@
+import { TOOL_SORT_FIELDS } from "../../report/arrange.ts";
 import { renderCsv } from "../../report/format/csv.ts";
 import { renderTable, type Column } from "../../report/format/table.ts";
 import { formatCount, formatPercent } from "../../report/format/units.ts";
@@ -8,14 +9,6 @@ import { durationColumns, groupCells, groupColumns, type Labelled } from "../gro
 import { readReport } from "../open-database.ts";
 import { LIST_FLAGS, RANGE_FLAGS, purgedNote, rangeJson, rangeLine, readGroupBy, withoutZone, readList, readWindow, readSortAndLimit, tableWidth } from "../report-options.ts";
 
-const SORT_FIELDS: Record<string, (row: ToolRow) => number> = {
-  calls: (r) => r.calls,
-  errors: (r) => r.errors,
-  "error-rate": (r) => r.errorRate,
-  p95: (r) => r.p95DurationMs ?? 0,
-  duration: (r) => r.meanDurationMs ?? 0,
-  sessions: (r) => r.sessions,
-};
 
 const HEADERS: Record<ToolDimension, string> = { tool: "Tool", server: "Server", hour: "Hour", day: "Day" };
 
@@ -45,7 +38,7 @@ export const toolsCommand: Command = {
     exact: { type: "boolean", description: "scan raw rows: exact percentiles (slower on big files)" },
   },
   details: `
-Sort fields: ${Object.keys(SORT_FIELDS).join(", ")}. Errors are tool_error and protocol_error outcomes.
+Sort fields: ${Object.keys(TOOL_SORT_FIELDS).join(", ")}. Errors are tool_error and protocol_error outcomes.
 Whole days come from the daily rollups (p50/p95 then within ±4.8 %), the rest of the range
 from raw rows; counts and sums are exact either way. Days are those of --tz.
 
@@ -57,9 +50,9 @@ Examples:
     const groupBy = readGroupBy(context, TOOL_DIMENSIONS, ["tool", "server"]);
     const window = readWindow(context);
     const filters = { tools: readList(context, "tool"), servers: readList(context, "server") };
-    const arrange = readSortAndLimit(context, SORT_FIELDS);
-    const report = readReport(context, { kind: "tools", groupBy, ...window, filters, exact: context.values.exact === true });
-    const rows = arrange(report.rows);
+    const arrangement = readSortAndLimit(context, TOOL_SORT_FIELDS);
+    const report = readReport(context, { kind: "tools", groupBy, ...window, filters, ...arrangement, exact: context.values.exact === true });
+    const rows = report.rows;
     const { stdout } = context.io;
     if (context.format === "json") {
       stdout.write(`${JSON.stringify({ ...withoutZone(report), range: rangeJson(window), rows }, null, 2)}\n`);
