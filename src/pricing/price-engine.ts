@@ -1,6 +1,7 @@
 import type { ModelPrice, PriceCalculation, Provider, Usage } from "@pydantic/genai-prices";
 import type { CostSource } from "../core/rows.ts";
 import { customPriceProviders, type CustomPrices } from "./custom-prices.ts";
+import { DAY_MS } from "../core/time-units.ts";
 
 /** The genai-prices module: the engine is handed it (eagerly imported, or loaded on first use). */
 export type PriceData = typeof import("@pydantic/genai-prices");
@@ -70,7 +71,6 @@ export interface LinearPrice {
   belowInput: number;
 }
 
-const DAY_MS = 86_400_000;
 
 /**
  * What is known about one (provider, model[, day]): unpriced, or priced with, when the price

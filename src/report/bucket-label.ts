@@ -1,5 +1,6 @@
 import type { TimeUnit } from "./plan.ts";
-import { DAY_MS, formatOffset } from "./time-zone.ts";
+import { DAY_MS } from "../core/time-units.ts";
+import { formatOffset } from "./time-zone.ts";
 
 /**
  * The label of the time bucket holding a local wall time (`wallMs`: the zone's clock reading,

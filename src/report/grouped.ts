@@ -10,7 +10,7 @@ import { parseGlob } from "./glob.ts";
 import { bucketKeyDivisor, planPieces, type Piece, type TimeUnit } from "./plan.ts";
 import type { SqlDialect } from "./sql/dialect.ts";
 import { ParamList, type ReportProgram, type SqlQuery } from "./sql/query.ts";
-import { DAY_MS } from "./time-zone.ts";
+import { DAY_MS } from "../core/time-units.ts";
 import type { TimeRange } from "./spec.ts";
 
 /** How a table dates its rows: an epoch-ms instant (raw rows), or a UTC day `YYYY-MM-DD` (rollups). */

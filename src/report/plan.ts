@@ -3,7 +3,8 @@
  * rollup rows (whole UTC days) and which from raw rows (the partial edges), so that every
  * count and sum equals a scan of the raw rows, for any range and any time zone.
  */
-import { DAY_MS, HOUR_MS, offsetSpans } from "./time-zone.ts";
+import { DAY_MS, HOUR_MS } from "../core/time-units.ts";
+import { offsetSpans } from "./time-zone.ts";
 
 /** Time buckets a report can group by. */
 export type TimeUnit = "hour" | "day" | "week" | "month";

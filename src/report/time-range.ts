@@ -1,4 +1,5 @@
-import { DAY_MS, HOUR_MS, instantOfWallTime, offsetAt, startOfLocalDay } from "./time-zone.ts";
+import { DAY_MS, HOUR_MS } from "../core/time-units.ts";
+import { instantOfWallTime, offsetAt, startOfLocalDay } from "./time-zone.ts";
 
 /** Milliseconds in each unit of `7d`, `12h`, `90m`. */
 const UNIT_MS = { d: DAY_MS, h: HOUR_MS, m: 60_000 } as const;

@@ -2,8 +2,7 @@
  * Time zones for reports: where a zone's days, weeks and months begin, from the IANA database
  * the runtime carries (Intl), with no dependency and no runtime module.
  */
-export const HOUR_MS = 3_600_000;
-export const DAY_MS = 24 * HOUR_MS;
+import { DAY_MS, HOUR_MS } from "../core/time-units.ts";
 
 /** Why a time zone name was refused; the CLI turns it into a usage error. */
 export class TimeZoneError extends Error {

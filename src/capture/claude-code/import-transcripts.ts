@@ -8,7 +8,8 @@ import type { ImportFileState } from "../../store/sqlite/import-state.ts";
 import { BatchSink, ImportWriteError, type ImportTarget } from "./batch-sink.ts";
 import { HEAD_HASH_BYTES, headHash } from "./file-head.ts";
 import { describe, type FileProblem } from "./find-files.ts";
-import { parseTranscriptLine, type IgnoredReason, type UsageLine } from "./parse-line.ts";
+import { isLaterSnapshot, type ResponseSnapshot } from "../../core/snapshot.ts";
+import { parseTranscriptLine, type IgnoredReason } from "./parse-line.ts";
 import { IMPORT_SOURCE, planFile, type FilePlan } from "./plan-file.ts";
 import { projectFolderOf, repoFor } from "./project.ts";
 import { readCompleteLines } from "./read-lines.ts";
@@ -96,16 +97,8 @@ const CLOSE_BRACE = 125;
 const RECENT_IDS = 4096;
 
 /** The snapshot of a response kept so far, and the time of its first line. */
-interface Snapshot {
-  outputTokens: number;
-  stopReason: string | null;
+interface Snapshot extends ResponseSnapshot {
   firstCreatedAt: number;
-}
-
-/** The rule the store applies too (`replaceSnapshots`): more output, or as much and now final. */
-function isLaterSnapshot(line: UsageLine, kept: Snapshot): boolean {
-  if (line.outputTokens !== kept.outputTokens) return line.outputTokens > kept.outputTokens;
-  return kept.stopReason === null && line.stopReason !== null;
 }
 
 /**

@@ -3,8 +3,8 @@ import { parseDuration, TimeParseError } from "../../report/time-range.ts";
 import type { Command } from "../command.ts";
 import { EXIT, UsageError } from "../errors.ts";
 import { openForWriting } from "../open-database.ts";
+import { DAY_MS } from "../../core/time-units.ts";
 
-const DAY_MS = 86_400_000;
 
 export const purgeCommand: Command = {
   name: "purge",

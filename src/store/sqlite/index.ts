@@ -24,6 +24,7 @@ import { startWorkerCheckpointer, type Checkpointer } from "./checkpointer.ts";
 import { readImportState, readImportStates, writeImportStates, type ImportFileState, type WriteOptions } from "./import-state.ts";
 import { countOlderThan, inspectDatabase, type DatabaseInspection } from "./inspect.ts";
 import { readMeta, writeMeta } from "./meta.ts";
+import { DAY_MS } from "../../core/time-units.ts";
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -111,7 +112,6 @@ export interface SqliteSettings {
   busyTimeoutMs: number;
 }
 
-const DAY_MS = 86_400_000;
 
 /**
  * SQLite silently opens a file it may not write (an immutable file, a read-only mount) in

@@ -1,11 +1,10 @@
 import type { SqliteDriver } from "./driver.ts";
 import { RAW_TABLES, ROLLUP_TABLES } from "./schema-v1.ts";
-import { HOURLY_FROM_KEY, HOURLY_TABLES, HOURLY_TO_KEY } from "./schema-v2.ts";
+import { afterRawPurge, afterRollupPurge } from "./hourly-rollup.ts";
 import { utcDay } from "./utc-day.ts";
-import { raiseMeta, readMeta, writeMeta } from "./meta.ts";
+import { raiseMeta, readMeta } from "./meta.ts";
+import { DAY_MS } from "../../core/time-units.ts";
 
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 /** Rows per DELETE: each chunk holds the write lock ~5 ms, so other writers are not starved. */
 export const PURGE_CHUNK_ROWS = 1000;
 
@@ -28,23 +27,9 @@ export function purgeRawRows(driver: SqliteDriver, days: number, now: number): n
     }
     deleted += deletedHere;
     if (deletedHere > 0) raiseMeta(driver, purgedBeforeKey(table), cutoff);
-    if (deletedHere > 0 && table === "executions") keepHourlyCoverageAfterRawPurge(driver, cutoff);
+    if (deletedHere > 0 && table === "executions") afterRawPurge(driver, cutoff);
   }
   return deleted;
-}
-
-/**
- * Hours not rolled up yet whose raw rows a purge removed can never be rolled up: the covered
- * span then starts again after the cut-off (the rolled-up hours before it are dropped rather
- * than left as a second, disjoint span).
- */
-function keepHourlyCoverageAfterRawPurge(driver: SqliteDriver, cutoff: number): void {
-  const to = readMeta(driver, HOURLY_TO_KEY);
-  if (to === null || Number(to) >= cutoff) return;
-  const restart = Math.ceil(cutoff / HOUR_MS) * HOUR_MS;
-  for (const table of HOURLY_TABLES) driver.prepare(`DELETE FROM ${table} WHERE hour < ?`).run(restart);
-  writeMeta(driver, HOURLY_FROM_KEY, restart);
-  writeMeta(driver, HOURLY_TO_KEY, restart);
 }
 
 /** The meta key of a table's purge watermark. */
@@ -62,14 +47,5 @@ export function purgeRollups(driver: SqliteDriver, days: number, now: number): n
   const cutoffDay = utcDay(now - days * DAY_MS);
   let deleted = 0;
   for (const table of ROLLUP_TABLES) deleted += driver.prepare(`DELETE FROM ${table} WHERE day < ?`).run(cutoffDay).changes;
-  const cutoffHour = Date.parse(`${cutoffDay}T00:00:00Z`);
-  const from = readMeta(driver, HOURLY_FROM_KEY);
-  if (from !== null) {
-    for (const table of HOURLY_TABLES) deleted += driver.prepare(`DELETE FROM ${table} WHERE hour < ?`).run(cutoffHour).changes;
-    if (Number(from) < cutoffHour) {
-      writeMeta(driver, HOURLY_FROM_KEY, cutoffHour);
-      if (Number(readMeta(driver, HOURLY_TO_KEY) ?? 0) < cutoffHour) writeMeta(driver, HOURLY_TO_KEY, cutoffHour);
-    }
-  }
-  return deleted;
+  return deleted + afterRollupPurge(driver, Date.parse(`${cutoffDay}T00:00:00Z`));
 }

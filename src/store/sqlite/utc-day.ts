@@ -1,4 +1,4 @@
-const DAY_MS = 86_400_000;
+import { DAY_MS } from "../../core/time-units.ts";
 const cache = new Map<number, string>();
 
 /** The UTC calendar day (`YYYY-MM-DD`) of an epoch-ms instant; memoised, as rows cluster on few days. */

@@ -2,6 +2,7 @@ import type { Batch, ExecutionRow, ToolCallRow } from "../../core/rows.ts";
 import type { SqliteDriver, SqliteStatement } from "./driver.ts";
 import { utcDay } from "./utc-day.ts";
 import { addEncodedBuckets, durationBucket, encodeBuckets } from "../../core/duration-buckets.ts";
+import { isLaterSnapshot } from "../../core/snapshot.ts";
 
 const SQL = {
   execution: `INSERT INTO executions (id, created_at, delivery_id, repo, pr_number, event_type, provider, model,
@@ -57,8 +58,8 @@ const SQL = {
 
 type StatementName = keyof typeof SQL;
 
-/** One rollup group of a batch: its key, its sums, and its durations by bucket. */
-interface Group {
+/** One rollup group: its key, its sums, and its durations by bucket. */
+export interface Group {
   key: string[];
   sums: number[];
   buckets: Map<number, number>;
@@ -73,10 +74,8 @@ class UsageSums {
   /** Counts a run in; `sign` -1 takes one back out (a stored snapshot being replaced). */
   addExecution(row: RolledUpExecution, sign: 1 | -1 = 1): void {
     const day = utcDay(row.createdAt);
-    const tokens = [row.inputTokens, row.outputTokens, row.cacheReadTokens, row.cacheCreationTokens, row.costUsd, row.costSource === "unpriced" ? 1 : 0, row.durationMs];
-    const outcome = [row.conclusion === "success" ? 1 : 0, row.conclusion === "failure" ? 1 : 0, row.conclusion === "error" ? 1 : 0];
-    add(this.executions, [day, row.repo, row.eventType, row.provider, row.model, row.conclusion], signed([1, ...tokens], sign), row.durationMs, sign);
-    add(this.models, [day, row.repo, row.provider, row.model], signed([1, ...outcome, ...tokens], sign), row.durationMs, sign);
+    add(this.executions, [day, row.repo, row.eventType, row.provider, row.model, row.conclusion], signed([1, ...tokenSums(row)], sign), row.durationMs, sign);
+    add(this.models, [day, row.repo, row.provider, row.model], signed(modelUsageSums(row), sign), row.durationMs, sign);
   }
 
   addToolCall(row: ToolCallRow): void {
@@ -84,15 +83,31 @@ class UsageSums {
   }
 }
 
+/** The sums a run adds to a rollup row, in the rollup columns' order (input … duration_ms). */
+function tokenSums(row: RolledUpExecution): number[] {
+  return [row.inputTokens, row.outputTokens, row.cacheReadTokens, row.cacheCreationTokens, row.costUsd, row.costSource === "unpriced" ? 1 : 0, row.durationMs];
+}
+
+/**
+ * What a run adds to a (time, repo, provider, model) rollup row — daily_model_usage, and the
+ * hourly one rolled up from closed hours — in its columns' order: runs, successes, failures,
+ * errors, then the token sums.
+ */
+export function modelUsageSums(row: RolledUpExecution): number[] {
+  const outcome = [row.conclusion === "success" ? 1 : 0, row.conclusion === "failure" ? 1 : 0, row.conclusion === "error" ? 1 : 0];
+  return [1, ...outcome, ...tokenSums(row)];
+}
+
 /** The fields of an execution that its rollup rows are keyed and summed by. */
-type RolledUpExecution = Pick<ExecutionRow, "createdAt" | "repo" | "eventType" | "provider" | "model" | "conclusion" | "inputTokens"
+export type RolledUpExecution = Pick<ExecutionRow, "createdAt" | "repo" | "eventType" | "provider" | "model" | "conclusion" | "inputTokens"
   | "outputTokens" | "cacheReadTokens" | "cacheCreationTokens" | "costUsd" | "costSource" | "durationMs">;
 
 function signed(values: number[], sign: 1 | -1): number[] {
   return sign === 1 ? values : values.map((v) => -v);
 }
 
-function add(groups: Map<string, Group>, key: string[], values: number[], durationMs: number, count: 1 | -1 = 1): void {
+/** Adds a row's sums and its duration to the group with `key` (made on first sight). */
+export function add(groups: Map<string, Group>, key: string[], values: number[], durationMs: number, count: 1 | -1 = 1): void {
   const id = key.join("\u0000");
   let group = groups.get(id);
   if (group === undefined) {
@@ -153,16 +168,6 @@ function differingField<R, S>(row: R, stored: S, fields: readonly (readonly [key
   return null;
 }
 
-/**
- * A later snapshot of the same streamed response: more output tokens, or as many and now with
- * the stop reason the stored partial snapshot lacked. Equal snapshots replace nothing, so
- * reading the same lines again changes nothing.
- */
-function supersedes(row: ExecutionRow, stored: StoredExecution): boolean {
-  const storedOutput = Number(stored.output_tokens);
-  if (row.outputTokens !== storedOutput) return row.outputTokens > storedOutput;
-  return stored.stop_reason === null && row.stopReason !== null;
-}
 
 /**
  * The duration sketches this connection last wrote, by rollup row. Valid only while no other
@@ -205,7 +210,7 @@ function upsertGroups(table: string, groups: Map<string, Group>, read: SqliteSta
 export interface BatchWriteOptions {
   /**
    * An execution whose id is stored already replaces the stored row when it is a later
-   * snapshot of the same streamed response (see `supersedes`): the row keeps its
+   * snapshot of the same streamed response (`isLaterSnapshot`): the row keeps its
    * `created_at`, takes every other field from the new record, and the rollups are corrected
    * by the difference. For importers of transcripts written while streaming. @default false
    */
@@ -366,7 +371,7 @@ export class BatchWriter {
       outcome.duplicates++;
       return null;
     }
-    if (options.replaceSnapshots === true && supersedes(r, stored)) {
+    if (options.replaceSnapshots === true && isLaterSnapshot(r, { outputTokens: Number(stored.output_tokens), stopReason: stored.stop_reason })) {
       this.current = "replaceSnapshot";
       s.replaceSnapshot.run(r.model, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheCreationTokens, r.costUsd, r.costSource,
         r.stopReason, r.attributes, r.id);
