@@ -54,15 +54,13 @@ export interface GroupedResult<D extends string, M extends string> {
   source: "rollups" | "raw";
   rows: GroupedRow<D, M>[];
   totals: GroupedRow<D, M>;
-  /** The range as read (open ends closed by the data's own bounds), and how. */
-  pieces: Piece[];
-  /** The rollup table used, if any. */
-  rollupTable: string | null;
+  /** The range as read (open ends closed by the data's own bounds): each piece with the table that answered it. */
+  parts: Part<D, M>[];
   /**
-   * When part of the range had to be read from raw rows older than the last purge of them:
-   * the purge's cut-off. Rows before it are gone, so those parts count less than happened.
+   * ISO time of the last purge of raw rows, when part of the range had to be read from raw
+   * rows older than it: those parts count less than happened. Else null.
    */
-  rawPurgedBefore: number | null;
+  rawRowsPurgedBefore: string | null;
 }
 
 export interface GroupedSpec<D extends string> {
@@ -74,11 +72,15 @@ export interface GroupedSpec<D extends string> {
   exact: boolean;
 }
 
-/** The pieces of one source that share an offset: one statement reads them. */
-export interface PieceGroup<D extends string, M extends string> {
+/** A piece of the range and the table it is read from: one statement reads it. */
+export interface Part<D extends string, M extends string> {
+  piece: Piece;
   table: TableSql<D, M>;
-  offsetMs: number;
-  pieces: Piece[];
+}
+
+/** The filters that are set, as [name, patterns]. */
+export function activeFilters(filters: Record<string, readonly string[] | undefined>): [string, readonly string[]][] {
+  return Object.entries(filters).filter((entry): entry is [string, readonly string[]] => entry[1] !== undefined && entry[1].length > 0);
 }
 
 /** `column >= since AND column < until` for the ends a range has, or "" for an open range. */
@@ -94,24 +96,75 @@ export function globCondition(dialect: SqlDialect, params: ParamList, column: st
   return `(${patterns.map((p) => dialect.globMatch(column, params.add(dialect.globParam(parseGlob(p))))).join(" OR ")})`;
 }
 
-/** `(time in piece 1 OR …) AND (filter globs)`: every value bound. */
-export function piecesWhere<D extends string, M extends string>(
+/**
+ * `WHERE time in the piece AND (filter globs)`, every value bound. One piece per statement: a
+ * WHERE with many time ranges OR-ed together is read by SQLite as one scan across all of them
+ * (measured: 9 s for Kolkata's 30 days instead of 0.3 s).
+ */
+export function partWhere<D extends string, M extends string>(
   dialect: SqlDialect,
   params: ParamList,
-  group: PieceGroup<D, M>,
-  filters: [string, readonly string[]][],
+  { table, piece }: Part<D, M>,
+  filters: readonly [string, readonly string[]][],
 ): string {
-  const { table } = group;
   const column = table.time.column;
   const bound = (ms: number) => params.add(table.time.kind === "instant" ? ms : new Date(ms).toISOString().slice(0, 10));
-  const intervals = group.pieces.map((p) => `(${column} >= ${bound(p.since)} AND ${column} < ${bound(p.until)})`);
-  const conditions = [`(${intervals.join(" OR ")})`];
+  const conditions = [`${column} >= ${bound(piece.since)}`, `${column} < ${bound(piece.until)}`];
   for (const [name, patterns] of filters) conditions.push(globCondition(dialect, params, table.filterColumns[name]!, patterns));
   return `WHERE ${conditions.join(" AND ")}`;
 }
 
+/** How a grouping reads off one part's rows: the columns to select, and each row's group. */
+export interface GroupReader<D extends string> {
+  /** `dimension AS g0, …, time key AS k`: the SELECT list (and, by alias, the GROUP BY). */
+  columns: string[];
+  aliases: string[];
+  /** The row's group (labels in the report's zone) and its key in the result. */
+  groupOf(row: Record<string, unknown>): { key: string; group: Partial<Record<D, string>> };
+}
+
+/** The group columns of `part` for `groupBy`, and how to read a row's group back, time labels computed once per key. */
+export function groupReader<D extends string, M extends string>(
+  dialect: SqlDialect,
+  params: ParamList,
+  source: GroupedSource<D, M>,
+  groupBy: readonly D[],
+  { table, piece }: Part<D, M>,
+): GroupReader<D> {
+  const plainDims = groupBy.filter((d) => source.timeDimensions[d] === undefined);
+  const timeDims = groupBy.filter((d) => source.timeDimensions[d] !== undefined);
+  const divisor = bucketKeyDivisor(timeDims.map((d) => source.timeDimensions[d]!));
+  const columns = plainDims.map((d, i) => `${table.dimensions[d]} AS g${i}`);
+  if (timeDims.length > 0) columns.push(`${timeKeySql(dialect, params, table.time, piece.offsetMs, divisor)} AS k`);
+  const timeLabels = new Map<unknown, Partial<Record<D, string>>>();
+  const labelsOf = (k: unknown) => {
+    let labels = timeLabels.get(k);
+    if (labels === undefined) {
+      const wall = wallOf(table.time, k, piece.offsetMs, divisor);
+      labels = {};
+      for (const d of timeDims) labels[d] = bucketLabel(source.timeDimensions[d]!, wall, piece.offsetMs);
+      timeLabels.set(k, labels);
+    }
+    return labels;
+  };
+  return {
+    columns,
+    aliases: columns.map((c) => c.slice(c.lastIndexOf(" AS ") + 4)),
+    groupOf(row) {
+      const group: Partial<Record<D, string>> = timeDims.length > 0 ? { ...labelsOf(row.k) } : {};
+      plainDims.forEach((d, i) => (group[d] = String(row[`g${i}`] ?? "")));
+      return { key: groupKey(groupBy, group), group };
+    },
+  };
+}
+
+/** A group's key in a result: its labels in `groupBy` order. */
+export function groupKey<D extends string>(groupBy: readonly D[], group: Partial<Record<D, string>>): string {
+  return groupBy.map((d) => group[d] ?? "").join("\u0000");
+}
+
 /** The time-bucket key a statement groups by: local hours or days since 1970 for instants, the day itself for rollups. */
-export function timeKeySql(dialect: SqlDialect, params: ParamList, time: TimeColumn, offsetMs: number, divisor: number): string {
+function timeKeySql(dialect: SqlDialect, params: ParamList, time: TimeColumn, offsetMs: number, divisor: number): string {
   if (time.kind === "utcDay") return time.column;
   return dialect.intDiv(`(${time.column} + ${params.add(offsetMs)})`, params.add(divisor));
 }
@@ -176,117 +229,77 @@ export function* groupedReport<D extends string, M extends string>(
   source: GroupedSource<D, M>,
   spec: GroupedSpec<D>,
 ): ReportProgram<GroupedResult<D, M>> {
-  const filters = Object.entries(spec.filters).filter((entry): entry is [string, readonly string[]] => entry[1] !== undefined && entry[1].length > 0);
+  const filters = activeFilters(spec.filters);
   const plainDims = spec.groupBy.filter((d) => source.timeDimensions[d] === undefined);
-  const timeDims = spec.groupBy.filter((d) => source.timeDimensions[d] !== undefined);
-  const units = timeDims.map((d) => source.timeDimensions[d]!);
+  const units = spec.groupBy.filter((d) => source.timeDimensions[d] !== undefined).map((d) => source.timeDimensions[d]!);
   const fits = (t: TableSql<D, M>) => plainDims.every((d) => t.dimensions[d] !== undefined) && filters.every(([name]) => t.filterColumns[name] !== undefined);
   const rollupIndex = spec.exact ? -1 : source.rollups.findIndex(fits);
   const rollup = rollupIndex === -1 ? undefined : source.rollups[rollupIndex];
   const hourlyTable = rollupIndex === -1 ? undefined : source.hourly?.[rollupIndex];
   const measureNames = Object.keys(source.raw.measures) as M[];
-  const empty = (): GroupedResult<D, M> => ({
-    source: "raw", rows: [], pieces: [], rollupTable: null, rawPurgedBefore: null,
-    totals: { group: {}, measures: Object.fromEntries(measureNames.map((m) => [m, 0])) as Record<M, number>, p50: null, p95: null },
-  });
+  const zeros = () => Object.fromEntries(measureNames.map((m) => [m, 0])) as Record<M, number>;
 
   const bounds = yield* resolveBounds(source, spec.range, rollup);
-  if (bounds === null) return empty();
-  let hourly: { from: number; to: number } | null = null;
-  if (hourlyTable !== undefined && source.hourlyCoverageKeys !== undefined) {
-    const params = new ParamList(dialect);
-    const { from, to } = source.hourlyCoverageKeys;
-    const rows = yield { sql: `SELECT key, value FROM tally_meta WHERE key IN (${params.add(from)}, ${params.add(to)})`, params: params.values };
-    const value = (key: string) => Number(rows.find((r) => r.key === key)?.value ?? Number.NaN);
-    if (Number.isFinite(value(from)) && Number.isFinite(value(to)) && value(from) < value(to)) hourly = { from: value(from), to: value(to) };
-  }
-  const pieces = planPieces({ ...bounds, timeZone: spec.timeZone, units, exact: spec.exact, dailyRollups: rollup !== undefined, hourly });
-  const divisor = bucketKeyDivisor(units);
-  const fromRollups = pieces.some((p) => p.source !== "raw");
-  // Rollup sketches make every percentile an estimate (±4.8 %): raw durations join them as buckets.
-  const useSketches = fromRollups;
-  let rawPurgedBefore: number | null = null;
-  const rawPieces = pieces.filter((p) => p.source === "raw");
-  if (rawPieces.length > 0) {
-    const params = new ParamList(dialect);
-    const [row] = yield { sql: `SELECT value FROM tally_meta WHERE key = ${params.add(`purged_before:${source.raw.table}`)}`, params: params.values };
-    const cutoff = row?.value === null || row?.value === undefined ? Number.NaN : Number(row.value);
-    if (Number.isFinite(cutoff) && rawPieces.some((p) => p.since < cutoff)) rawPurgedBefore = cutoff;
-  }
+  if (bounds === null) return { source: "raw", rows: [], parts: [], rawRowsPurgedBefore: null, totals: { group: {}, measures: zeros(), p50: null, p95: null } };
 
-  // One statement per piece: a WHERE with many time ranges OR-ed together is read by SQLite as
-  // one scan over all of them (measured: 9 s for Kolkata's 30 days instead of 0.3 s).
-  const groups: PieceGroup<D, M>[] = pieces.map((piece) => ({
-    table: piece.source === "day" ? rollup! : piece.source === "hour" ? hourlyTable! : source.raw,
-    offsetMs: piece.offsetMs,
-    pieces: [piece],
-  }));
+  // The facts the plan needs, in one read: which hours the hourly rollup covers, and where
+  // raw rows were last purged.
+  const coverage = hourlyTable === undefined ? undefined : source.hourlyCoverageKeys;
+  const purgedKey = `purged_before:${source.raw.table}`;
+  const keys = [purgedKey, ...(coverage ? [coverage.from, coverage.to] : [])];
+  const metaParams = new ParamList(dialect);
+  const metaRows = yield { sql: `SELECT key, value FROM tally_meta WHERE key IN (${keys.map((k) => metaParams.add(k)).join(", ")})`, params: metaParams.values };
+  const meta = (key: string) => Number(metaRows.find((r) => r.key === key)?.value ?? Number.NaN);
+  const hourly = coverage && meta(coverage.from) < meta(coverage.to) ? { from: meta(coverage.from), to: meta(coverage.to) } : null;
+
+  const pieces = planPieces({ ...bounds, timeZone: spec.timeZone, units, exact: spec.exact, dailyRollups: rollup !== undefined, hourly });
+  const parts: Part<D, M>[] = pieces.map((piece) => ({ piece, table: piece.source === "day" ? rollup! : piece.source === "hour" ? hourlyTable! : source.raw }));
+  // Rollup sketches make every percentile an estimate (±4.8 %): raw durations join them as buckets.
+  const fromRollups = pieces.some((p) => p.source !== "raw");
+  const purgedBefore = meta(purgedKey);
+  const readsPurged = pieces.some((p) => p.source === "raw" && p.since < purgedBefore);
 
   const rows = new Map<string, Accumulator<D, M>>();
   const allBuckets = new Map<number, number>();
   const allDurations: number[] = [];
-  for (const group of groups) {
-    const { table, offsetMs } = group;
+  for (const part of parts) {
+    const { table } = part;
     const params = new ParamList(dialect);
-    const select = plainDims.map((d, i) => `${table.dimensions[d]} AS g${i}`);
-    if (units.length > 0) select.push(`${timeKeySql(dialect, params, table.time, offsetMs, divisor)} AS k`);
-    const groupSql = select.length > 0 ? `GROUP BY ${select.map((s) => s.slice(s.lastIndexOf(" AS ") + 4)).join(", ")}` : "";
+    const reader = groupReader(dialect, params, source, spec.groupBy, part);
+    const groupSql = reader.aliases.length > 0 ? `GROUP BY ${reader.aliases.join(", ")}` : "";
     const measures = measureNames.map((m) => `${table.measures[m]} AS "${m}"`);
-    const where = piecesWhere(dialect, params, group, filters);
-    // Rows share few time keys: each key's labels are worked out once.
-    const timeLabels = new Map<unknown, Partial<Record<D, string>>>();
-    const labelsOf = (k: unknown) => {
-      let labels = timeLabels.get(k);
-      if (labels === undefined) {
-        const wall = wallOf(table.time, k, offsetMs, divisor);
-        labels = {};
-        for (const d of timeDims) labels[d] = bucketLabel(source.timeDimensions[d]!, wall, offsetMs);
-        timeLabels.set(k, labels);
-      }
-      return labels;
-    };
-    const keyOf = (row: Record<string, unknown>): { key: string; group: Partial<Record<D, string>> } => {
-      const labels: Partial<Record<D, string>> = units.length > 0 ? { ...labelsOf(row.k) } : {};
-      plainDims.forEach((d, i) => (labels[d] = String(row[`g${i}`] ?? "")));
-      return { key: spec.groupBy.map((d) => labels[d] ?? "").join("\u0000"), group: labels };
-    };
-
-    const sums = yield { sql: `SELECT ${[...select, ...measures].join(", ")} FROM ${table.table} ${where} ${groupSql}`, params: params.values };
+    const where = partWhere(dialect, params, part, filters);
+    const sums = yield { sql: `SELECT ${[...reader.columns, ...measures].join(", ")} FROM ${table.table} ${where} ${groupSql}`, params: params.values };
     for (const row of sums) {
       if (Number(row[measureNames[0]!] ?? 0) === 0) continue; // an aggregate over no rows
-      const { key, group: labels } = keyOf(row);
+      const { key, group } = reader.groupOf(row);
       let target = rows.get(key);
-      if (target === undefined) {
-        target = { group: labels, measures: Object.fromEntries(measureNames.map((m) => [m, 0])) as Record<M, number>, buckets: new Map(), durations: [] };
-        rows.set(key, target);
-      }
+      if (target === undefined) rows.set(key, (target = { group, measures: zeros(), buckets: new Map(), durations: [] }));
       for (const m of measureNames) target.measures[m] += Number(row[m] ?? 0);
     }
 
     // Durations: the sketches of rollup rows, or each raw row's value; the same WHERE again.
-    if (table.durations === undefined) continue;
-    const durationParams = new ParamList(dialect);
-    const durationSelect = plainDims.map((d, i) => `${table.dimensions[d]} AS g${i}`);
-    if (units.length > 0) durationSelect.push(`${timeKeySql(dialect, durationParams, table.time, offsetMs, divisor)} AS k`);
     const durations = table.durations;
-    durationSelect.push(`${durations.column} AS dur`);
-    const durationWhere = piecesWhere(dialect, durationParams, group, filters);
-    const durationRows = yield { sql: `SELECT ${durationSelect.join(", ")} FROM ${table.table} ${durationWhere}`, params: durationParams.values };
+    if (durations === undefined) continue;
+    const durationParams = new ParamList(dialect);
+    const durationReader = groupReader(dialect, durationParams, source, spec.groupBy, part);
+    const durationWhere = partWhere(dialect, durationParams, part, filters);
+    const durationRows = yield {
+      sql: `SELECT ${[...durationReader.columns, `${durations.column} AS dur`].join(", ")} FROM ${table.table} ${durationWhere}`,
+      params: durationParams.values,
+    };
     for (const row of durationRows) {
-      const target = rows.get(keyOf(row).key);
+      const target = rows.get(durationReader.groupOf(row).key);
       if (durations.kind === "sketch") {
         if (target) addEncodedBuckets(target.buckets, row.dur);
         addEncodedBuckets(allBuckets, row.dur);
+      } else if (fromRollups) {
+        const bucket = durationBucket(Number(row.dur));
+        if (target) target.buckets.set(bucket, (target.buckets.get(bucket) ?? 0) + 1);
+        allBuckets.set(bucket, (allBuckets.get(bucket) ?? 0) + 1);
       } else {
-        const d = Number(row.dur);
-        if (useSketches) {
-          const bucket = durationBucket(d);
-          if (target) target.buckets.set(bucket, (target.buckets.get(bucket) ?? 0) + 1);
-          allBuckets.set(bucket, (allBuckets.get(bucket) ?? 0) + 1);
-        } else {
-          target?.durations.push(d);
-          allDurations.push(d);
-        }
+        target?.durations.push(Number(row.dur));
+        allDurations.push(Number(row.dur));
       }
     }
   }
@@ -294,13 +307,13 @@ export function* groupedReport<D extends string, M extends string>(
   const percentiles = (buckets: Map<number, number>, durations: number[]) => {
     // A bucket value is an estimate within ±4.8 %: whole milliseconds say no more than it knows.
     const round = (v: number | null) => (v === null ? null : Math.round(v));
-    if (useSketches) return { p50: round(quantileFromBuckets(buckets, 0.5)), p95: round(quantileFromBuckets(buckets, 0.95)) };
+    if (fromRollups) return { p50: round(quantileFromBuckets(buckets, 0.5)), p95: round(quantileFromBuckets(buckets, 0.95)) };
     const sorted = Float64Array.from(durations).sort();
     return { p50: exactQuantile(sorted, 0.5), p95: exactQuantile(sorted, 0.95) };
   };
 
   const out: GroupedRow<D, M>[] = [];
-  const totalMeasures = Object.fromEntries(measureNames.map((m) => [m, 0])) as Record<M, number>;
+  const totalMeasures = zeros();
   for (const row of rows.values()) {
     for (const m of measureNames) totalMeasures[m] += row.measures[m];
     out.push({ group: row.group, measures: row.measures, ...percentiles(row.buckets, row.durations) });
@@ -310,9 +323,8 @@ export function* groupedReport<D extends string, M extends string>(
     source: fromRollups ? "rollups" : "raw",
     rows: out,
     totals: { group: {}, measures: totalMeasures, ...percentiles(allBuckets, allDurations) },
-    pieces,
-    rollupTable: fromRollups ? rollup!.table : null,
-    rawPurgedBefore,
+    parts,
+    rawRowsPurgedBefore: readsPurged ? new Date(purgedBefore).toISOString() : null,
   };
 }
 

@@ -1,8 +1,6 @@
 /** The tools report (calls, errors, latency, sessions per tool and server) for every store. */
 import { arrangeRows, TOOL_SORT_FIELDS } from "./arrange.ts";
-import { bucketLabel } from "./bucket-label.ts";
-import { groupedReport, piecesWhere, timeKeySql, type GroupedRow, type GroupedSource } from "./grouped.ts";
-import { bucketKeyDivisor } from "./plan.ts";
+import { activeFilters, groupedReport, groupKey, groupReader, partWhere, type GroupedRow, type GroupedSource } from "./grouped.ts";
 import type { ToolDimension, ToolRow, ToolsReport, ToolsReportSpec } from "./spec.ts";
 import type { SqlDialect } from "./sql/dialect.ts";
 import { ParamList, type ReportProgram } from "./sql/query.ts";
@@ -65,45 +63,32 @@ export function* toolsReport(dialect: SqlDialect, spec: ToolsReportSpec): Report
   const timeZone = spec.timeZone ?? "UTC";
   const result = yield* groupedReport(dialect, TOOL_SOURCE, { groupBy: spec.groupBy, range: spec.range, timeZone, filters, exact: spec.exact === true });
 
-  // Distinct sessions cannot be summed across days or pieces: the raw rows of the whole range,
+  // Distinct sessions cannot be summed across days or parts: the raw rows of every part,
   // one (group, session) pair each, counted here.
-  const plainDims = spec.groupBy.filter((d) => TOOL_SOURCE.timeDimensions[d] === undefined);
-  const timeDims = spec.groupBy.filter((d) => TOOL_SOURCE.timeDimensions[d] !== undefined);
-  const units = timeDims.map((d) => TOOL_SOURCE.timeDimensions[d]!);
-  const divisor = bucketKeyDivisor(units);
-  const active = Object.entries(filters).filter((entry): entry is [string, string[]] => entry[1] !== undefined && entry[1].length > 0);
   const sessionsByKey = new Map<string, Set<string>>();
   const allSessions = new Set<string>();
-  // Raw rows of the whole range, one statement per piece (OR-ed ranges make SQLite scan them all).
-  for (const piece of result.pieces) {
-    const { offsetMs } = piece;
-    const pieces = [{ ...piece, source: "raw" as const }];
+  for (const { piece } of result.parts) {
+    const part = { piece, table: TOOL_SOURCE.raw };
     const params = new ParamList(dialect);
-    const select = plainDims.map((d, i) => `${TOOL_SOURCE.raw.dimensions[d]} AS g${i}`);
-    if (units.length > 0) select.push(`${timeKeySql(dialect, params, TOOL_SOURCE.raw.time, offsetMs, divisor)} AS k`);
-    select.push("session_id AS s");
-    const where = piecesWhere(dialect, params, { table: TOOL_SOURCE.raw, offsetMs, pieces }, active);
-    const rows = yield { sql: `SELECT DISTINCT ${select.join(", ")} FROM tool_calls ${where} AND session_id IS NOT NULL`, params: params.values };
+    const reader = groupReader(dialect, params, TOOL_SOURCE, spec.groupBy, part);
+    const where = partWhere(dialect, params, part, activeFilters(filters));
+    const rows = yield { sql: `SELECT DISTINCT ${[...reader.columns, "session_id AS s"].join(", ")} FROM tool_calls ${where} AND session_id IS NOT NULL`, params: params.values };
     for (const row of rows) {
-      const labels: Partial<Record<ToolDimension, string>> = {};
-      plainDims.forEach((d, i) => (labels[d] = String(row[`g${i}`] ?? "")));
-      for (const d of timeDims) labels[d] = bucketLabel(TOOL_SOURCE.timeDimensions[d]!, Number(row.k) * divisor, offsetMs);
-      const key = spec.groupBy.map((d) => labels[d] ?? "").join("\u0000");
+      const { key } = reader.groupOf(row);
       let set = sessionsByKey.get(key);
       if (set === undefined) sessionsByKey.set(key, (set = new Set()));
       set.add(String(row.s));
       allSessions.add(String(row.s));
     }
   }
-  const keyOf = (group: Partial<Record<ToolDimension, string>>) => spec.groupBy.map((d) => group[d] ?? "").join("\u0000");
 
   return {
     kind: "tools",
     groupBy: spec.groupBy,
     range: spec.range,
     timeZone,
-    rows: arrangeRows(result.rows.map((row) => toToolRow(row, sessionsByKey.get(keyOf(row.group))?.size ?? 0)), TOOL_SORT_FIELDS, spec.sort, spec.limit),
+    rows: arrangeRows(result.rows.map((row) => toToolRow(row, sessionsByKey.get(groupKey(spec.groupBy, row.group))?.size ?? 0)), TOOL_SORT_FIELDS, spec.sort, spec.limit),
     totals: toToolRow(result.totals, allSessions.size),
-    rawRowsPurgedBefore: result.rawPurgedBefore === null ? null : new Date(result.rawPurgedBefore).toISOString(),
+    rawRowsPurgedBefore: result.rawRowsPurgedBefore,
   };
 }

@@ -1,6 +1,6 @@
 /** The usage report (runs, outcomes, tokens, cost, durations) for every store. */
 import { arrangeRows, USAGE_SORT_FIELDS } from "./arrange.ts";
-import { groupedReport, piecesWhere, type GroupedRow, type GroupedSource } from "./grouped.ts";
+import { activeFilters, groupedReport, partWhere, type GroupedRow, type GroupedSource } from "./grouped.ts";
 import type { UsageDimension, UsageReport, UsageReportSpec, UsageRow } from "./spec.ts";
 import type { SqlDialect } from "./sql/dialect.ts";
 import { ParamList, type ReportProgram } from "./sql/query.ts";
@@ -101,22 +101,14 @@ export function* usageReport(dialect: SqlDialect, spec: UsageReportSpec): Report
   const timeZone = spec.timeZone ?? "UTC";
   const result = yield* groupedReport(dialect, USAGE_SOURCE, { groupBy: spec.groupBy, range: spec.range, timeZone, filters, exact: spec.exact === true });
 
-  // Unpriced models come from the same pieces that answered, with the same filters.
+  // Unpriced models come from the same parts that answered, with the same filters.
   const unpriced = new Set<string>();
-  const active = Object.entries(filters).filter((entry): entry is [string, string[]] => entry[1] !== undefined && entry[1].length > 0);
-  for (const source of ["day", "hour", "raw"] as const) {
-    const table =
-      source === "day" ? USAGE_SOURCE.rollups.find((t) => t.table === result.rollupTable)!
-      : source === "hour" ? USAGE_SOURCE.hourly![0]!
-      : USAGE_SOURCE.raw;
-    // One statement per piece, as the sums are read (OR-ed ranges make SQLite scan them all).
-    for (const piece of result.pieces.filter((p) => p.source === source)) {
-      const params = new ParamList(dialect);
-      const where = piecesWhere(dialect, params, { table, offsetMs: 0, pieces: [piece] }, active);
-      const condition = source === "raw" ? "cost_source = 'unpriced'" : "unpriced_runs > 0";
-      const rows = yield { sql: `SELECT DISTINCT model FROM ${table.table} ${where} AND ${condition}`, params: params.values };
-      for (const row of rows) unpriced.add(String(row.model));
-    }
+  for (const part of result.parts) {
+    const params = new ParamList(dialect);
+    const where = partWhere(dialect, params, part, activeFilters(filters));
+    const condition = part.piece.source === "raw" ? "cost_source = 'unpriced'" : "unpriced_runs > 0";
+    const rows = yield { sql: `SELECT DISTINCT model FROM ${part.table.table} ${where} AND ${condition}`, params: params.values };
+    for (const row of rows) unpriced.add(String(row.model));
   }
 
   return {
@@ -128,6 +120,6 @@ export function* usageReport(dialect: SqlDialect, spec: UsageReportSpec): Report
     rows: arrangeRows(result.rows.map(toUsageRow), USAGE_SORT_FIELDS, spec.sort, spec.limit),
     totals: toUsageRow(result.totals),
     unpricedModels: [...unpriced].sort(),
-    rawRowsPurgedBefore: result.rawPurgedBefore === null ? null : new Date(result.rawPurgedBefore).toISOString(),
+    rawRowsPurgedBefore: result.rawRowsPurgedBefore,
   };
 }
