@@ -6,7 +6,8 @@ import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
 import { groupCells, groupColumns, type Labelled } from "../group-columns.ts";
 import { readReport } from "../open-database.ts";
-import { RANGE_FLAGS, rangeJson, rangeLine, readGroupBy, withoutZone, readList, readWindow, tableWidth } from "../report-options.ts";
+import { reportJson } from "../../report/request.ts";
+import { RANGE_FLAGS, rangeLine, readSpec, tableWidth } from "../report-options.ts";
 
 const HEADERS: Record<DegradationDimension, string> = { repo: "Repo", hour: "Hour", day: "Day", resource: "Resource" };
 
@@ -33,12 +34,12 @@ Examples:
   tally degradations --since 7d
   tally degradations --by day,resource --json`,
   run(context) {
-    const groupBy = readGroupBy(context, DEGRADATION_DIMENSIONS, ["repo"]);
-    const window = readWindow(context);
-    const report = readReport(context, { kind: "degradations", groupBy, ...window, filters: { repos: readList(context, "repo") } });
+    const spec = readSpec(context, "degradations");
+    const groupBy = spec.groupBy;
+    const report = readReport(context, spec);
     const { stdout } = context.io;
     if (context.format === "json") {
-      stdout.write(`${JSON.stringify({ ...withoutZone(report), range: rangeJson(window) }, null, 2)}\n`);
+      stdout.write(`${JSON.stringify(reportJson(report), null, 2)}\n`);
       return EXIT.ok;
     }
     if (context.format === "csv") {
@@ -51,7 +52,7 @@ Examples:
       return EXIT.ok;
     }
     const width = tableWidth(context);
-    stdout.write(rangeLine(window));
+    stdout.write(rangeLine(report));
     if (report.rows.length === 0) {
       stdout.write(`No degraded runs in this range (${formatCount(report.totalRuns)} runs).\n`);
     } else {

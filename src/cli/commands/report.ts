@@ -7,7 +7,8 @@ import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
 import { durationColumns, groupCells, groupColumns, type Labelled } from "../group-columns.ts";
 import { readReport } from "../open-database.ts";
-import { LIST_FLAGS, RANGE_FLAGS, purgedNote, rangeJson, rangeLine, readGroupBy, withoutZone, readList, readWindow, readSortAndLimit, tableWidth } from "../report-options.ts";
+import { reportJson } from "../../report/request.ts";
+import { LIST_FLAGS, RANGE_FLAGS, purgedNote, rangeLine, readSpec, tableWidth } from "../report-options.ts";
 
 
 const HEADERS: Record<UsageDimension, string> = {
@@ -61,15 +62,13 @@ Examples:
   tally report --since 24h --by hour --tz Europe/Berlin
   tally report --since yesterday --until yesterday --by repo`,
   run(context) {
-    const groupBy = readGroupBy(context, USAGE_DIMENSIONS, ["day"]);
-    const window = readWindow(context);
-    const filters = { repos: readList(context, "repo"), models: readList(context, "model"), events: readList(context, "event") };
-    const arrangement = readSortAndLimit(context, USAGE_SORT_FIELDS);
-    const report = readReport(context, { kind: "usage", groupBy, ...window, filters, ...arrangement, exact: context.values.exact === true });
+    const spec = readSpec(context, "usage");
+    const groupBy = spec.groupBy;
+    const report = readReport(context, spec);
     const rows = report.rows;
     const { stdout } = context.io;
     if (context.format === "json") {
-      stdout.write(`${JSON.stringify({ ...withoutZone(report), range: rangeJson(window), rows }, null, 2)}\n`);
+      stdout.write(`${JSON.stringify(reportJson(report), null, 2)}\n`);
       return EXIT.ok;
     }
     if (context.format === "csv") {
@@ -82,7 +81,7 @@ Examples:
       stdout.write(renderCsv([...groupBy, ...measures], [...rows.map((r) => line(r)), line(report.totals, "TOTAL")]));
       return EXIT.ok;
     }
-    stdout.write(rangeLine(window));
+    stdout.write(rangeLine(report));
     if (report.rows.length === 0) {
       stdout.write("No runs in this range.\n");
       return EXIT.ok;

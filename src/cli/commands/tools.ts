@@ -7,7 +7,8 @@ import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
 import { durationColumns, groupCells, groupColumns, type Labelled } from "../group-columns.ts";
 import { readReport } from "../open-database.ts";
-import { LIST_FLAGS, RANGE_FLAGS, purgedNote, rangeJson, rangeLine, readGroupBy, withoutZone, readList, readWindow, readSortAndLimit, tableWidth } from "../report-options.ts";
+import { reportJson } from "../../report/request.ts";
+import { LIST_FLAGS, RANGE_FLAGS, purgedNote, rangeLine, readSpec, tableWidth } from "../report-options.ts";
 
 
 const HEADERS: Record<ToolDimension, string> = { tool: "Tool", server: "Server", hour: "Hour", day: "Day" };
@@ -47,15 +48,13 @@ Examples:
   tally tools --by server --sort error-rate
   tally tools --tool 'search_*' --by tool,day --json`,
   run(context) {
-    const groupBy = readGroupBy(context, TOOL_DIMENSIONS, ["tool", "server"]);
-    const window = readWindow(context);
-    const filters = { tools: readList(context, "tool"), servers: readList(context, "server") };
-    const arrangement = readSortAndLimit(context, TOOL_SORT_FIELDS);
-    const report = readReport(context, { kind: "tools", groupBy, ...window, filters, ...arrangement, exact: context.values.exact === true });
+    const spec = readSpec(context, "tools");
+    const groupBy = spec.groupBy;
+    const report = readReport(context, spec);
     const rows = report.rows;
     const { stdout } = context.io;
     if (context.format === "json") {
-      stdout.write(`${JSON.stringify({ ...withoutZone(report), range: rangeJson(window), rows }, null, 2)}\n`);
+      stdout.write(`${JSON.stringify(reportJson(report), null, 2)}\n`);
     } else if (context.format === "csv") {
       const line = (r: ToolRow, label?: string) => [
         ...groupCells(groupBy, r.group, label),
@@ -64,10 +63,10 @@ Examples:
       const header = [...groupBy, "calls", "errors", "error_rate", "cancelled", "mean_duration_ms", "p50_duration_ms", "p95_duration_ms", "sessions"];
       stdout.write(renderCsv(header, [...rows.map((r) => line(r)), line(report.totals, "TOTAL")]));
     } else if (report.rows.length === 0) {
-      stdout.write(`${rangeLine(window)}No tool calls in this range.\n`);
+      stdout.write(`${rangeLine(report)}No tool calls in this range.\n`);
     } else {
       const totals: Labelled<ToolRow> = { ...report.totals, label: "Total" };
-      stdout.write(rangeLine(window));
+      stdout.write(rangeLine(report));
       stdout.write(renderTable({ columns: columns(groupBy), rows, totals, width: tableWidth(context), color: context.color }));
       stdout.write(purgedNote(report.rawRowsPurgedBefore));
     }
