@@ -14,6 +14,8 @@ export type WriteResult =
       inserted: number;
       /** Records not written because their id is stored already (replays, retries, copies). */
       duplicates?: number;
+      /** The batch positions of those duplicates, when the store can tell (the server answers per item). */
+      duplicateIndexes?: readonly number[];
       /**
        * Duplicates whose content differs from the stored row in a field that matters, by field
        * name (`execution.model`, never a value): most likely two records handed the same id.

@@ -15,12 +15,19 @@ import type {
 /** Why a record was refused. Carries the field name only, never the value (it may hold a prompt). */
 export class InvalidRecordError extends Error {
   override readonly name = "InvalidRecordError";
+  constructor(
+    message: string,
+    /** The field at fault (`model`, `client.name`), when one is. */
+    readonly field?: string,
+  ) {
+    super(message);
+  }
 }
 
 type Input = Record<string, unknown>;
 
 function invalid(field: string, expected: string): never {
-  throw new InvalidRecordError(`${field} must be ${expected}`);
+  throw new InvalidRecordError(`${field} must be ${expected}`, field);
 }
 
 function requiredString(input: Input, field: string): string {

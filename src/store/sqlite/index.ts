@@ -10,7 +10,8 @@ import { StoreUnavailableError, TallyConfigError, toError } from "../../core/err
 import type { ReadableStore } from "../../report/readable-store.ts";
 import type { Report, ReportSpec } from "../../report/spec.ts";
 import { reportProgram } from "../../report/report-program.ts";
-import { runProgram } from "../../report/sql/query.ts";
+import { runProgram, type ReportProgram } from "../../report/sql/query.ts";
+import type { SqlDialect } from "../../report/sql/dialect.ts";
 import { sqliteDialect } from "./dialect.ts";
 import { safeLog, silentLogger, type Logger } from "../../core/logger.ts";
 import { inTransaction, type SqliteDriver } from "./driver.ts";
@@ -59,6 +60,7 @@ export interface SqliteStoreOptions {
 /** A SQLite-backed {@link Store}; every method is synchronous. */
 export interface SqliteStore extends ReadableStore {
   report<S extends ReportSpec>(spec: S): Report<S>;
+  read<R>(program: (dialect: SqlDialect) => ReportProgram<R>): R;
   /** Writes a batch in one transaction; `options.importFiles` saves import progress in that same transaction. */
   write(batch: Batch, options?: WriteOptions): WriteResult;
   /** How far an import read a file, or undefined (never imported, or the store is not open). */
@@ -227,6 +229,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       return runProgram(reportProgram(sqliteDialect, spec), (query) => connection.prepare(query.sql).all(...query.params));
     },
 
+    read(program) {
+      if (closed || driver === null) throw new StoreUnavailableError(closed ? "store is closed" : (unwritableReason ?? "store is not open"));
+      const connection = driver;
+      return runProgram(program(sqliteDialect), (query) => connection.prepare(query.sql).all(...query.params));
+    },
+
     settings() {
       if (closed || driver === null) return null;
       const read = (pragma: string) => Object.values(driver!.prepare(`PRAGMA ${pragma}`).get() ?? {})[0];
@@ -263,7 +271,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
           if (checkpointer) checkpointer.request();
           else store.checkpoint();
         }
-        return { ok: true, inserted, duplicates: outcome.duplicates, collisions: outcome.collisions, replaced: outcome.replaced };
+        return { ok: true, inserted, duplicates: outcome.duplicates, duplicateIndexes: outcome.duplicateIndexes, collisions: outcome.collisions, replaced: outcome.replaced };
       } catch (error) {
         batchWriter.forgetSketches(); // rolled back: the cache may hold sketches never committed
         return classifyWriteError(error, `write ${batchWriter.current}`);

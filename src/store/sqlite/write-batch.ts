@@ -225,12 +225,20 @@ export interface BatchOutcome {
   replaced: number;
   /** Records not written because their id (or, for rate-limit events, delivery) is stored already. */
   duplicates: number;
+  /** The batch positions of those duplicates, ascending (the server answers per item). */
+  duplicateIndexes: number[];
   /** Duplicates that differ from the stored row in a field that matters, by field name (`execution.model`). */
   collisions: string[];
   /** The oldest created_at of the executions inserted or replaced (what the hourly rollups must see), or null. */
   earliestChanged: number | null;
   /** The newest created_at of the executions inserted, or null: where the stream of runs has got to. */
   newestInserted: number | null;
+}
+
+/** Counts the record at `index` of the batch as a duplicate. */
+function duplicate(outcome: BatchOutcome, index: number): void {
+  outcome.duplicates++;
+  outcome.duplicateIndexes.push(index);
 }
 
 /**
@@ -290,16 +298,18 @@ export class BatchWriter {
   write(batch: Batch, options: BatchWriteOptions = {}): BatchOutcome {
     const s = this.statements;
     const sums = new UsageSums();
-    const outcome: BatchOutcome = { inserted: 0, replaced: 0, duplicates: 0, collisions: [], earliestChanged: null, newestInserted: null };
+    const outcome: BatchOutcome = { inserted: 0, replaced: 0, duplicates: 0, duplicateIndexes: [], collisions: [], earliestChanged: null, newestInserted: null };
     const changed = (createdAt: number) => {
       if (outcome.earliestChanged === null || createdAt < outcome.earliestChanged) outcome.earliestChanged = createdAt;
     };
+    let index = -1;
     const count = (changes: number) => {
       if (changes > 0) outcome.inserted++;
-      else outcome.duplicates++;
+      else duplicate(outcome, index);
     };
     this.current = "begin";
     for (const record of batch) {
+      index++;
       this.current = record.kind;
       switch (record.kind) {
         case "execution": {
@@ -312,7 +322,7 @@ export class BatchWriter {
             changed(r.createdAt);
             if (outcome.newestInserted === null || r.createdAt > outcome.newestInserted) outcome.newestInserted = r.createdAt;
           } else {
-            const replacedAt = this.existingExecution(r, options, sums, outcome);
+            const replacedAt = this.existingExecution(r, options, sums, outcome, index);
             if (replacedAt !== null) changed(replacedAt);
           }
           break;
@@ -330,7 +340,7 @@ export class BatchWriter {
             outcome.inserted++;
             sums.addToolCall(r);
           } else {
-            outcome.duplicates++;
+            duplicate(outcome, index);
             this.current = "storedToolCall";
             const stored = s.storedToolCall.get(r.id);
             const field = stored === undefined ? null : differingField(r, stored, TOOL_CALL_IDENTITY);
@@ -363,12 +373,12 @@ export class BatchWriter {
    * An execution whose id is stored: a later snapshot replaces it (returns the stored row's
    * created_at), a replay is counted, a collision named (both return null).
    */
-  private existingExecution(r: ExecutionRow, options: BatchWriteOptions, sums: UsageSums, outcome: BatchOutcome): number | null {
+  private existingExecution(r: ExecutionRow, options: BatchWriteOptions, sums: UsageSums, outcome: BatchOutcome, index: number): number | null {
     const s = this.statements;
     this.current = "storedExecution";
     const stored = s.storedExecution.get(r.id) as StoredExecution | undefined;
     if (stored === undefined) {
-      outcome.duplicates++;
+      duplicate(outcome, index);
       return null;
     }
     if (options.replaceSnapshots === true && isLaterSnapshot(r, { outputTokens: Number(stored.output_tokens), stopReason: stored.stop_reason })) {
@@ -383,7 +393,7 @@ export class BatchWriter {
       outcome.replaced++;
       return before.createdAt;
     }
-    outcome.duplicates++;
+    duplicate(outcome, index);
     if (options.replaceSnapshots === true) return null; // earlier snapshots of a stored response differ by design
     const field = differingField(r, stored, EXECUTION_IDENTITY);
     if (field !== null) outcome.collisions.push(`execution.${field}`);
