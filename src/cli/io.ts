@@ -10,6 +10,8 @@ export interface CliIo {
   now(): number;
   /** The machine's time zone (IANA name), where reports' days begin unless --tz or TZ says otherwise. */
   timeZone(): string;
+  /** Resolves when a long-running command (`serve`) should stop; default: SIGTERM or SIGINT. */
+  untilStopped?(): Promise<string>;
 }
 
 /**

@@ -23,8 +23,17 @@ export type WriteResult =
       collisions?: readonly string[];
       /** Stored rows replaced by a later snapshot of the same response (importers only). */
       replaced?: number;
+      /** Records a remote store refused for good (counted as dropped, invalid), and why. */
+      refused?: number;
+      refusal?: string;
     }
-  | { ok: false; failure: "retryable" | "rejected" | "failed"; error: Error };
+  | {
+      ok: false;
+      failure: "retryable" | "rejected" | "failed";
+      error: Error;
+      /** For `retryable`: wait at least this long before the retry (a server's Retry-After). */
+      retryAfterMs?: number;
+    };
 
 /** Something a result may be, now or later. */
 export type MaybePromise<T> = T | Promise<T>;

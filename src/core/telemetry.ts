@@ -156,6 +156,8 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   let intervalTimer: TimerHandle | undefined;
   let retryTimer: TimerHandle | undefined;
   let retryAttempt = 0;
+  /** The store's own word on when to retry (a server's Retry-After), from the latest failure. */
+  let retryAfterMs = 0;
   let storeTrouble = false;
   let accepting = true;
   let shutdownPromise: Promise<void> | null = null;
@@ -239,9 +241,15 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
 
   function settle(batch: Batch, result: WriteResult): Settled {
     if (result.ok) {
-      written += batch.length;
+      const refused = result.refused ?? 0;
+      written += batch.length - refused;
+      if (refused > 0) {
+        lastError = result.refusal ?? "the store refused records";
+        drops.drop("invalid", refused, lastError);
+      }
       noteDuplicates(result.duplicates, result.collisions);
       retryAttempt = 0;
+      retryAfterMs = 0;
       if (storeTrouble) {
         storeTrouble = false;
         safeLog(logger, "info", {}, "tally: store is writable again");
@@ -252,6 +260,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     }
     lastError = result.error.message;
     if (result.failure === "retryable") {
+      retryAfterMs = result.retryAfterMs ?? 0;
       if (!storeTrouble) {
         storeTrouble = true;
         safeLog(logger, "warn", { error: lastError }, "tally: store temporarily unavailable; records stay queued and the write is retried");
@@ -310,7 +319,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
 
   /** Doubling from retryBaseDelayMs, capped at maxRetryDelayMs. */
   function retryDelay(): number {
-    return Math.min(maxRetryDelayMs, retryBaseDelayMs * 2 ** Math.min(retryAttempt, 30));
+    return Math.min(maxRetryDelayMs, Math.max(retryAfterMs, retryBaseDelayMs * 2 ** Math.min(retryAttempt, 30)));
   }
 
   function scheduleRetry(): void {

@@ -6,7 +6,8 @@ import { importCommand } from "./import.ts";
 import { migrateCommand } from "./migrate.ts";
 import { purgeCommand } from "./purge.ts";
 import { reportCommand } from "./report.ts";
+import { serveCommand } from "./serve.ts";
 import { toolsCommand } from "./tools.ts";
 
 /** Every `tally` command, in the order `tally --help` lists them. */
-export const COMMANDS: Command[] = [reportCommand, toolsCommand, degradationsCommand, importCommand, purgeCommand, checkpointCommand, doctorCommand, migrateCommand];
+export const COMMANDS: Command[] = [reportCommand, toolsCommand, degradationsCommand, serveCommand, importCommand, purgeCommand, checkpointCommand, doctorCommand, migrateCommand];

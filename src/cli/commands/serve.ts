@@ -1,0 +1,118 @@
+import { readFileSync } from "node:fs";
+import { TallyConfigError } from "../../core/errors.ts";
+import { isLoopback, startServer } from "../../server/start.ts";
+import { openSqliteStore } from "../../store/sqlite/index.ts";
+import type { Command, CommandContext } from "../command.ts";
+import { CliError, EXIT, UsageError } from "../errors.ts";
+import { checkPath } from "../open-database.ts";
+
+/** A whole-number flag (or its environment variable) in a range; bad values are usage errors. */
+function wholeNumber(context: CommandContext, flag: string, envName: string, fallback: number, min: number, max: number): number {
+  const raw = (context.values[flag] as string | undefined) ?? (context.io.env[envName] || undefined);
+  if (raw === undefined) return fallback;
+  if (!/^\d{1,10}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new UsageError(`--${flag} takes a whole number from ${min} to ${max}, not '${raw.slice(0, 32)}'`);
+  }
+  return Number(raw);
+}
+
+/** A token from --NAME-token-file (first line), --NAME-token, or the environment, in that order. */
+function tokenFrom(context: CommandContext, name: "ingest" | "read"): string | undefined {
+  const file = context.values[`${name}-token-file`];
+  if (typeof file === "string") {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      throw new CliError(`cannot read --${name}-token-file ${file}: ${(error as NodeJS.ErrnoException).code ?? "error"}`, "check the path and its permissions");
+    }
+    return text.split(/\r?\n/)[0]!.trim() || undefined;
+  }
+  const flag = context.values[`${name}-token`];
+  if (typeof flag === "string") return flag;
+  return context.io.env[`TALLY_${name.toUpperCase()}_TOKEN`] || undefined;
+}
+
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "an ingest server (native batches, OpenTelemetry OTLP/HTTP) and the read API, on one port",
+  flags: {
+    host: { type: "string", valueName: "HOST", description: "address to bind (default 127.0.0.1; another needs both tokens; env TALLY_HOST)" },
+    port: { type: "string", valueName: "PORT", description: "port (default 4318, OTLP/HTTP's; 0 picks a free one; env TALLY_PORT)" },
+    "ingest-token": { type: "string", valueName: "TOKEN", description: "bearer token for POST /v1/* (prefer TALLY_INGEST_TOKEN or a file: flags show in `ps`)" },
+    "ingest-token-file": { type: "string", valueName: "PATH", description: "read the ingest token from the first line of this file" },
+    "read-token": { type: "string", valueName: "TOKEN", description: "bearer token for /api/* and /metrics (prefer TALLY_READ_TOKEN or a file)" },
+    "read-token-file": { type: "string", valueName: "PATH", description: "read the read token from the first line of this file" },
+    cors: { type: "string", multiple: true, valueName: "ORIGIN", description: "let this browser origin call /api/* (repeatable; none by default)" },
+    "max-body-bytes": { type: "string", valueName: "N", description: "largest request body after decompression (default 16777216)" },
+    "retention-days": { type: "string", valueName: "DAYS", description: "purge raw rows older than this, at start and daily (default 90; 0 keeps all)" },
+  },
+  details: `
+Routes: POST /v1/batch (Tally's native JSON), POST /v1/traces, /v1/logs, /v1/metrics
+(OTLP/HTTP, protobuf or JSON, gzip), GET /api/v1/reports/{usage,tools,degradations},
+/api/v1/runs, /api/v1/runs/{id}, /api/v1/sessions/{id}, /api/v1/openapi.json, /metrics,
+/healthz, /readyz. Every ingest answer comes after the rows are committed; a full queue
+answers 429 with Retry-After. SIGTERM or SIGINT: stop accepting, answer what is in flight,
+commit, close, exit 0.
+
+Examples:
+  tally serve
+  tally serve --db /var/lib/tally/tally.db --port 4318
+  TALLY_INGEST_TOKEN=… TALLY_READ_TOKEN=… tally serve --host 0.0.0.0
+  tally serve --port 0 --json        # prints { url, … } once listening`,
+  async run(context) {
+    const host = (context.values.host as string | undefined) ?? (context.io.env.TALLY_HOST || "127.0.0.1");
+    const port = wholeNumber(context, "port", "TALLY_PORT", 4318, 0, 65_535);
+    const maxBodyBytes = wholeNumber(context, "max-body-bytes", "TALLY_MAX_BODY_BYTES", 16 * 1024 * 1024, 1024, 1024 ** 3);
+    const retentionDays = wholeNumber(context, "retention-days", "TALLY_RETENTION_DAYS", 90, 0, 100_000);
+    const ingestToken = tokenFrom(context, "ingest");
+    const readToken = tokenFrom(context, "read");
+    if (!isLoopback(host) && (ingestToken === undefined || readToken === undefined)) {
+      throw new UsageError(
+        `refusing to listen on ${host} without both an ingest token and a read token`,
+        "set TALLY_INGEST_TOKEN and TALLY_READ_TOKEN (or --ingest-token-file / --read-token-file), or bind 127.0.0.1",
+      );
+    }
+    checkPath(context.dbPath, { allowMissing: true });
+    const store = openSqliteStore({ path: context.dbPath, retentionDays });
+    if (store.unwritableReason !== null) {
+      const reason = store.unwritableReason;
+      store.close();
+      throw new CliError(reason, "check the path and its permissions; `tally doctor` tells more");
+    }
+    let running;
+    try {
+      running = await startServer({ store, host, port, ingestToken, readToken, maxBodyBytes, corsOrigins: context.values.cors as string[] | undefined });
+    } catch (error) {
+      store.close();
+      if (error instanceof TallyConfigError) throw new UsageError(error.message);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EADDRINUSE") throw new CliError(`port ${port} on ${host} is in use`, "stop what holds it, or pick another with --port");
+      throw new CliError(`cannot listen on ${host}:${port}: ${code ?? (error as Error).message}`, "check --host and --port");
+    }
+    const auth = { ingest: ingestToken === undefined ? "open" : "token", read: readToken === undefined ? "open" : "token" };
+    if (context.format === "json") {
+      context.io.stdout.write(`${JSON.stringify({ url: running.url, port: running.port, database: context.dbPath, auth })}\n`);
+    } else {
+      context.io.stdout.write(`tally serve: ${running.url} · database ${context.dbPath} · ingest ${auth.ingest} · read ${auth.read}\n`);
+    }
+    const signal = await (context.io.untilStopped ?? untilSignal)();
+    await running.close();
+    await store.close();
+    if (context.format !== "json") context.io.stderr.write(`tally serve: stopped (${signal}); every acknowledged record is committed\n`);
+    return EXIT.ok;
+  },
+};
+
+/** Resolves with the name of the first SIGTERM or SIGINT. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      process.off("SIGTERM", stop);
+      process.off("SIGINT", stop);
+      resolve(signal);
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
+}

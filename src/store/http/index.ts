@@ -1,0 +1,1 @@
+export { openHttpStore, type HttpStore, type HttpStoreOptions } from "./http-store.ts";
