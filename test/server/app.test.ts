@@ -9,6 +9,7 @@ import { createServerApp, type ServerApp } from "../../src/server/app.ts";
 import { openSqliteStore, type SqliteStore } from "../../src/store/sqlite/index.ts";
 import { tallyJson, NOW } from "../cli/harness.ts";
 import { knownDb } from "../cli/known-db.ts";
+import { countRows, queryRows } from "../support/sql.ts";
 import { tempDir } from "../support/temp-dir.ts";
 
 const opened: SqliteStore[] = [];
@@ -22,10 +23,7 @@ function serverOn(path = join(tempDir(), "tally.db"), options: Partial<Parameter
   return { server: createServerApp({ store, now: () => NOW, ...options }), store, path };
 }
 
-const count = (store: SqliteStore, table: string) => store.read(function* () {
-  const rows = yield { sql: `SELECT count(*) AS n FROM ${table}`, params: [] };
-  return Number(rows[0]!.n);
-});
+const count = countRows;
 
 function post(server: ServerApp, records: unknown[], headers: Record<string, string> = {}) {
   return server.app.request("/v1/batch", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ records }) });
@@ -64,9 +62,7 @@ describe("POST /v1/batch", () => {
     const body = (await (await post(server, records)).json()) as any;
     expect(body.results.map((r: any) => r.status)).toEqual(["accepted", "accepted", "accepted", "accepted", "accepted", "accepted"]);
     for (const table of ["executions", "tool_calls", "rate_limit_events", "sessions", "cache_events"]) expect(count(store, table)).toBe(1);
-    const stored = store.read(function* () {
-      return (yield { sql: "SELECT cost_usd, cost_source FROM executions", params: [] })[0];
-    }) as any;
+    const stored = queryRows(store, "SELECT cost_usd, cost_source FROM executions")[0] as any;
     expect(stored.cost_source).toBe("computed");
     expect(stored.cost_usd).toBeGreaterThan(0);
     const session = (await (await server.app.request("/api/v1/sessions/s1")).json()) as any;

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { createTelemetry } from "../../src/core/telemetry.ts";
 import { startServer, type RunningServer } from "../../src/server/start.ts";
 import { openHttpStore } from "../../src/store/http/index.ts";
-import { openSqliteStore, type SqliteStore } from "../../src/store/sqlite/index.ts";
+import { openSqliteStore } from "../../src/store/sqlite/index.ts";
+import { countRows, queryRows } from "../support/sql.ts";
 import { tempDir } from "../support/temp-dir.ts";
 
 const cleanup: (() => unknown)[] = [];
@@ -23,10 +24,7 @@ async function serve(path = join(tempDir(), "tally.db"), port = 0, options: { in
   return { store, running, path };
 }
 
-const rows = (store: SqliteStore, table: string) =>
-  store.read(function* () {
-    return Number((yield { sql: `SELECT count(*) AS n FROM ${table}`, params: [] })[0]!.n);
-  });
+const rows = countRows;
 
 describe("openHttpStore", () => {
   test("every kind arrives once, with the server's pricing; a reported cost stays reported", async () => {
@@ -43,9 +41,7 @@ describe("openHttpStore", () => {
     await telemetry.flush();
     expect(telemetry.stats().written).toBe(8);
     expect(telemetry.stats().dropped).toEqual({ queueFull: 0, invalid: 0, writeFailed: 0, afterShutdown: 0 });
-    const costs = store.read(function* () {
-      return yield { sql: "SELECT model, cost_source, cost_usd, attributes FROM executions ORDER BY model, cost_source", params: [] };
-    });
+    const costs = queryRows(store, "SELECT model, cost_source, cost_usd, attributes FROM executions ORDER BY model, cost_source");
     expect(costs.map((r) => [r.model, r.cost_source])).toEqual([
       ["claude-sonnet-4-5", "computed"],
       ["claude-sonnet-4-5", "reported"],
@@ -53,9 +49,7 @@ describe("openHttpStore", () => {
     ]);
     expect(costs[1]!.cost_usd).toBe(0.5);
     expect(costs[1]!.attributes).toBe('{"pr":7}');
-    const session = store.read(function* () {
-      return (yield { sql: "SELECT ended_at, client_name FROM sessions", params: [] })[0];
-    })!;
+    const session = queryRows(store, "SELECT ended_at, client_name FROM sessions")[0]!;
     expect(session.client_name).toBe("inspector");
     expect(session.ended_at).not.toBeNull();
     expect(rows(store, "tool_calls")).toBe(1);
@@ -67,7 +61,7 @@ describe("openHttpStore", () => {
   test("a 503 and a lost answer are retried; each record is stored once", async () => {
     const { store, running } = await serve();
     let calls = 0;
-    const flaky: typeof fetch = async (input, init) => {
+    const flaky = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       calls++;
       if (calls === 1) return new Response('{"error":{"message":"busy"}}', { status: 503, headers: { "retry-after": "0" } });
       const response = await fetch(input, init);

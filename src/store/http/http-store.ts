@@ -20,7 +20,7 @@ export interface HttpStoreOptions {
   /** Compress request bodies. @default true */
   gzip?: boolean;
   /** The fetch to use (tests, proxies). @default globalThis.fetch */
-  fetch?: typeof globalThis.fetch;
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
 }
 
 export interface HttpStore extends Store {
@@ -47,7 +47,7 @@ export function openHttpStore(options: HttpStoreOptions): HttpStore {
   const endpoint = new URL("v1/batch", base.href.endsWith("/") ? base.href : `${base.href}/`).href;
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw new TallyConfigError(`timeoutMs must be a positive whole number, got ${String(timeoutMs)}`);
-  const doFetch = options.fetch ?? globalThis.fetch;
+  const doFetch = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
   const gzip = options.gzip !== false;
   let closed = false;
 
