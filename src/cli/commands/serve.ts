@@ -99,7 +99,7 @@ Examples:
     const signal = await (context.io.untilStopped ?? untilSignal)();
     await running.close();
     await store.close();
-    if (context.format !== "json") context.io.stderr.write(`tally serve: stopped (${signal}); every acknowledged record is committed\n`);
+    context.io.stderr.write(`tally serve: stopped (${signal}); every acknowledged record is committed\n`);
     return EXIT.ok;
   },
 };
