@@ -32,6 +32,8 @@ test("every subpath export resolves and exposes its documented names", async () 
     "./mcp": { instrumentMcpServer: "function", traceIdOf: "function", ARGUMENTS_ATTRIBUTE: "string", RESULT_ATTRIBUTE: "string", EXECUTION_ID_META_KEY: "string" },
     "./claude-agent": { instrumentQuery: "function", telemetryHooks: "function", toolIdentity: "function", UNKNOWN_MODEL: "string" },
     "./github": { deliveryContext: "function", readHeader: "function", MAX_HEADER_LENGTH: "number" },
+    "./http": { openHttpStore: "function" },
+    "./server": { createServerApp: "function", startServer: "function", isLoopback: "function" },
   };
   const codeSubpaths = Object.keys(pkg.exports).filter((subpath) => typeof pkg.exports[subpath] === "object");
   assert.deepEqual([...codeSubpaths].sort(), Object.keys(documented).sort(), "each code subpath export has its documented names listed here");
@@ -52,6 +54,27 @@ test("importing the package root loads no database driver", () => {
     console.log(JSON.stringify(cache.filter((p) => /better-sqlite3|bun:sqlite/.test(p))));`;
   const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
   assert.deepEqual(JSON.parse(out), []);
+});
+
+test("the package root's import graph reaches no store, server, HTTP framework or protobuf code", () => {
+  // Static: every relative import from dist/index.js, followed; ESM loads are not in require.cache.
+  const seen = new Set();
+  const bare = new Set();
+  const visit = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, "utf8");
+    for (const match of text.matchAll(/(?:^|[;\n])\s*(?:import|export)[^'"]*?from\s*["']([^"']+)["']|import\(["']([^"']+)["']\)/g)) {
+      const specifier = match[1] ?? match[2];
+      if (specifier.startsWith(".")) visit(join(dirname(file), specifier));
+      else bare.add(specifier);
+    }
+  };
+  visit(join(root, "dist/index.js"));
+  const files = [...seen].map((f) => f.slice(root.length + 1));
+  assert.ok(files.length > 5, `followed the graph: ${files.length} files`);
+  assert.deepEqual(files.filter((f) => /dist\/(store|server|capture\/otlp)\//.test(f)), []);
+  assert.deepEqual([...bare].filter((s) => /hono|prom-client|bufbuild|better-sqlite3|bun:sqlite|zod/.test(s)), []);
 });
 
 test("createTelemetry records into SQLite under Node end to end", async () => {
