@@ -97,9 +97,14 @@ function toolResult(record: DecodedLogRecord, context: ItemContext): Record<stri
   });
 }
 
+/** The HTTP status of an api_error; not a number (`undefined` when no response came) is NaN, never a rejection. */
+function statusCode(record: DecodedLogRecord): number {
+  const status = record.attributes.get("status_code");
+  return typeof status === "number" ? status : typeof status === "string" && status !== "" ? Number(status) : Number.NaN;
+}
+
 function rateLimited(record: DecodedLogRecord): boolean {
-  const status = amount(record.attributes, "status_code");
-  return status !== undefined && RATE_LIMITED.has(status);
+  return RATE_LIMITED.has(statusCode(record));
 }
 
 function apiError(record: DecodedLogRecord, context: ItemContext): Record<string, unknown> {
@@ -117,7 +122,7 @@ function apiError(record: DecodedLogRecord, context: ItemContext): Record<string
     // Claude Code retries a rate-limited or overloaded request; `attempt` counts the tries.
     degradation: "retry",
     retryAttempts: attempt === undefined ? undefined : Math.floor(attempt),
-    attributes: compact({ status_code: amount(a, "status_code"), model: firstText(a, "model"), ...claudeCodeAttributes(record, context) }),
+    attributes: compact({ status_code: statusCode(record), model: firstText(a, "model"), ...claudeCodeAttributes(record, context) }),
   });
 }
 

@@ -23,12 +23,12 @@ const DECIMAL = /^\d+(\.\d+)?([eE][+-]?\d+)?$/;
 
 /**
  * A non-negative number (a count, a duration, a cost) under `key`, as a number or a decimal
- * string; undefined when absent. Anything else rejects the item: a count that cannot be read
- * must not be stored as 0.
+ * string; undefined when absent. Anything else (an integer beyond 2^53, an array, text)
+ * rejects the item: a count that cannot be read must not be stored as 0.
  */
 export function amount(attributes: Attributes, key: string): number | undefined {
   const value = attributes.get(key);
-  if (value === undefined || value === null || value === "") return undefined;
+  if (value === undefined || value === "") return undefined;
   const parsed = typeof value === "number" ? value : typeof value === "string" && DECIMAL.test(value) ? Number(value) : Number.NaN;
   if (!Number.isFinite(parsed) || parsed < 0 || parsed > Number.MAX_SAFE_INTEGER) {
     throw new ItemRejected(`${key} must be a non-negative number`);
