@@ -59,7 +59,11 @@ function parse(body: Uint8Array): unknown {
 }
 
 /** Walks resource → scope → item lists, reading each item with `read`. */
-function items<T>(root: JsonObject, [resourceList, scopeList, itemList]: [string, string, string], read: (raw: JsonObject, where: string) => T): DecodedItem<T>[] {
+function items<T>(
+  root: JsonObject,
+  [resourceList, scopeList, itemList]: [string, string, string],
+  read: (raw: JsonObject, where: string) => T,
+): DecodedItem<T>[] {
   const out: DecodedItem<T>[] = [];
   for (const [resource, scope, raw] of walk(root, resourceList, scopeList, itemList)) {
     const where = singular(itemList);
@@ -78,7 +82,12 @@ function items<T>(root: JsonObject, [resourceList, scopeList, itemList]: [string
 }
 
 /** Every item of the request with its resource and scope; a malformed skeleton is a decode error. */
-function* walk(root: JsonObject, resourceList: string, scopeList: string, itemList: string): Generator<[{ resource: Attributes }, { scopeName: string }, unknown]> {
+function* walk(
+  root: JsonObject,
+  resourceList: string,
+  scopeList: string,
+  itemList: string,
+): Generator<[{ resource: Attributes }, { scopeName: string }, unknown]> {
   for (const resourceEntry of objects(root, resourceList, resourceList)) {
     const resource = { resource: resourceAttributes(resourceEntry, resourceList) };
     for (const scopeEntry of objects(resourceEntry, scopeList, `${resourceList}[].${scopeList}`)) {
@@ -176,7 +185,11 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 const INTEGER_TEXT = /^-?\d{1,20}$/;
-const SPECIAL_DOUBLES: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, "-Infinity": Number.NEGATIVE_INFINITY };
+const SPECIAL_DOUBLES: Record<string, number> = {
+  NaN: Number.NaN,
+  Infinity: Number.POSITIVE_INFINITY,
+  "-Infinity": Number.NEGATIVE_INFINITY,
+};
 
 /** The scalar in an AnyValue; nested values (arrays, key-value lists) and bytes are not read. */
 function anyValue(value: unknown, where: string): AttributeValue {

@@ -54,7 +54,11 @@ export function mapOtlpRequest(signal: OtlpSignal, encoding: OtlpEncoding, body:
   }
 }
 
-function mapItems<T>(signal: OtlpSignal, items: DecodedItem<T>[], map: (value: T, context: ItemContext) => MappedRecord | null): OtlpMapping {
+function mapItems<T>(
+  signal: OtlpSignal,
+  items: DecodedItem<T>[],
+  map: (value: T, context: ItemContext) => MappedRecord | null,
+): OtlpMapping {
   const records: MappedRecord[] = [];
   let rejected = 0;
   let ignored = 0;

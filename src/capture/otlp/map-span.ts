@@ -115,8 +115,12 @@ const ZERO_ID = /^0+$/;
 
 /** `otlp:<trace id>:<span id>`: the span's own identity, the same on every retry. */
 function spanRecordId(span: DecodedSpan): string {
-  if (!HEX_ID.trace.test(span.traceId) || ZERO_ID.test(span.traceId)) throw new ItemRejected("span has no valid traceId (16 bytes, not all zero)");
-  if (!HEX_ID.span.test(span.spanId) || ZERO_ID.test(span.spanId)) throw new ItemRejected("span has no valid spanId (8 bytes, not all zero)");
+  if (!HEX_ID.trace.test(span.traceId) || ZERO_ID.test(span.traceId)) {
+    throw new ItemRejected("span has no valid traceId (16 bytes, not all zero)");
+  }
+  if (!HEX_ID.span.test(span.spanId) || ZERO_ID.test(span.spanId)) {
+    throw new ItemRejected("span has no valid spanId (8 bytes, not all zero)");
+  }
   return `otlp:${span.traceId}:${span.spanId}`;
 }
 

@@ -62,7 +62,3 @@ export function idPart(attributes: Attributes, key: string): string | undefined 
   return undefined;
 }
 
-/** Whether `key` is present with any value. */
-export function has(attributes: Attributes, key: string): boolean {
-  return attributes.has(key);
-}

@@ -2,7 +2,7 @@
  * The Export*ServiceResponse that answers a request, in the request's encoding. OTLP reports
  * rejected items in a 200 with `partial_success`; a fully accepted request gets an empty one.
  */
-import { create, toBinary, toJson, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { create, toBinary, toJson, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import { ExportLogsServiceResponseSchema } from "./generated/opentelemetry/proto/collector/logs/v1/logs_service_pb.ts";
 import { ExportMetricsServiceResponseSchema } from "./generated/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.ts";
 import { ExportTraceServiceResponseSchema } from "./generated/opentelemetry/proto/collector/trace/v1/trace_service_pb.ts";
@@ -16,18 +16,25 @@ const utf8 = new TextEncoder();
  * something was rejected or there is a message; otherwise an empty message (`{}` in JSON).
  * JSON writes the int64 count as a string, as proto3 JSON does.
  */
-export function encodeOtlpResponse(signal: OtlpSignal, encoding: OtlpEncoding, mapping: Pick<OtlpMapping, "rejected" | "errorMessage">): Uint8Array {
+export function encodeOtlpResponse(
+  signal: OtlpSignal,
+  encoding: OtlpEncoding,
+  mapping: Pick<OtlpMapping, "rejected" | "errorMessage">,
+): Uint8Array {
   const rejected = Number.isSafeInteger(mapping.rejected) && mapping.rejected > 0 ? BigInt(mapping.rejected) : 0n;
   const errorMessage = mapping.errorMessage ?? "";
+  // An empty partial_success means full success; it is left out, so JSON answers `{}`.
   const partial = rejected > 0n || errorMessage !== "";
-  const encode = <Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): Uint8Array =>
-    encoding === "protobuf" ? toBinary(schema, message) : utf8.encode(JSON.stringify(toJson(schema, message)));
+  const encode = <Desc extends DescMessage>(schema: Desc, init: MessageInitShape<Desc>): Uint8Array => {
+    const message = create(schema, partial ? init : undefined);
+    return encoding === "protobuf" ? toBinary(schema, message) : utf8.encode(JSON.stringify(toJson(schema, message)));
+  };
   switch (signal) {
     case "traces":
-      return encode(ExportTraceServiceResponseSchema, create(ExportTraceServiceResponseSchema, partial ? { partialSuccess: { rejectedSpans: rejected, errorMessage } } : {}));
+      return encode(ExportTraceServiceResponseSchema, { partialSuccess: { rejectedSpans: rejected, errorMessage } });
     case "logs":
-      return encode(ExportLogsServiceResponseSchema, create(ExportLogsServiceResponseSchema, partial ? { partialSuccess: { rejectedLogRecords: rejected, errorMessage } } : {}));
+      return encode(ExportLogsServiceResponseSchema, { partialSuccess: { rejectedLogRecords: rejected, errorMessage } });
     case "metrics":
-      return encode(ExportMetricsServiceResponseSchema, create(ExportMetricsServiceResponseSchema, partial ? { partialSuccess: { rejectedDataPoints: rejected, errorMessage } } : {}));
+      return encode(ExportMetricsServiceResponseSchema, { partialSuccess: { rejectedDataPoints: rejected, errorMessage } });
   }
 }
