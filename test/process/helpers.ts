@@ -63,8 +63,9 @@ export interface Child {
   exitWithin(timeoutMs: number): Promise<number>;
 }
 
-export function spawnFixture(name: string, args: string[], env: Record<string, string> = {}): Child {
+export function spawnFixture(name: string, args: string[], env: Record<string, string> = {}, cwd?: string): Child {
   const proc = Bun.spawn([process.execPath, join(FIXTURES, name), ...args], {
+    ...(cwd !== undefined ? { cwd } : {}),
     stdin: "pipe",
     stdout: "pipe",
     stderr: "pipe",

@@ -55,6 +55,34 @@ describe("tally serve", () => {
   }
 });
 
+describe("tally serve --demo (the README's first command)", () => {
+  test("fills ./data/demo.db with three days of every kind of record and answers about them", async () => {
+    const cwd = tempDir();
+    const child = spawnFixture("tally-cli.ts", ["serve", "--demo", "--port", "0", "--json"], { TALLY_DB: "" }, cwd);
+    const { url, database } = JSON.parse(await child.waitForLine(/"url"/)) as { url: string; database: string };
+    try {
+      expect(database).toBe(join(cwd, "data", "demo.db"));
+      const usage = (await (await fetch(`${url}/api/v1/reports/usage?since=72h&by=model`)).json()) as any;
+      expect(usage.totals.runs).toBeGreaterThan(500);
+      expect(usage.totals.unpricedRuns).toBe(0);
+      expect(usage.rows.map((r: any) => r.group.model).sort()).toEqual(["claude-haiku-4-5", "claude-opus-4-1", "claude-sonnet-4-5"]);
+      const tools = (await (await fetch(`${url}/api/v1/reports/tools?since=72h`)).json()) as any;
+      expect(tools.totals.calls).toBeGreaterThan(usage.totals.runs);
+      expect(tools.totals.errors).toBeGreaterThan(0);
+      const degradations = (await (await fetch(`${url}/api/v1/reports/degradations?since=72h`)).json()) as any;
+      expect(degradations.totals.degradedRuns).toBeGreaterThan(0);
+      expect(degradations.caches[0].hits).toBeGreaterThan(0);
+      const runs = (await (await fetch(`${url}/api/v1/runs?limit=1`)).json()) as any;
+      const detail = (await (await fetch(`${url}/api/v1/runs/${runs.runs[0].id}`)).json()) as any;
+      expect(detail.toolCalls.length).toBeGreaterThan(0);
+      expect(detail.session.endedAt).not.toBeNull();
+    } finally {
+      child.proc.kill("SIGTERM");
+    }
+    expect(await child.exitWithin(10_000)).toBe(0);
+  });
+});
+
 describe("openHttpStore from another process", () => {
   test("the server is down when the writer starts, then comes up: nothing lost", async () => {
     const db = join(tempDir(), "tally.db");
