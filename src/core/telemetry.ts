@@ -3,6 +3,7 @@ import { createSystemClock } from "./clock.ts";
 import { DropLog } from "./drop-log.ts";
 import { TallyConfigError, toError } from "./errors.ts";
 import { safeLog, silentLogger, type Logger } from "./logger.ts";
+import { closeAll, OPEN_WORK, type OpenWork, type OpenWorkRegistry } from "./open-work.ts";
 import { RingQueue } from "./queue.ts";
 import type {
   CacheEventRecord,
@@ -161,6 +162,14 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   let storeTrouble = false;
   let accepting = true;
   let shutdownPromise: Promise<void> | null = null;
+  /** What integrations hold open; recorded before any orderly stop drains the queue. */
+  const openWork = new Set<OpenWork>();
+  const openWorkRegistry: OpenWorkRegistry = {
+    add: (work) => {
+      if (accepting) openWork.add(work);
+    },
+    delete: (work) => openWork.delete(work),
+  };
 
   function enqueue(kind: number, value: unknown): void {
     try {
@@ -408,10 +417,15 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   }
 
   const hostProcess = (globalThis as { process?: NodeJS.Process }).process;
+  // beforeExit: nothing is left to run, so what is held open will never finish; exit: last chance.
   const onBeforeExit = () => {
+    closeAll(openWork);
     if (queue.size > 0 || pending !== null) void run(true);
   };
-  const onExit = () => drainSync();
+  const onExit = () => {
+    closeAll(openWork);
+    drainSync();
+  };
   const exitHooks = options.flushOnExit !== false && typeof hostProcess?.on === "function";
   if (exitHooks) {
     hostProcess.on("beforeExit", onBeforeExit);
@@ -423,6 +437,8 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   }
 
   async function shutdown(timeoutMs: number): Promise<void> {
+    // First what integrations hold open (sessions, running calls and runs), while records are still taken.
+    closeAll(openWork);
     accepting = false;
     if (intervalTimer !== undefined) clock.clearTimeout(intervalTimer);
     intervalTimer = undefined;
@@ -457,7 +473,8 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     }
   }
 
-  return {
+  const telemetry: Telemetry & { [OPEN_WORK]: OpenWorkRegistry } = {
+    [OPEN_WORK]: openWorkRegistry,
     recordExecution: (record) => enqueue(KIND.execution, record),
     recordRateLimitEvent: (record) => enqueue(KIND.rateLimitEvent, record),
     recordToolCall: (record) => enqueue(KIND.toolCall, record),
@@ -485,4 +502,5 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       lastError,
     }),
   };
+  return telemetry;
 }

@@ -19,8 +19,9 @@ for (const kind of ["McpServer", "Server"] as const) {
       await client.connect(transport);
       expect((await client.callTool({ name: "echo", arguments: { text: "over stdio" } })).content).toEqual([{ type: "text", text: "over stdio" }]);
       expect((await client.callTool({ name: "refuse", arguments: {} })).isError).toBe(true);
-      // Still running when the client leaves: the exit hook records it. The pipe delivers the
-      // request before the end of stdin; the pause only lets the client write it first.
+      // Still running when the client leaves: the process exits, and the telemetry's exit flush
+      // first closes what the integration holds open (cancelled, "shutdown"). The pipe delivers
+      // the request before the end of stdin; the pause only lets the client write it first.
       const waiting = client.callTool({ name: "wait", arguments: {} }).catch((error: Error) => error);
       await new Promise((resolve) => setTimeout(resolve, 50));
       await client.close();
@@ -30,7 +31,7 @@ for (const kind of ["McpServer", "Server"] as const) {
       expect(rows.map((row) => `${row.tool_name} ${row.outcome} ${row.error_type ?? "-"}`).sort()).toEqual([
         "echo ok -",
         "refuse tool_error tool_error",
-        "wait cancelled connection_closed",
+        "wait cancelled shutdown",
       ]);
       const sessions = db.sessions();
       expect(sessions).toHaveLength(1);

@@ -45,7 +45,7 @@ describe("import state on the SQLite store", () => {
     const path = join(tempDir(), "t.db");
     const store = openSqliteStore({ path });
     const result = store.write([{ kind: "execution", row: row("x1") }], { importFiles: [state({ path: "/f1" }), state({ path: "/f2", offset: 7 })] });
-    expect(result).toEqual({ ok: true, inserted: 1, duplicates: 0, collisions: [], replaced: 0 });
+    expect(result).toEqual({ ok: true, inserted: 1, duplicates: 0, duplicateIndexes: [], collisions: [], replaced: 0 });
     expect(store.importState("claude-code", "/f2")?.offset).toBe(7);
     store.close();
     const reopened = openSqliteStore({ path });

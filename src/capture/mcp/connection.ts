@@ -9,7 +9,8 @@ import type { ToolCallRecord } from "../../core/records.ts";
 import type { CaptureContext } from "./context.ts";
 import { executionIdFromMeta } from "./execution-id.ts";
 import { trackConnection, untrackConnection } from "./open-connections.ts";
-import { CANCELLED, CONNECTION_CLOSED, outcomeOf, type CallOutcome } from "./outcome.ts";
+import { CANCELLED, CONNECTION_CLOSED, outcomeOf, SHUT_DOWN, type CallOutcome } from "./outcome.ts";
+import { holdOpen, type OpenWork } from "../../core/open-work.ts";
 import type { TransportLike, WireMessage } from "./shapes.ts";
 import { truncateUtf8, utf8Length } from "./utf8.ts";
 
@@ -39,12 +40,14 @@ function shortName(value: unknown): string | undefined {
 }
 
 /** Per-connection state; its methods are called from the transport hooks, inside try/catch. */
-export class McpConnection {
+export class McpConnection implements OpenWork {
   private readonly pending = new Map<RequestId, PendingCall>();
   private generatedSessionId: string | undefined;
   private sessionStarted = false;
   private closed = false;
   private overflowLogged = false;
+  /** Releases this connection from the telemetry's open work (or the process exit hook). */
+  private release: (() => void) | null = null;
 
   constructor(
     private readonly transport: TransportLike,
@@ -84,10 +87,20 @@ export class McpConnection {
 
   /** The transport closed (or the process is exiting): calls still waiting will never be answered. */
   transportClosed(): void {
+    this.end(CONNECTION_CLOSED);
+  }
+
+  /** The telemetry is stopping: running calls are recorded as cancelled with the time they ran, the session ends. */
+  closeForShutdown(): void {
+    this.end(SHUT_DOWN);
+  }
+
+  private end(pendingOutcome: CallOutcome): void {
     if (this.closed) return;
     this.closed = true;
-    untrackConnection(this);
-    for (const id of [...this.pending.keys()]) this.callEnded(id, CONNECTION_CLOSED, null, undefined);
+    this.release?.();
+    this.release = null;
+    for (const id of [...this.pending.keys()]) this.callEnded(id, pendingOutcome, null, undefined);
     if (this.sessionStarted) this.context.telemetry.endSession(this.sessionId());
   }
 
@@ -99,7 +112,13 @@ export class McpConnection {
   private startSession(clientName: string | undefined, clientVersion: string | undefined): void {
     if (this.sessionStarted) return;
     this.sessionStarted = true;
-    trackConnection(this);
+    // The telemetry closes it before an orderly stop drains; a stand-in telemetry without that
+    // registry gets the process exit hook instead.
+    this.release = holdOpen(this.context.telemetry, this);
+    if (this.release === null) {
+      trackConnection(this);
+      this.release = () => untrackConnection(this);
+    }
     const client = clientName === undefined && clientVersion === undefined ? undefined : { name: clientName, version: clientVersion };
     this.context.telemetry.startSession(this.sessionId(), { source: this.context.options.source, client });
   }

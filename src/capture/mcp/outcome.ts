@@ -17,6 +17,8 @@ const TOOL_ERROR: CallOutcome = { outcome: "tool_error", errorType: "tool_error"
 export const CANCELLED: CallOutcome = { outcome: "cancelled", errorType: "cancelled" };
 /** The transport closed before the request was answered. */
 export const CONNECTION_CLOSED: CallOutcome = { outcome: "cancelled", errorType: "connection_closed" };
+/** The telemetry stopped (shutdown or exit) while the call was running. */
+export const SHUT_DOWN: CallOutcome = { outcome: "cancelled", errorType: "shutdown" };
 
 // McpServer turns an McpError thrown inside tools/call (unknown tool, invalid arguments) into
 // an isError result whose text starts with the error's own prefix: "MCP error -32602: …".
