@@ -29,7 +29,7 @@ export interface ReportOptionValues {
   sort?: string;
   limit?: string;
   exact?: boolean;
-  /** Filter lists by option name (`repo`, `model`, `event`, `tool`, `server`). */
+  /** Filter lists by option name (`repo`, `model`, `event`, `conclusion`, `tool`, `server`). */
   filters?: Readonly<Record<string, readonly string[] | undefined>>;
 }
 
@@ -50,7 +50,7 @@ export const REPORT_OPTIONS = {
   usage: {
     dimensions: USAGE_DIMENSIONS,
     defaultBy: ["day"],
-    filters: { repo: "repos", model: "models", event: "events" },
+    filters: { repo: "repos", model: "models", event: "events", conclusion: "conclusions" },
     sortFields: Object.keys(USAGE_SORT_FIELDS),
   },
   tools: {

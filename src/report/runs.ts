@@ -123,7 +123,8 @@ const OPEN_SESSION_SPAN_MS = 7 * DAY_MS;
 const RUN_COLUMNS = `id, created_at, repo, event_type, delivery_id, pr_number, provider, model, conclusion, input_tokens,
   output_tokens, cache_read_tokens, cache_creation_tokens, duration_ms, cost_usd, cost_source, session_id, num_turns,
   stop_reason, attributes`;
-const TOOL_CALL_COLUMNS = `id, created_at, session_id, execution_id, server, tool_name, duration_ms, outcome, error_type,
+/** The columns of a ToolCallView, in the order `toolCallView` reads them. */
+export const TOOL_CALL_COLUMNS = `id, created_at, session_id, execution_id, server, tool_name, duration_ms, outcome, error_type,
   input_bytes, output_bytes`;
 
 /** Clamps a page size to 1..500. */
@@ -223,7 +224,7 @@ export function* sessionDetailProgram(dialect: SqlDialect, id: string): ReportPr
 }
 
 /** A cursor names the last row shown: its time and id, base64url, opaque to clients. */
-function encodeCursor(createdAt: number, id: string): string {
+export function encodeCursor(createdAt: number, id: string): string {
   return btoa(JSON.stringify([createdAt, id])).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
@@ -232,7 +233,8 @@ export class CursorError extends Error {
   override readonly name = "CursorError";
 }
 
-function decodeCursor(cursor: string): { createdAt: number; id: string } {
+/** Reads a cursor made by {@link encodeCursor}; throws {@link CursorError}. */
+export function decodeCursor(cursor: string): { createdAt: number; id: string } {
   try {
     if (cursor.length > 400) throw new Error("too long");
     const value: unknown = JSON.parse(atob(cursor.replaceAll("-", "+").replaceAll("_", "/")));
@@ -283,7 +285,8 @@ function runView(row: Record<string, unknown>): RunView {
   };
 }
 
-function toolCallView(row: Record<string, unknown>): ToolCallView {
+/** A tool_calls row as the API shows it. */
+export function toolCallView(row: Record<string, unknown>): ToolCallView {
   return {
     id: String(row.id),
     createdAt: iso(row.created_at),

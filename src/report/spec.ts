@@ -31,6 +31,8 @@ export interface UsageFilters {
   repos?: string[];
   models?: string[];
   events?: string[];
+  /** Conclusions (success, failure, error, …); read from daily_usage or raw rows. */
+  conclusions?: string[];
 }
 
 export interface UsageReportSpec extends ReportWindow {

@@ -58,7 +58,7 @@ export const USAGE_SOURCE: GroupedSource<UsageDimension, Measure> = {
       time: DAY,
       dimensions: EVERY_DIMENSION,
       measures: { ...outcomeCounts("runs"), ...TOKEN_SUMS, unpricedRuns: "sum(unpriced_runs)" },
-      filterColumns: { repos: "repo", models: "model", events: "event_type" },
+      filterColumns: { repos: "repo", models: "model", events: "event_type", conclusions: "conclusion" },
       durations: { kind: "sketch", column: "duration_buckets" },
     },
   ],
@@ -79,7 +79,7 @@ export const USAGE_SOURCE: GroupedSource<UsageDimension, Measure> = {
     time: { kind: "instant", column: "created_at" },
     dimensions: EVERY_DIMENSION,
     measures: { ...outcomeCounts("1"), runs: "count(*)", ...TOKEN_SUMS, unpricedRuns: "sum(CASE WHEN cost_source = 'unpriced' THEN 1 ELSE 0 END)" },
-    filterColumns: { repos: "repo", models: "model", events: "event_type" },
+    filterColumns: { repos: "repo", models: "model", events: "event_type", conclusions: "conclusion" },
     durations: { kind: "values", column: "duration_ms" },
   },
 };
@@ -97,7 +97,7 @@ function toUsageRow(row: GroupedRow<UsageDimension, Measure>): UsageRow {
 
 /** Runs, outcomes, tokens, cost and durations, grouped and filtered. */
 export function* usageReport(dialect: SqlDialect, spec: UsageReportSpec): ReportProgram<UsageReport> {
-  const filters = { repos: spec.filters?.repos, models: spec.filters?.models, events: spec.filters?.events };
+  const filters = { repos: spec.filters?.repos, models: spec.filters?.models, events: spec.filters?.events, conclusions: spec.filters?.conclusions };
   const timeZone = spec.timeZone ?? "UTC";
   const result = yield* groupedReport(dialect, USAGE_SOURCE, { groupBy: spec.groupBy, range: spec.range, timeZone, filters, exact: spec.exact === true });
 

@@ -10,6 +10,7 @@ import { StoreUnavailableError, toError } from "../core/errors.ts";
 import { safeLog, silentLogger } from "../core/logger.ts";
 import { createPricer, type Pricer, type PricerOptions } from "../pricing/pricer.ts";
 import { IngestQueue } from "./ingest-queue.ts";
+import { dashboardRoutes } from "./dashboard/routes.ts";
 import { createIngestor } from "./ingest.ts";
 import { ServerMetrics } from "./metrics.ts";
 import { resolveServerAppOptions, type ServerAppOptions } from "./options.ts";
@@ -63,6 +64,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   app.route("/", batchRoute(ingestor, metrics, resolved.maxBodyBytes));
   app.route("/", otlpRoutes(ingestor, metrics, resolved.maxBodyBytes));
   app.route("/", readApi(resolved.store, resolved.now));
+  app.route("/", dashboardRoutes());
   app.notFound((c) => problem(c, 404, `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`));
   let errorLogged = false;
   app.onError((error, c) => {

@@ -42,6 +42,7 @@ export const reportCommand: Command = {
     repo: { type: "string", multiple: true, valueName: "GLOB", description: "only these repos (glob: acme/*)" },
     model: { type: "string", multiple: true, valueName: "GLOB", description: "only these models (glob: claude-*)" },
     event: { type: "string", multiple: true, valueName: "GLOB", description: "only these event types (glob: pull_request.*)" },
+    conclusion: { type: "string", multiple: true, valueName: "GLOB", description: "only these conclusions (success, failure, error)" },
     ...LIST_FLAGS,
     exact: { type: "boolean", description: "scan raw rows: exact percentiles, any time range (slower on big files)" },
   },

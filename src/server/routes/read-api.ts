@@ -6,6 +6,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ReportOptionError, readReportSpec, reportJson, REPORT_OPTIONS, type ReportOptionValues } from "../../report/request.ts";
 import type { ReadableStore } from "../../report/readable-store.ts";
+import { toolCallsProgram, type ToolCallsQuery } from "../../report/tool-calls.ts";
 import { CursorError, runDetailProgram, runsProgram, sessionDetailProgram, type RunsQuery } from "../../report/runs.ts";
 import type { TimeRange } from "../../report/spec.ts";
 import { problem } from "../problem.ts";
@@ -26,6 +27,7 @@ const ReportQuery = z
     repo: list.openapi({ description: "only these repos (glob)" }),
     model: list.openapi({ description: "only these models (glob)" }),
     event: list.openapi({ description: "only these event types (glob)" }),
+    conclusion: list.openapi({ description: "only these conclusions (glob; usage)" }),
     tool: list.openapi({ description: "only these tools (glob)" }),
     server: list.openapi({ description: "only these servers (glob)" }),
   })
@@ -46,6 +48,20 @@ const RunsQuerySchema = z
   })
   .openapi("RunsQuery");
 
+const ToolCallsQuerySchema = z
+  .object({
+    since: text.openapi({ description: "from (as in reports)", example: "24h" }),
+    until: text.openapi({ description: "to, excluded" }),
+    tz: text.openapi({ description: "zone for dates in since/until" }),
+    tool: list.openapi({ description: "only these tools (glob)" }),
+    server: list.openapi({ description: "only these servers (glob)" }),
+    outcome: list.openapi({ description: "only these outcomes: ok, tool_error, protocol_error, cancelled (glob)" }),
+    session: text.openapi({ description: "only this session's calls" }),
+    limit: z.string().regex(/^\d{1,3}$/).optional().openapi({ description: "calls per page, 1 to 500 (default 50)" }),
+    cursor: text.openapi({ description: "nextCursor of the previous page" }),
+  })
+  .openapi("ToolCallsQuery");
+
 const Id = z.object({ id: z.string().min(1).max(256).openapi({ param: { name: "id", in: "path" } }) });
 const Json = z.record(z.string(), z.unknown());
 const ok = (description: string) => ({ 200: { description, content: { "application/json": { schema: Json } } } });
@@ -55,6 +71,21 @@ const errors = {
 };
 
 const asList = (value: string | string[] | undefined) => (value === undefined ? undefined : Array.isArray(value) ? value : [value]);
+
+/**
+ * Runs filters are held to the limits reports apply (src/report/request.ts): each pattern is one
+ * OR term and one bound GLOB pattern, and SQLite refuses an expression 1000 terms deep or a
+ * pattern of 50 000 bytes with an error that would otherwise be a 500.
+ */
+const MAX_RUN_PATTERNS = 100;
+const MAX_RUN_PATTERN_LENGTH = 1024;
+
+function runFilterProblem(option: string, patterns: string[] | undefined): string | null {
+  if (patterns === undefined) return null;
+  if (patterns.length > MAX_RUN_PATTERNS) return `at most ${MAX_RUN_PATTERNS} ${option} patterns`;
+  if (patterns.some((p) => p.length > MAX_RUN_PATTERN_LENGTH)) return `${option} value is too long (at most ${MAX_RUN_PATTERN_LENGTH} characters)`;
+  return null;
+}
 
 /** Mounts the read API on `app`; `now` is the server's clock. */
 export function readApi(store: ReadableStore, now: () => number): OpenAPIHono {
@@ -86,7 +117,10 @@ export function readApi(store: ReadableStore, now: () => number): OpenAPIHono {
         sort: query.sort,
         limit: query.limit,
         exact: query.exact === "true",
-        filters: { repo: asList(query.repo), model: asList(query.model), event: asList(query.event), tool: asList(query.tool), server: asList(query.server) },
+        filters: {
+          repo: asList(query.repo), model: asList(query.model), event: asList(query.event), conclusion: asList(query.conclusion),
+          tool: asList(query.tool), server: asList(query.server),
+        },
       };
       try {
         const spec = readReportSpec(kind, values, { now: now(), defaultTimeZone: "UTC" });
@@ -108,6 +142,11 @@ export function readApi(store: ReadableStore, now: () => number): OpenAPIHono {
     }),
     async (c) => {
       const query = c.req.valid("query");
+      const filters = { repo: asList(query.repo), model: asList(query.model), event: asList(query.event), conclusion: asList(query.conclusion) };
+      for (const [option, patterns] of Object.entries(filters)) {
+        const wrong = runFilterProblem(option, patterns);
+        if (wrong !== null) return problem(c, 400, wrong);
+      }
       let range: TimeRange;
       try {
         range = readRange(query.since, query.until, query.tz, now());
@@ -117,16 +156,51 @@ export function readApi(store: ReadableStore, now: () => number): OpenAPIHono {
       }
       const runsQuery: RunsQuery = {
         range,
-        repos: asList(query.repo),
-        models: asList(query.model),
-        events: asList(query.event),
-        conclusions: asList(query.conclusion),
+        repos: filters.repo,
+        models: filters.model,
+        events: filters.event,
+        conclusions: filters.conclusion,
         ...(query.session !== undefined ? { sessionId: query.session } : {}),
         ...(query.limit !== undefined ? { limit: Number(query.limit) } : {}),
         ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
       };
       try {
         return c.json((await store.read((dialect) => runsProgram(dialect, runsQuery))) as unknown as Record<string, unknown>, 200);
+      } catch (error) {
+        if (error instanceof CursorError) return problem(c, 400, error.message, "pass nextCursor from the previous page as it came");
+        throw error;
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/v1/tool-calls",
+      summary: "Tool calls, newest first, a page at a time (follow nextCursor)",
+      request: { query: ToolCallsQuerySchema },
+      responses: { ...ok("{ toolCalls, nextCursor }"), ...errors },
+    }),
+    async (c) => {
+      const query = c.req.valid("query");
+      let range: TimeRange;
+      try {
+        range = readRange(query.since, query.until, query.tz, now());
+      } catch (error) {
+        if (error instanceof ReportOptionError) return problem(c, 400, error.message, error.hint);
+        throw error;
+      }
+      const callsQuery: ToolCallsQuery = {
+        range,
+        tools: asList(query.tool),
+        servers: asList(query.server),
+        outcomes: asList(query.outcome),
+        ...(query.session !== undefined ? { sessionId: query.session } : {}),
+        ...(query.limit !== undefined ? { limit: Number(query.limit) } : {}),
+        ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+      };
+      try {
+        return c.json((await store.read((dialect) => toolCallsProgram(dialect, callsQuery))) as unknown as Record<string, unknown>, 200);
       } catch (error) {
         if (error instanceof CursorError) return problem(c, 400, error.message, "pass nextCursor from the previous page as it came");
         throw error;
