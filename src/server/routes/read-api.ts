@@ -73,17 +73,21 @@ const errors = {
 const asList = (value: string | string[] | undefined) => (value === undefined ? undefined : Array.isArray(value) ? value : [value]);
 
 /**
- * Runs filters are held to the limits reports apply (src/report/request.ts): each pattern is one
- * OR term and one bound GLOB pattern, and SQLite refuses an expression 1000 terms deep or a
- * pattern of 50 000 bytes with an error that would otherwise be a 500.
+ * Filters of the runs and tool-calls listings are held to the limits reports apply
+ * (src/report/request.ts): each pattern is one OR term and one bound GLOB pattern, and SQLite
+ * refuses an expression 1000 terms deep or a pattern of 50 000 bytes with an error that would
+ * otherwise be a 500.
  */
-const MAX_RUN_PATTERNS = 100;
-const MAX_RUN_PATTERN_LENGTH = 1024;
+const MAX_FILTER_PATTERNS = 100;
+const MAX_FILTER_PATTERN_LENGTH = 1024;
 
-function runFilterProblem(option: string, patterns: string[] | undefined): string | null {
-  if (patterns === undefined) return null;
-  if (patterns.length > MAX_RUN_PATTERNS) return `at most ${MAX_RUN_PATTERNS} ${option} patterns`;
-  if (patterns.some((p) => p.length > MAX_RUN_PATTERN_LENGTH)) return `${option} value is too long (at most ${MAX_RUN_PATTERN_LENGTH} characters)`;
+/** Why these filters cannot be used (the 400's message), or null. */
+function filterProblem(filters: Record<string, string[] | undefined>): string | null {
+  for (const [option, patterns] of Object.entries(filters)) {
+    if (patterns === undefined) continue;
+    if (patterns.length > MAX_FILTER_PATTERNS) return `at most ${MAX_FILTER_PATTERNS} ${option} patterns`;
+    if (patterns.some((p) => p.length > MAX_FILTER_PATTERN_LENGTH)) return `${option} value is too long (at most ${MAX_FILTER_PATTERN_LENGTH} characters)`;
+  }
   return null;
 }
 
@@ -143,10 +147,8 @@ export function readApi(store: ReadableStore, now: () => number): OpenAPIHono {
     async (c) => {
       const query = c.req.valid("query");
       const filters = { repo: asList(query.repo), model: asList(query.model), event: asList(query.event), conclusion: asList(query.conclusion) };
-      for (const [option, patterns] of Object.entries(filters)) {
-        const wrong = runFilterProblem(option, patterns);
-        if (wrong !== null) return problem(c, 400, wrong);
-      }
+      const wrong = filterProblem(filters);
+      if (wrong !== null) return problem(c, 400, wrong);
       let range: TimeRange;
       try {
         range = readRange(query.since, query.until, query.tz, now());
@@ -183,6 +185,9 @@ export function readApi(store: ReadableStore, now: () => number): OpenAPIHono {
     }),
     async (c) => {
       const query = c.req.valid("query");
+      const filters = { tool: asList(query.tool), server: asList(query.server), outcome: asList(query.outcome) };
+      const wrong = filterProblem(filters);
+      if (wrong !== null) return problem(c, 400, wrong);
       let range: TimeRange;
       try {
         range = readRange(query.since, query.until, query.tz, now());
@@ -192,9 +197,9 @@ export function readApi(store: ReadableStore, now: () => number): OpenAPIHono {
       }
       const callsQuery: ToolCallsQuery = {
         range,
-        tools: asList(query.tool),
-        servers: asList(query.server),
-        outcomes: asList(query.outcome),
+        tools: filters.tool,
+        servers: filters.server,
+        outcomes: filters.outcome,
         ...(query.session !== undefined ? { sessionId: query.session } : {}),
         ...(query.limit !== undefined ? { limit: Number(query.limit) } : {}),
         ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
