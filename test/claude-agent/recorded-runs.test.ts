@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { SDKMessage } from "@anthropic-ai/claude-agent-sdk";
 import { instrumentQuery, type AgentRunContext } from "../../src/capture/claude-agent/index.ts";
+import { createPricer } from "../../src/pricing/pricer.ts";
 import { removeTempDirs } from "../support/temp-dir.ts";
 import { drain, manualNow, replay, sqliteTelemetry } from "./harness.ts";
 import { HAIKU, SESSION_ID, SONNET } from "./fixtures/pieces.ts";
@@ -156,7 +157,7 @@ describe("one run, one result: one execution with the exact row", () => {
 });
 
 describe("the SDK throws mid-stream", () => {
-  test("the same error object reaches the caller after the same messages; the run is recorded as error with the configured model", async () => {
+  test("the same error object reaches the caller after the same messages; the run is recorded as error with the configured model and the tokens streamed before it", async () => {
     const { telemetry, rows } = sqliteTelemetry();
     const clock = manualNow();
     const crash = new Error("Claude Code process exited with code 1");
@@ -173,18 +174,30 @@ describe("the SDK throws mid-stream", () => {
     }
     expect(caught).toBe(crash);
     expectSameStream(seen, beforeThrow);
+    // The one response streamed before the crash was billed: its usage is the run's.
+    const streamed = beforeThrow.flatMap((m) => (m.type === "assistant" ? [m.message.usage] : []));
+    expect(streamed).toHaveLength(1);
+    const usage = streamed[0]!;
+    const tokens = {
+      inputTokens: usage.input_tokens,
+      outputTokens: usage.output_tokens,
+      cacheReadTokens: usage.cache_read_input_tokens ?? 0,
+      cacheCreationTokens: usage.cache_creation_input_tokens ?? 0,
+    };
+    expect(tokens.outputTokens).toBeGreaterThan(0);
+    const priced = createPricer({}).price({ provider: "anthropic", model: "claude-sonnet-4-5", createdAt: Date.now(), ...tokens });
     expect(await rows("executions")).toEqual([
       {
         id: context.executionId,
         ...identity,
         model: "claude-sonnet-4-5",
-        input_tokens: 0,
-        output_tokens: 0,
-        cache_read_tokens: 0,
-        cache_creation_tokens: 0,
+        input_tokens: tokens.inputTokens,
+        output_tokens: tokens.outputTokens,
+        cache_read_tokens: tokens.cacheReadTokens,
+        cache_creation_tokens: tokens.cacheCreationTokens,
         duration_ms: 3_750,
-        // No reported cost: Tally prices the (zero) tokens itself.
-        cost_usd: 0,
+        // No reported cost: Tally prices the streamed tokens itself.
+        cost_usd: priced.costUsd,
         cost_source: "computed",
         conclusion: "error",
         session_id: SESSION_ID,

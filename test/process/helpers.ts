@@ -63,8 +63,8 @@ export interface Child {
   exitWithin(timeoutMs: number): Promise<number>;
 }
 
-export function spawnFixture(name: string, args: string[], env: Record<string, string> = {}, cwd?: string): Child {
-  const proc = Bun.spawn([process.execPath, join(FIXTURES, name), ...args], {
+export function spawnFixture(name: string, args: string[], env: Record<string, string> = {}, cwd?: string, runtime = process.execPath): Child {
+  const proc = Bun.spawn([runtime, join(FIXTURES, name), ...args], {
     ...(cwd !== undefined ? { cwd } : {}),
     stdin: "pipe",
     stdout: "pipe",

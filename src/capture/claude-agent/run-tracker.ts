@@ -1,7 +1,9 @@
+import { holdOpen, type OpenWork } from "../../core/open-work.ts";
 import type { ExecutionRecord } from "../../core/records.ts";
 import type { Telemetry } from "../../core/telemetry.ts";
 import { newRunId, startRun, type AgentRunContext } from "./context.ts";
 import { readModelUsage, usageIncrease, type UsageByModel } from "./model-usage.ts";
+import { StreamedUsage } from "./streamed-usage.ts";
 import { errorTypeOf, resultExecution, unfinishedExecution, type RunFacts } from "./to-execution.ts";
 
 /** Messages that show a new run has started after a result (a prompt, model output, a retry). */
@@ -19,7 +21,7 @@ function roundUsd(usd: number): number {
  * a run that never got its result. Every method is total: a malformed message, a throwing
  * getter or a throwing telemetry is swallowed, so the stream the caller sees never changes.
  */
-export class RunTracker {
+export class RunTracker implements OpenWork {
   private readonly facts: RunFacts;
   /** A run is open from the start and from the first prompt, output or retry after a result. */
   private runOpen = true;
@@ -30,6 +32,10 @@ export class RunTracker {
   /** The recorded run's id, restored into the context if no run follows the rotation. */
   private idBeforeRotation: string | undefined;
   private finished = false;
+  /** Tokens of the open run's responses so far, for a run that ends without its result. */
+  private readonly streamed = new StreamedUsage();
+  /** Releases the query from the telemetry's open work once it has ended. */
+  private readonly release: (() => void) | null;
 
   constructor(
     private readonly telemetry: Telemetry,
@@ -38,6 +44,18 @@ export class RunTracker {
   ) {
     this.facts = { executionId: startRun(context), initModel: undefined, sessionId: undefined, apiRetries: 0 };
     this.runStartedAt = now();
+    let release: (() => void) | null = null;
+    try {
+      release = holdOpen(telemetry, this);
+    } catch {
+      // A stand-in telemetry with a hostile getter: the run is then simply not closed at shutdown.
+    }
+    this.release = release;
+  }
+
+  /** The telemetry is stopping while the query still streams: the open run is recorded as cancelled. */
+  closeForShutdown(): void {
+    this.finish("cancelled", () => "shutdown");
   }
 
   /** Sees each message before the caller does. */
@@ -48,6 +66,7 @@ export class RunTracker {
       if (type === "result") this.recordResult(m);
       else if (type === "system") this.observeSystem(m);
       else if (!this.runOpen && opensRun(type)) this.openRun();
+      if (type === "assistant" && this.runOpen) this.streamed.observe(m);
     } catch {
       // A message shaped unlike the SDK's types is passed on untouched and not counted.
     }
@@ -83,10 +102,11 @@ export class RunTracker {
   private finish(conclusion: "error" | "cancelled", errorType: () => string | undefined): void {
     if (this.finished) return;
     this.finished = true;
+    this.release?.();
     try {
       if (this.runOpen) {
         this.runOpen = false;
-        this.record(unfinishedExecution(conclusion, errorType(), this.facts, this.context, this.elapsedMs()));
+        this.record(unfinishedExecution(conclusion, errorType(), this.facts, this.context, this.elapsedMs(), this.streamed.totals()));
       } else if (this.idBeforeRotation !== undefined) {
         this.context.executionId = this.idBeforeRotation;
       }
@@ -108,6 +128,7 @@ export class RunTracker {
 
   private openRun(): void {
     this.runOpen = true;
+    this.streamed.reset();
     this.runStartedAt = this.now();
     this.idBeforeRotation = undefined;
   }
@@ -130,6 +151,7 @@ export class RunTracker {
     const increase = { usage, costUsd: costUsd === undefined ? undefined : roundUsd(costUsd) };
     this.record(resultExecution(result, increase, this.facts, this.context, this.elapsedMs()));
     this.runOpen = false;
+    this.streamed.reset();
     this.facts.apiRetries = 0;
     this.rotateBeforeNext = true;
   }

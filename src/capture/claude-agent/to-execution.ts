@@ -1,6 +1,7 @@
 import type { Attributes, ExecutionRecord } from "../../core/records.ts";
 import type { AgentRunContext } from "./context.ts";
 import { primaryModel, sumUsage, type UsageByModel } from "./model-usage.ts";
+import type { SeenTokens } from "./streamed-usage.ts";
 
 /**
  * Model name when neither the result, the init message nor the context names one (also used
@@ -95,8 +96,9 @@ export function resultExecution(
 
 /**
  * One execution for a run that produced no result: `error` when the SDK threw or the stream
- * ended without one, `cancelled` when the caller stopped iterating. Tokens are unknown (0);
- * the model is the configured one, else the init message's.
+ * ended without one, `cancelled` when the caller stopped iterating or the telemetry shut down.
+ * Tokens are those of the responses streamed so far (0 when none were); the model is the
+ * configured one, else the latest response's, else the init message's.
  */
 export function unfinishedExecution(
   conclusion: "error" | "cancelled",
@@ -104,14 +106,18 @@ export function unfinishedExecution(
   facts: RunFacts,
   context: AgentRunContext,
   measuredMs: number,
+  seen: SeenTokens | null = null,
 ): ExecutionRecord {
   const observed: Attributes = {};
   if (facts.apiRetries > 0) observed.apiRetries = facts.apiRetries;
   if (errorType !== undefined) observed.errorType = errorType;
   return {
     ...identity(context, facts),
-    model: text(context.model) || facts.initModel || UNKNOWN_MODEL,
+    model: text(context.model) || seen?.model || facts.initModel || UNKNOWN_MODEL,
     conclusion,
+    ...(seen === null
+      ? {}
+      : { inputTokens: seen.inputTokens, outputTokens: seen.outputTokens, cacheReadTokens: seen.cacheReadTokens, cacheCreationTokens: seen.cacheCreationTokens }),
     durationMs: measuredMs,
     sessionId: facts.sessionId,
     attributes: attributesOf(context, observed),
