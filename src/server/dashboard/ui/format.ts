@@ -9,9 +9,9 @@ export function formatCount(value: number): string {
   return integer.format(value);
 }
 
-/** Dollars: cents from $1 up, four decimals below (agent runs often cost fractions of a cent). */
+/** Dollars: cents from 10 cents up, four decimals below (agent runs often cost fractions of a cent). */
 export function formatUsd(value: number): string {
-  const digits = Math.abs(value) >= 1 || value === 0 ? 2 : 4;
+  const digits = Math.abs(value) >= 0.1 || value === 0 ? 2 : 4;
   return `$${new Intl.NumberFormat("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value)}`;
 }
 

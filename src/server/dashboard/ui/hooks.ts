@@ -7,15 +7,16 @@ import { TokenNeeded } from "./api.ts";
 export const Live = createContext<{ tick: number; askToken: () => void }>({ tick: 0, askToken: () => {} });
 
 export interface Loaded<T> {
+  /** The latest answer; while a new key loads, the previous key's (so the page does not flicker). */
   data: T | undefined;
   error: Error | undefined;
-  /** True until the first answer for the current key. */
+  /** True until the first answer for the current key: `data` (if any) is for an older key. */
   loading: boolean;
 }
 
 /**
- * Runs `load` whenever `key` or the refresh tick changes. A stale answer (its key no longer
- * current) is dropped; on a refresh of the same key the old data stays until the new arrives.
+ * Runs `load` whenever `key` or the refresh tick changes. An answer for a key no longer current
+ * is dropped; the last data stays on screen (marked busy) until the new answer arrives.
  */
 export function useLoad<T>(key: string, load: () => Promise<T>): Loaded<T> {
   const { tick, askToken } = useContext(Live);
@@ -27,6 +28,7 @@ export function useLoad<T>(key: string, load: () => Promise<T>): Loaded<T> {
       (error: Error) => {
         if (!current) return;
         if (error instanceof TokenNeeded) askToken();
+        // A failed refresh keeps the numbers it had; a failed new question shows none.
         setState((old) => ({ key, data: old.key === key ? old.data : undefined, error }));
       },
     );
@@ -35,5 +37,5 @@ export function useLoad<T>(key: string, load: () => Promise<T>): Loaded<T> {
     };
   }, [key, tick]);
   const fresh = state.key === key;
-  return { data: fresh ? state.data : undefined, error: fresh ? state.error : undefined, loading: !fresh };
+  return { data: state.data, error: fresh ? state.error : undefined, loading: !fresh };
 }

@@ -70,7 +70,7 @@ function App() {
   return html`<${Live.Provider} value=${live}>
     <a class="skip" href="#main">Skip to content</a>
     <${Controls} state=${state} go=${go} applies=${APPLIES[state.view]} now=${Date.now()} />
-    <main id="main" tabindex="-1">
+    <main id="main" tabindex="-1" data-url=${search}>
       <${View} state=${state} go=${go} />
     </main>
     <footer><span>${state.refresh > 0 ? `Refreshes every ${state.refresh} s` : "Live refresh off"}</span> · numbers from <a href="api/v1/openapi.json">the read API</a></footer>

@@ -38,7 +38,7 @@ export function Degradations(props: { state: State; go: Go }) {
   const r = data.byResource;
   const t = r.totals;
   const kinds = [...new Set(r.rows.flatMap((row) => Object.keys(row.byDegradation)))].sort();
-  return html`<section aria-labelledby="degradations-title">
+  return html`<section aria-labelledby="degradations-title" aria-busy=${loading ? "true" : "false"}>
     <${Failure} error=${error} />
     <h1 id="degradations-title">Degradations and caches</h1>
     <p class="range">${describeWindow(r)} · buckets: ${data.bucket}s</p>

@@ -19,6 +19,7 @@ const TOPS = [["repo", "Top repos by cost"], ["model", "Top models by cost"], ["
 interface OverviewData {
   window: Window;
   bucket: "hour" | "day";
+  split: State["split"];
   current: UsageJson;
   previous: UsageJson;
   tops: Record<string, UsageJson>;
@@ -37,7 +38,7 @@ async function loadOverview(state: State): Promise<OverviewData> {
     usage({ since: before.since, until: before.until, by: "conclusion" }),
     ...dims.map(top),
   ]);
-  return { window, bucket, current: current!, previous: previous!, tops: Object.fromEntries(dims.map((d, i) => [d, tops[i]!])) };
+  return { window, bucket, split: state.split, current: current!, previous: previous!, tops: Object.fromEntries(dims.map((d, i) => [d, tops[i]!])) };
 }
 
 const cacheShare = (t: UsageRow) => share(t.cacheReadTokens, t.inputTokens + t.cacheReadTokens + t.cacheCreationTokens);
@@ -48,17 +49,17 @@ export function Overview(props: { state: State; go: Go }) {
   const { data, error, loading } = useLoad(key, () => loadOverview(state));
   const charts = useMemo(() => {
     if (data === undefined) return null;
-    const order = data.tops[state.split]!.rows.map((r) => r.group[state.split] ?? "");
+    const order = data.tops[data.split]!.rows.map((r) => r.group[data.split] ?? "");
     return {
-      cost: pivot(data.current.rows, data.bucket, state.split, order, (r) => r.costUsd),
-      runs: pivot(data.current.rows, data.bucket, state.split, order, (r) => r.runs),
+      cost: pivot(data.current.rows, data.bucket, data.split, order, (r) => r.costUsd),
+      runs: pivot(data.current.rows, data.bucket, data.split, order, (r) => r.runs),
     };
   }, [data]);
   if (data === undefined) return html`<${Failure} error=${error} />${loading && error === undefined ? html`<${Loading} />` : null}`;
   const t = data.current.totals;
   const p = data.previous.totals;
   const unpriced = t.unpricedRuns;
-  return html`<section aria-labelledby="overview-title">
+  return html`<section aria-labelledby="overview-title" aria-busy=${loading ? "true" : "false"}>
     <${Failure} error=${error} />
     <h1 id="overview-title">Overview</h1>
     <p class="range">${describeWindow(data.current)} · buckets: ${data.bucket}s · change against the ${describePrevious(data.previous)}</p>
@@ -83,9 +84,9 @@ export function Overview(props: { state: State; go: Go }) {
       ${SPLITS.map((s) => html`<${Link} class="chip" href=${linkTo(state, { split: s })} go=${go} current=${state.split === s}>${s}<//>`)}
     </div>
     <div class="charts">
-      <${TimeChart} timeZone=${state.tz} title=${`Cost by ${state.split}`} buckets=${charts!.cost.buckets} series=${charts!.cost.series} format=${formatUsd}
+      <${TimeChart} timeZone=${state.tz} title=${`Cost by ${data.split}`} buckets=${charts!.cost.buckets} series=${charts!.cost.series} format=${formatUsd}
         note=${chartNote(charts!.cost.hidden, unpriced)} />
-      <${TimeChart} timeZone=${state.tz} title=${`Runs by ${state.split}`} buckets=${charts!.runs.buckets} series=${charts!.runs.series} format=${formatCount}
+      <${TimeChart} timeZone=${state.tz} title=${`Runs by ${data.split}`} buckets=${charts!.runs.buckets} series=${charts!.runs.series} format=${formatCount}
         note=${chartNote(charts!.runs.hidden, 0)} />
     </div>
     <div class="tops">

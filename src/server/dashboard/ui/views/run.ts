@@ -14,6 +14,14 @@ export function pullRequestUrl(repo: string, prNumber: number | null): string | 
   return `https://github.com/${repo}/pull/${prNumber}`;
 }
 
+/** A range around a session (as the API looks for its rows: ten minutes either side). */
+function sessionRange(session: { startedAt: string; endedAt: string | null }): Partial<State> {
+  const slack = 10 * 60_000;
+  const since = Date.parse(session.startedAt) - slack;
+  const until = session.endedAt === null ? Date.now() + slack : Date.parse(session.endedAt) + slack;
+  return { range: "custom", since: new Date(since).toISOString(), until: new Date(until).toISOString() };
+}
+
 export function RunPage(props: { state: State; go: Go }) {
   const { state, go } = props;
   const { data, error, loading } = useLoad(JSON.stringify(["run", state.id]), () => getJson<RunDetail>(`runs/${encodeURIComponent(state.id)}`));
@@ -29,7 +37,7 @@ export function RunPage(props: { state: State; go: Go }) {
     ["Cost", run.costSource === "unpriced" ? "unpriced (no price known for this model)" : `${runCost(run)} (${run.costSource})`],
     ["Duration", formatDuration(run.durationMs)], ["Turns", run.numTurns], ["Stop reason", run.stopReason], ["Session", run.sessionId],
   ];
-  return html`<section aria-labelledby="run-title" class="run">
+  return html`<section aria-labelledby="run-title" aria-busy=${loading ? "true" : "false"} class="run">
     <${Failure} error=${error} />
     <p><${Link} href=${linkTo(state, { view: "runs", id: "" })} go=${go}>← Runs<//></p>
     <h1 id="run-title">Run <code>${run.id}</code></h1>
@@ -71,7 +79,7 @@ export function RunPage(props: { state: State; go: Go }) {
           <div><dt>Source</dt><dd>${session.source ?? "–"}</dd></div>
           <div><dt>Started</dt><dd>${time(session.startedAt)}</dd></div>
           <div><dt>Ended</dt><dd>${session.endedAt ? time(session.endedAt) : "open"}</dd></div>
-          <div><dt>Runs</dt><dd><${Link} href=${linkTo(state, { view: "runs", session: session.id, id: "" })} go=${go}>this session's runs<//></dd></div>
+          <div><dt>Runs</dt><dd><${Link} href=${linkTo(state, { view: "runs", session: session.id, id: "", ...sessionRange(session) })} go=${go}>this session's runs<//></dd></div>
         </dl>`
       : html`<p class="empty">${run.sessionId ? `Session ${run.sessionId} was not recorded.` : "No session."}</p>`}
   </section>`;

@@ -40,7 +40,7 @@ export function Runs(props: { state: State; go: Go }) {
   });
   const sort = SORTS[state.sort] ?? SORTS[""]!;
   const runs = data === undefined ? [] : [...data.runs].sort(sort[1]);
-  return html`<section aria-labelledby="runs-title">
+  return html`<section aria-labelledby="runs-title" aria-busy=${loading ? "true" : "false"}>
     <h1 id="runs-title">Runs</h1>
     ${state.session ? html`<p class="note">Runs of session <code>${state.session}</code> · <${Link} href=${linkTo(state, { session: "" })} go=${go}>all runs<//></p>` : null}
     <${Failure} error=${error} />

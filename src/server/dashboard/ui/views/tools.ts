@@ -50,7 +50,7 @@ export function Tools(props: { state: State; go: Go }) {
   if (data === undefined) return html`<${Failure} error=${error} />${loading && error === undefined ? html`<${Loading} />` : null}`;
   const t = data.table.totals;
   const pct = (v: number) => formatShare(v);
-  return html`<section aria-labelledby="tools-title">
+  return html`<section aria-labelledby="tools-title" aria-busy=${loading ? "true" : "false"}>
     <${Failure} error=${error} />
     <h1 id="tools-title">Tools</h1>
     <p class="range">${describeWindow(data.table)} · buckets: ${data.bucket}s</p>
