@@ -48,6 +48,12 @@ export type {
 } from "./report/spec.ts";
 export type { Clock, TimerHandle } from "./core/clock.ts";
 export { createSystemClock } from "./core/clock.ts";
+/**
+ * Where a telemetry keeps what integrations hold open (sessions, running calls and runs) for
+ * `shutdown()` to record first. A wrapper around a Telemetry (a guard, a fan-out) should carry
+ * `[OPEN_WORK]: inner[OPEN_WORK]`, or what it hands to integrations is not closed at shutdown.
+ */
+export { OPEN_WORK, type OpenWork, type OpenWorkRegistry } from "./core/open-work.ts";
 export type { Logger } from "./core/logger.ts";
 export { TallyConfigError } from "./core/errors.ts";
 export { InvalidRecordError } from "./core/validate.ts";

@@ -29,7 +29,8 @@ const bot = createReviewBot({
   secret,
   telemetry,
   logger,
-  session: live ? liveSession() : replaySession(),
+  // REPLAY_RESULT_DELAY_MS: a replayed review waits this long for its result (a slow model, for trying the drain).
+  session: live ? liveSession() : replaySession(undefined, { resultDelayMs: Number(process.env.REPLAY_RESULT_DELAY_MS ?? 0) }),
   model: process.env.REVIEW_MODEL ?? "claude-sonnet-4-5",
   botLogin: process.env.BOT_LOGIN ?? "tally-bot",
 });
@@ -41,6 +42,8 @@ const server = Bun.serve({
 });
 logger.info({ url: `http://${server.hostname}:${server.port}/webhooks`, mode: live ? "live" : "replay" }, "review-bot: listening");
 
+/** How long SIGTERM waits for reviews in flight (DRAIN_TIMEOUT_MS). */
+const drainTimeoutMs = Number(process.env.DRAIN_TIMEOUT_MS ?? 30_000);
 let stopping = false;
 async function drain(signal: string): Promise<void> {
   if (stopping) return;
@@ -48,7 +51,8 @@ async function drain(signal: string): Promise<void> {
   logger.info({ signal, pending: bot.queue.pending }, "review-bot: draining");
   await server.stop();
   // Reviews in flight finish (a bounded wait), then everything recorded is written.
-  await Promise.race([bot.queue.idle(), new Promise((resolve) => setTimeout(resolve, 30_000))]);
+  await Promise.race([bot.queue.idle(), new Promise((resolve) => setTimeout(resolve, drainTimeoutMs))]);
+  // A review still running now is recorded by shutdown() as a cancelled run with the tokens seen so far.
   await telemetry.shutdown({ timeoutMs: 5_000 });
   logger.info({ stats: telemetry.stats() }, "review-bot: stopped");
   process.exit(0);

@@ -26,7 +26,7 @@ test("every subpath export resolves and exposes its documented names", async () 
   // Every code subpath is actually imported through its "exports" entry, and its documented
   // runtime names are there (functions where they are functions).
   const documented = {
-    ".": { createTelemetry: "function", createPricer: "function", createSystemClock: "function", TallyConfigError: "function", InvalidRecordError: "function", LIMITS: "object" },
+    ".": { createTelemetry: "function", createPricer: "function", createSystemClock: "function", TallyConfigError: "function", InvalidRecordError: "function", LIMITS: "object", OPEN_WORK: "symbol" },
     "./sqlite": { openSqliteStore: "function", SCHEMA_VERSION: "number" },
     "./pricing": { createPricer: "function", defaultPricer: "object" },
     "./mcp": { instrumentMcpServer: "function", traceIdOf: "function", ARGUMENTS_ATTRIBUTE: "string", RESULT_ATTRIBUTE: "string", EXECUTION_ID_META_KEY: "string" },

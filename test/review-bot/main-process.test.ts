@@ -89,3 +89,45 @@ test("main.ts purges rows older than 90 days at start-up, reviews a signed deliv
     db.close();
   }
 });
+
+test("SIGTERM with a review still running past the drain wait: the run is recorded as cancelled with its tokens so far, exit 0", async () => {
+  const path = join(tempDir(), "data", "tally.db");
+  const child = Bun.spawn([process.execPath, "examples/review-bot/main.ts"], {
+    env: {
+      ...process.env,
+      WEBHOOK_SECRET: "process-secret",
+      PORT: "0",
+      TELEMETRY_DB_PATH: path,
+      ANTHROPIC_API_KEY: "",
+      REPLAY_RESULT_DELAY_MS: "60000",
+      DRAIN_TIMEOUT_MS: "300",
+    },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const log = logReader(child.stderr);
+  const { url } = await log.waitFor("review-bot: listening");
+  const body = JSON.stringify(pullRequestOpened("octo-org/app", 7));
+  const response = await fetch(String(url), {
+    method: "POST",
+    headers: { "x-github-event": "pull_request", "x-github-delivery": "delivery-slow", "x-hub-signature-256": await sign("process-secret", body) },
+    body,
+  });
+  expect(response.status).toBe(202);
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the review streams, its result 60 s away
+  child.kill("SIGTERM");
+  expect(await child.exited).toBe(0);
+  const stopped = await log.waitFor("review-bot: stopped");
+  expect((stopped.stats as { dropped: Record<string, number> }).dropped).toEqual({ queueFull: 0, invalid: 0, writeFailed: 0, afterShutdown: 0 });
+
+  const db = new Database(path, { readonly: true });
+  try {
+    const rows = db.query("SELECT delivery_id, conclusion, output_tokens, attributes FROM executions").all() as { delivery_id: string; conclusion: string; output_tokens: number; attributes: string }[];
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ delivery_id: "delivery-slow", conclusion: "cancelled" });
+    expect(rows[0]!.output_tokens).toBeGreaterThan(0);
+    expect(JSON.parse(rows[0]!.attributes).errorType).toBe("shutdown");
+  } finally {
+    db.close();
+  }
+});

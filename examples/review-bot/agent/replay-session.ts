@@ -6,9 +6,18 @@ import { recordedMention, recordedReview } from "./recorded-session.ts";
  * Replays a recorded session instead of calling the model, so the bot runs on a fresh machine
  * with no key and no network. Mentions get the recorded reply, everything else the recorded review.
  */
-export function replaySession(messages?: readonly SDKMessage[]): AgentSession {
+export function replaySession(messages?: readonly SDKMessage[], options: { resultDelayMs?: number } = {}): AgentSession {
+  const delay = options.resultDelayMs ?? 0;
   return async function* ({ prompt }) {
-    yield* messages ?? (prompt.startsWith(MENTION_PREFIX) ? recordedMention : recordedReview);
+    const session = messages ?? (prompt.startsWith(MENTION_PREFIX) ? recordedMention : recordedReview);
+    if (delay <= 0) {
+      yield* session;
+      return;
+    }
+    // A slow model: everything but the result at once, the result after `resultDelayMs`.
+    yield* session.slice(0, -1);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    yield* session.slice(-1);
   };
 }
 
