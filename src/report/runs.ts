@@ -320,7 +320,8 @@ function cacheEventView(row: Record<string, unknown>): CacheEventView {
   return { id: String(row.id), createdAt: iso(row.created_at), cache: String(row.cache), outcome: String(row.outcome) };
 }
 
-function sessionView(row: Record<string, unknown>): SessionView {
+/** A sessions row as the API shows it. */
+export function sessionView(row: Record<string, unknown>): SessionView {
   return {
     id: String(row.id),
     startedAt: iso(row.started_at),

@@ -43,6 +43,8 @@ const text = (page: Page, selector: string) => page.locator(selector).first().te
 /** Waits until the view shows the answer for the current URL (not the previous one, kept while loading). */
 const settled = (page: Page) =>
   page.waitForFunction(() => {
+    // Runs in the page (the test's own types have no DOM).
+    const { document, location } = globalThis as any;
     const main = document.querySelector("main");
     return main?.dataset.url === location.search && main.querySelector(':scope > section[aria-busy="false"]') !== null;
   });
@@ -139,7 +141,7 @@ describe("overview", () => {
     await record();
     const la = await api(served.url, "reports/usage", { since: SINCE, until: UNTIL, by: "day,model", repo: "acme/web", tz: "America/Los_Angeles" });
     expect(states[2]!.firstBucket).toBe("2026-11-15");
-    expect(states[2]!.firstBucket).toBe([...new Set(la.rows.map((r: any) => r.group.day as string))].sort()[0]!);
+    expect(states[2]!.firstBucket).toBe(String([...new Set<string>(la.rows.map((r: any) => r.group.day))].sort()[0]));
 
     // A custom range from the form (the browser's zone is UTC here).
     if ((await page.locator("form.custom").count()) === 0) await page.click("button.chip[aria-expanded]");
@@ -213,14 +215,14 @@ describe("runs", () => {
     const w = await open(`?view=runs&range=1h&refresh=1`);
     const { page } = w;
     await page.waitForSelector("table.runs");
-    await page.evaluate(() => ((window as unknown as { loadedOnce: boolean }).loadedOnce = true));
+    await page.evaluate(() => ((globalThis as { loadedOnce?: boolean }).loadedOnce = true));
     const id = `live-${Date.now()}`;
     const written = served.store.write([execution({ id, createdAt: Date.now() - 1000, repo: "acme/live", model: "claude-haiku-4-5" })]);
     expect(written.ok).toBe(true);
     const started = Date.now();
     await page.waitForSelector(`tr[data-run="${id}"]`, { timeout: 5000 });
     expect(Date.now() - started).toBeLessThan(3000); // within the 1 s interval plus a request
-    expect(await page.evaluate(() => (window as unknown as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
+    expect(await page.evaluate(() => (globalThis as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
     expectCleanAndLocal(w);
   });
 });
@@ -238,6 +240,9 @@ describe("tools, degradations and caches", () => {
     expect(cells).toEqual(
       report.rows.map((r: any) => [r.group.tool, r.group.server, formatCount(r.calls), formatCount(r.errors), formatShare(r.errorRate), formatDuration(r.p50DurationMs), formatDuration(r.p95DurationMs), formatCount(r.sessions)]),
     );
+    const sessions = await api(served.url, "sessions", { since: SINCE, until: UNTIL, limit: "20" });
+    expect(sessions.sessions.map((x: any) => x.id)).toEqual(["session-42"]);
+    expect(await tableCells(page, '[data-table="sessions"]')).toEqual([["2026-11-20 11:58:59", "review-bot", "1.4.0", "mcp", "2026-11-20 12:00:01", "runs"]]);
     await page.click('[data-table="tools"] tr:has(th:text-is("search_code")) a:has-text("recent failures")');
     await page.waitForURL(/tool=search_code/);
     await page.waitForSelector('[data-table="failing-calls"] tbody tr');
@@ -305,6 +310,33 @@ describe("read token", () => {
     } finally {
       await guarded.close();
     }
+  });
+});
+
+describe("keyboard", () => {
+  test("a skip link comes first; Tab reaches the views, ranges and filters; Enter follows them", async () => {
+    const w = await open(`?${WINDOW}&tz=UTC&refresh=0`);
+    const { page } = w;
+    await settled(page);
+    const focused = () => page.evaluate(() => {
+      const el = (globalThis as any).document.activeElement;
+      return `${el.tagName.toLowerCase()}:${(el.textContent ?? "").trim() || el.getAttribute("name") || ""}`;
+    });
+    await page.keyboard.press("Tab");
+    expect(await focused()).toBe("a:Skip to content");
+    const reached: string[] = [];
+    for (let i = 0; i < 30 && !reached.includes("a:Tools"); i++) {
+      await page.keyboard.press("Tab");
+      reached.push(await focused());
+    }
+    expect(reached).toContain("a:Runs");
+    expect(reached.at(-1)).toBe("a:Tools");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/view=tools/);
+    await settled(page);
+    for (let i = 0; i < 40 && (await focused()) !== "input:repo"; i++) await page.keyboard.press("Tab");
+    expect(await focused()).toBe("input:repo");
+    expectCleanAndLocal(w);
   });
 });
 

@@ -6,6 +6,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ReportOptionError, readReportSpec, reportJson, REPORT_OPTIONS, type ReportOptionValues } from "../../report/request.ts";
 import type { ReadableStore } from "../../report/readable-store.ts";
+import { sessionsProgram } from "../../report/sessions.ts";
 import { toolCallsProgram, type ToolCallsQuery } from "../../report/tool-calls.ts";
 import { CursorError, runDetailProgram, runsProgram, sessionDetailProgram, type RunsQuery } from "../../report/runs.ts";
 import type { TimeRange } from "../../report/spec.ts";
@@ -61,6 +62,16 @@ const ToolCallsQuerySchema = z
     cursor: text.openapi({ description: "nextCursor of the previous page" }),
   })
   .openapi("ToolCallsQuery");
+
+const SessionsQuerySchema = z
+  .object({
+    since: text.openapi({ description: "from (as in reports)", example: "24h" }),
+    until: text.openapi({ description: "to, excluded" }),
+    tz: text.openapi({ description: "zone for dates in since/until" }),
+    limit: z.string().regex(/^\d{1,3}$/).optional().openapi({ description: "sessions per page, 1 to 500 (default 50)" }),
+    cursor: text.openapi({ description: "nextCursor of the previous page" }),
+  })
+  .openapi("SessionsQuery");
 
 const Id = z.object({ id: z.string().min(1).max(256).openapi({ param: { name: "id", in: "path" } }) });
 const Json = z.record(z.string(), z.unknown());
@@ -207,6 +218,30 @@ export function readApi(store: ReadableStore, now: () => number): OpenAPIHono {
       try {
         return c.json((await store.read((dialect) => toolCallsProgram(dialect, callsQuery))) as unknown as Record<string, unknown>, 200);
       } catch (error) {
+        if (error instanceof CursorError) return problem(c, 400, error.message, "pass nextCursor from the previous page as it came");
+        throw error;
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/v1/sessions",
+      summary: "Sessions (client name and version), newest first, a page at a time (follow nextCursor)",
+      request: { query: SessionsQuerySchema },
+      responses: { ...ok("{ sessions, nextCursor }"), ...errors },
+    }),
+    async (c) => {
+      const query = c.req.valid("query");
+      try {
+        const range = readRange(query.since, query.until, query.tz, now());
+        const page = await store.read((dialect) =>
+          sessionsProgram(dialect, { range, ...(query.limit !== undefined ? { limit: Number(query.limit) } : {}), ...(query.cursor !== undefined ? { cursor: query.cursor } : {}) }),
+        );
+        return c.json(page as unknown as Record<string, unknown>, 200);
+      } catch (error) {
+        if (error instanceof ReportOptionError) return problem(c, 400, error.message, error.hint);
         if (error instanceof CursorError) return problem(c, 400, error.message, "pass nextCursor from the previous page as it came");
         throw error;
       }

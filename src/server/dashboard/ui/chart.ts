@@ -23,6 +23,8 @@ export interface TimeChartProps {
   note?: string;
   /** The zone the hour buckets are in (day buckets are drawn by their date alone). */
   timeZone: string;
+  /** Events that happen in few buckets: points, no lines (a line would invent the buckets between). */
+  sparse?: boolean;
 }
 
 /** Colours that read on light and dark backgrounds alike (Okabe–Ito, colour-blind safe). */
@@ -72,7 +74,8 @@ export function TimeChart(props: TimeChartProps) {
             label: s.label,
             stroke: PALETTE[i % PALETTE.length],
             width: 2,
-            points: { show: props.buckets.length < 60, size: 5 },
+            points: { show: props.sparse === true || props.buckets.length < 60, size: props.sparse ? 7 : 5, fill: PALETTE[i % PALETTE.length] },
+            ...(props.sparse ? { paths: () => null } : {}),
             value: (_u: uPlot, v: number | null) => (v === null ? "–" : props.format(v)),
           })),
         ],
@@ -88,7 +91,7 @@ export function TimeChart(props: TimeChartProps) {
       resize.disconnect();
       plot.destroy();
     };
-  }, [props.buckets, props.series, props.format, props.timeZone]);
+  }, [props.buckets, props.series, props.format, props.timeZone, props.sparse]);
 
   return html`<section class="chart" aria-labelledby=${id.current}>
     <h3 id=${id.current}>${props.title}</h3>
@@ -112,16 +115,18 @@ export function TimeChart(props: TimeChartProps) {
 
 /**
  * Chart data from report rows grouped by (bucket, dimension): one series per dimension value in
- * `order` (at most `max`), one point per bucket that has any row.
+ * `order` (at most `max`), one point per bucket that has any row. A series with no row in a
+ * bucket gets `missing`: 0 for counts and sums (no row means none), null for rates and
+ * percentiles (nothing to measure: a gap).
  */
 export function pivot<R extends { group: Record<string, string | undefined> }>(
-  rows: R[], bucket: string, dimension: string, order: string[], value: (row: R) => number, max = 8,
+  rows: R[], bucket: string, dimension: string, order: string[], value: (row: R) => number | null, missing: 0 | null, max = 8,
 ): { buckets: string[]; series: ChartSeries[]; hidden: number } {
   const buckets = [...new Set(rows.map((r) => r.group[bucket] ?? ""))].sort((a, b) => bucketSeconds(a) - bucketSeconds(b));
   const present = new Set(rows.map((r) => r.group[dimension] ?? ""));
   const names = [...order.filter((n) => present.has(n)), ...[...present].filter((n) => !order.includes(n)).sort()];
   const index = new Map(buckets.map((b, i) => [b, i]));
-  const series = names.slice(0, max).map((label) => ({ label, values: buckets.map(() => null as number | null) }));
+  const series = names.slice(0, max).map((label) => ({ label, values: buckets.map((): number | null => missing) }));
   const byName = new Map(series.map((s) => [s.label, s]));
   for (const row of rows) {
     const s = byName.get(row.group[dimension] ?? "");

@@ -1,8 +1,8 @@
 /** The API's answers, as the report engine types them (type-only: nothing of the server is bundled). */
 import type { CacheRow, DegradationRow, ToolRow, UsageRow } from "../../../report/spec.ts";
-import type { RunDetail, RunsPage, ToolCallView } from "../../../report/runs.ts";
+import type { RunDetail, RunsPage, SessionView, ToolCallView } from "../../../report/runs.ts";
 
-export type { CacheRow, DegradationRow, RunDetail, RunsPage, ToolCallView, ToolRow, UsageRow };
+export type { CacheRow, DegradationRow, RunDetail, RunsPage, SessionView, ToolCallView, ToolRow, UsageRow };
 
 interface RangeJson {
   range: { since: string | null; until: string | null; timeZone: string };
@@ -29,5 +29,10 @@ export interface DegradationsJson extends RangeJson {
 
 export interface ToolCallsPage {
   toolCalls: ToolCallView[];
+  nextCursor: string | null;
+}
+
+export interface SessionsPage {
+  sessions: SessionView[];
   nextCursor: string | null;
 }

@@ -29,9 +29,9 @@ export function Degradations(props: { state: State; go: Go }) {
     if (data === undefined) return null;
     const order = data.byResource.rows.map((r) => r.group.resource ?? "");
     return {
-      degraded: pivot(data.series.rows, data.bucket, "resource", order, (r) => r.degradedRuns),
-      retries: pivot(data.series.rows, data.bucket, "resource", order, (r) => r.retryAttempts),
-      skipped: pivot(data.series.rows, data.bucket, "resource", order, (r) => r.skippedQueries),
+      degraded: pivot(data.series.rows, data.bucket, "resource", order, (r) => r.degradedRuns, 0),
+      retries: pivot(data.series.rows, data.bucket, "resource", order, (r) => r.retryAttempts, 0),
+      skipped: pivot(data.series.rows, data.bucket, "resource", order, (r) => r.skippedQueries, 0),
     };
   }, [data]);
   if (data === undefined) return html`<${Failure} error=${error} />${loading && error === undefined ? html`<${Loading} />` : null}`;
@@ -62,9 +62,9 @@ export function Degradations(props: { state: State; go: Go }) {
       </table></div>
     </section>
     <div class="charts">
-      <${TimeChart} timeZone=${state.tz} title="Degraded runs by resource" buckets=${charts!.degraded.buckets} series=${charts!.degraded.series} format=${formatCount} />
-      <${TimeChart} timeZone=${state.tz} title="Retries by resource" buckets=${charts!.retries.buckets} series=${charts!.retries.series} format=${formatCount} />
-      <${TimeChart} timeZone=${state.tz} title="Skipped queries by resource" buckets=${charts!.skipped.buckets} series=${charts!.skipped.series} format=${formatCount} />
+      <${TimeChart} sparse timeZone=${state.tz} title="Degraded runs by resource" buckets=${charts!.degraded.buckets} series=${charts!.degraded.series} format=${formatCount} />
+      <${TimeChart} sparse timeZone=${state.tz} title="Retries by resource" buckets=${charts!.retries.buckets} series=${charts!.retries.series} format=${formatCount} />
+      <${TimeChart} sparse timeZone=${state.tz} title="Skipped queries by resource" buckets=${charts!.skipped.buckets} series=${charts!.skipped.series} format=${formatCount} />
     </div>
     <section>
       <h2>Caches</h2>

@@ -35,7 +35,8 @@ async function loadOverview(state: State): Promise<OverviewData> {
   const dims = [...new Set(["repo", "model", "event", state.split])];
   const [current, previous, ...tops] = await Promise.all([
     usage({ since: window.since, until: window.until, by: `${bucket},${state.split}` }),
-    usage({ since: before.since, until: before.until, by: "conclusion" }),
+    // Only its totals are shown: grouped by provider, it reads the smallest rollup.
+    usage({ since: before.since, until: before.until, by: "provider" }),
     ...dims.map(top),
   ]);
   return { window, bucket, split: state.split, current: current!, previous: previous!, tops: Object.fromEntries(dims.map((d, i) => [d, tops[i]!])) };
@@ -51,8 +52,8 @@ export function Overview(props: { state: State; go: Go }) {
     if (data === undefined) return null;
     const order = data.tops[data.split]!.rows.map((r) => r.group[data.split] ?? "");
     return {
-      cost: pivot(data.current.rows, data.bucket, data.split, order, (r) => r.costUsd),
-      runs: pivot(data.current.rows, data.bucket, data.split, order, (r) => r.runs),
+      cost: pivot(data.current.rows, data.bucket, data.split, order, (r) => r.costUsd, 0),
+      runs: pivot(data.current.rows, data.bucket, data.split, order, (r) => r.runs, 0),
     };
   }, [data]);
   if (data === undefined) return html`<${Failure} error=${error} />${loading && error === undefined ? html`<${Loading} />` : null}`;

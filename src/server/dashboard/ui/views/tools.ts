@@ -7,7 +7,7 @@ import { Failure, Kpi, Link, Loading, type Go } from "../components.ts";
 import { formatCount, formatDuration, formatShare, formatTime } from "../format.ts";
 import { useLoad } from "../hooks.ts";
 import { bucketOf, currentWindow, linkTo, type State, type Window } from "../state.ts";
-import type { ToolCallsPage, ToolsJson } from "../types.ts";
+import type { SessionsPage, ToolCallsPage, ToolsJson } from "../types.ts";
 import { describeWindow } from "./overview.ts";
 
 /** Outcomes the tools report counts as errors. */
@@ -19,6 +19,7 @@ interface ToolsData {
   table: ToolsJson;
   series: ToolsJson;
   failing: ToolCallsPage | null;
+  sessions: SessionsPage;
 }
 
 async function loadTools(state: State): Promise<ToolsData> {
@@ -26,12 +27,13 @@ async function loadTools(state: State): Promise<ToolsData> {
   const bucket = bucketOf(window);
   const range = { since: window.since, until: window.until, tz: state.tz };
   const only = { tool: state.tool, server: state.server };
-  const [table, series, failing] = await Promise.all([
+  const [table, series, failing, sessions] = await Promise.all([
     getJson<ToolsJson>("reports/tools", { ...range, by: "tool,server", sort: "calls" }),
     getJson<ToolsJson>("reports/tools", { ...range, ...only, by: `${bucket},tool` }),
     state.tool ? getJson<ToolCallsPage>("tool-calls", { ...range, ...only, outcome: FAILING, limit: "50" }) : Promise.resolve(null),
+    getJson<SessionsPage>("sessions", { since: window.since, until: window.until, limit: "20" }),
   ]);
-  return { window, bucket, table, series, failing };
+  return { window, bucket, table, series, failing, sessions };
 }
 
 export function Tools(props: { state: State; go: Go }) {
@@ -42,9 +44,9 @@ export function Tools(props: { state: State; go: Go }) {
     if (data === undefined) return null;
     const order = [...new Set(data.table.rows.map((r) => r.group.tool ?? ""))];
     return {
-      calls: pivot(data.series.rows, data.bucket, "tool", order, (r) => r.calls),
-      errors: pivot(data.series.rows, data.bucket, "tool", order, (r) => r.errorRate),
-      p95: pivot(data.series.rows, data.bucket, "tool", order, (r) => r.p95DurationMs ?? 0),
+      calls: pivot(data.series.rows, data.bucket, "tool", order, (r) => r.calls, 0),
+      errors: pivot(data.series.rows, data.bucket, "tool", order, (r) => (r.calls > 0 ? r.errorRate : null), null),
+      p95: pivot(data.series.rows, data.bucket, "tool", order, (r) => r.p95DurationMs, null),
     };
   }, [data]);
   if (data === undefined) return html`<${Failure} error=${error} />${loading && error === undefined ? html`<${Loading} />` : null}`;
@@ -80,6 +82,7 @@ export function Tools(props: { state: State; go: Go }) {
       </table></div>
     </section>
     ${data.failing !== null ? html`<${Failing} page=${data.failing} state=${state} go=${go} />` : null}
+    <${Sessions} page=${data.sessions} state=${state} go=${go} />
     <div class="charts">
       <${TimeChart} timeZone=${state.tz} title=${`Calls by tool${state.tool ? ` (${state.tool})` : ""}`} buckets=${charts!.calls.buckets} series=${charts!.calls.series} format=${formatCount} />
       <${TimeChart} timeZone=${state.tz} title="Error rate by tool" buckets=${charts!.errors.buckets} series=${charts!.errors.series} format=${pct} />
@@ -105,5 +108,23 @@ function Failing(props: { page: ToolCallsPage; state: State; go: Go }) {
           </tr>`)}</tbody>
         </table></div>`}
     ${page.nextCursor ? html`<p class="note">Showing the newest ${page.toolCalls.length}; narrow the range for older ones.</p>` : null}
+  </section>`;
+}
+
+function Sessions(props: { page: SessionsPage; state: State; go: Go }) {
+  const { page, state, go } = props;
+  return html`<section aria-labelledby="sessions-title">
+    <h2 id="sessions-title">Recent sessions</h2>
+    ${page.sessions.length === 0
+      ? html`<p class="empty">No sessions started in this range.</p>`
+      : html`<div class="scroll"><table class="data" data-table="sessions">
+          <thead><tr><th scope="col">Started</th><th scope="col">Client</th><th scope="col">Version</th><th scope="col">Source</th><th scope="col">Ended</th><th scope="col">Runs</th></tr></thead>
+          <tbody>${page.sessions.map((s) => html`<tr>
+            <td>${formatTime(s.startedAt, state.tz)}</td><td>${s.clientName ?? "–"}</td><td>${s.clientVersion ?? "–"}</td><td>${s.source ?? "–"}</td>
+            <td>${s.endedAt ? formatTime(s.endedAt, state.tz) : "open"}</td>
+            <td><${Link} href=${linkTo(state, { view: "runs", session: s.id })} go=${go}>runs<//></td>
+          </tr>`)}</tbody>
+        </table></div>`}
+    ${page.nextCursor ? html`<p class="note">The newest ${page.sessions.length} of this range.</p>` : null}
   </section>`;
 }
