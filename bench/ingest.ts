@@ -160,7 +160,7 @@ async function otlp(encoding: "protobuf" | "json"): Promise<{ spansPerSecond: nu
     await provider.shutdown();
     if (exporter.failures > 0) throw new Error(`${exporter.failures} exports failed`);
     const sorted = sortedCopy(exporter.latenciesMs);
-    return { spansPerSecond: SPANS / seconds, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99) };
+    return { spansPerSecond: SPANS / seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
   } finally {
     await server.stop();
     rmSync(path, { force: true });
