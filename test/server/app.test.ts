@@ -206,7 +206,7 @@ describe("read API", () => {
   test("the OpenAPI document lists every read route", async () => {
     const { server } = serverOn();
     const doc = (await (await server.app.request("/api/v1/openapi.json")).json()) as any;
-    expect(Object.keys(doc.paths).sort()).toEqual(["/api/v1/reports/degradations", "/api/v1/reports/tools", "/api/v1/reports/usage", "/api/v1/runs", "/api/v1/runs/{id}", "/api/v1/sessions/{id}", "/api/v1/tool-calls"]);
+    expect(Object.keys(doc.paths).sort()).toEqual(["/api/v1/reports/degradations", "/api/v1/reports/tools", "/api/v1/reports/usage", "/api/v1/runs", "/api/v1/runs/{id}", "/api/v1/sessions", "/api/v1/sessions/{id}", "/api/v1/tool-calls"]);
     expect(doc.paths["/api/v1/runs"].get.parameters.map((p: any) => p.name)).toContain("cursor");
   });
 });

@@ -6,6 +6,7 @@ import { create, toBinary, toJson, type DescMessage, type MessageInitShape } fro
 import { ExportLogsServiceResponseSchema } from "./generated/opentelemetry/proto/collector/logs/v1/logs_service_pb.ts";
 import { ExportMetricsServiceResponseSchema } from "./generated/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.ts";
 import { ExportTraceServiceResponseSchema } from "./generated/opentelemetry/proto/collector/trace/v1/trace_service_pb.ts";
+import { StatusSchema } from "./generated/google/rpc/status_pb.ts";
 import type { OtlpEncoding, OtlpMapping, OtlpSignal } from "./types.ts";
 
 const utf8 = new TextEncoder();
@@ -37,4 +38,16 @@ export function encodeOtlpResponse(
     case "metrics":
       return encode(ExportMetricsServiceResponseSchema, { partialSuccess: { rejectedDataPoints: rejected, errorMessage } });
   }
+}
+
+/** gRPC status codes for the HTTP statuses an OTLP route answers with (google.rpc.Code). */
+const GRPC_CODES: Record<number, number> = { 400: 3, 401: 16, 403: 7, 404: 5, 413: 8, 415: 3, 429: 8, 500: 13, 503: 14 };
+
+/**
+ * The body of a 4xx or 5xx answer to an OTLP request: a `google.rpc.Status` in the request's
+ * encoding, as the OTLP/HTTP specification asks (exporters may log its message).
+ */
+export function encodeOtlpStatus(encoding: OtlpEncoding, httpStatus: number, message: string): Uint8Array {
+  const status = create(StatusSchema, { code: GRPC_CODES[httpStatus] ?? 2, message });
+  return encoding === "protobuf" ? toBinary(StatusSchema, status) : utf8.encode(JSON.stringify(toJson(StatusSchema, status)));
 }

@@ -5,7 +5,7 @@
  * 400 is final for the exporter, 429 and 503 (with Retry-After) are retried.
  */
 import { Hono, type Context } from "hono";
-import { encodeOtlpResponse, mapOtlpRequest, OtlpDecodeError, type OtlpEncoding, type OtlpSignal } from "../../capture/otlp/index.ts";
+import { encodeOtlpResponse, encodeOtlpStatus, mapOtlpRequest, OtlpDecodeError, type OtlpEncoding, type OtlpSignal } from "../../capture/otlp/index.ts";
 import { BodyError, readBody } from "../body.ts";
 import type { Ingestor } from "../ingest.ts";
 import type { ServerMetrics } from "../metrics.ts";
@@ -29,17 +29,20 @@ async function exportSignal(c: Context, signal: OtlpSignal, ingestor: Ingestor, 
     metrics.turnedAway.inc({ reason: "bad_request" });
     return problem(c, 415, "send application/x-protobuf or application/json", "OTLP/HTTP exporters: OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf or http/json");
   }
+  // Failures are a google.rpc.Status in the request's own encoding, as OTLP/HTTP asks.
+  const failure = (status: 400 | 413 | 415 | 429 | 503, message: string, headers: Record<string, string> = {}) =>
+    c.body(encodeOtlpStatus(encoding, status, message) as Uint8Array<ArrayBuffer>, status, { "content-type": CONTENT_TYPES[encoding], ...headers });
   let mapping;
   try {
     mapping = mapOtlpRequest(signal, encoding, await readBody(c.req.raw, maxBodyBytes));
   } catch (error) {
     metrics.turnedAway.inc({ reason: error instanceof BodyError && error.status === 413 ? "too_large" : "bad_request" });
-    if (error instanceof BodyError) return problem(c, error.status, error.message);
-    if (error instanceof OtlpDecodeError) return problem(c, 400, error.message);
+    if (error instanceof BodyError) return failure(error.status, error.message);
+    if (error instanceof OtlpDecodeError) return failure(400, error.message);
     throw error;
   }
   const outcome = await ingestor.ingest(mapping.records);
-  if (!outcome.ok) return problem(c, outcome.status, outcome.message, undefined, { "retry-after": String(outcome.retryAfterSeconds) });
+  if (!outcome.ok) return failure(outcome.status, outcome.message, { "retry-after": String(outcome.retryAfterSeconds) });
   let rejected = mapping.rejected;
   let errorMessage = mapping.errorMessage;
   for (const result of outcome.results) {
