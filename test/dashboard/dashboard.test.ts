@@ -240,13 +240,13 @@ describe("tools, degradations and caches", () => {
     expect(cells).toEqual(
       report.rows.map((r: any) => [r.group.tool, r.group.server, formatCount(r.calls), formatCount(r.errors), formatShare(r.errorRate), formatDuration(r.p50DurationMs), formatDuration(r.p95DurationMs), formatCount(r.sessions)]),
     );
-    const sessions = await api(served.url, "sessions", { since: SINCE, until: UNTIL, limit: "20" });
+    const sessions = await api(served.url, "sessions", { since: SINCE, until: UNTIL, limit: "10" });
     expect(sessions.sessions.map((x: any) => x.id)).toEqual(["session-42"]);
     expect(await tableCells(page, '[data-table="sessions"]')).toEqual([["2026-11-20 11:58:59", "review-bot", "1.4.0", "mcp", "2026-11-20 12:00:01", "runs"]]);
     await page.click('[data-table="tools"] tr:has(th:text-is("search_code")) a:has-text("recent failures")');
     await page.waitForURL(/tool=search_code/);
     await page.waitForSelector('[data-table="failing-calls"] tbody tr');
-    const failing = await api(served.url, "tool-calls", { since: SINCE, until: UNTIL, tool: "search_code", server: "github", outcome: ["tool_error", "protocol_error"] });
+    const failing = await api(served.url, "tool-calls", { since: SINCE, until: UNTIL, tool: "search_code", server: "github", outcome: ["tool_error", "protocol_error"], limit: "20" });
     expect(failing.toolCalls.length).toBe(2);
     expect((await tableCells(page, '[data-table="failing-calls"]')).map((row) => row.slice(0, 4))).toEqual(
       failing.toolCalls.map((c: any) => [formatTime(c.createdAt, "UTC"), c.outcome, c.errorType ?? "", formatDuration(c.durationMs)]),

@@ -62,10 +62,11 @@ export function Runs(props: { state: State; go: Go }) {
             ${runs.length === 0 ? html`<tr><td colspan="8" class="empty">No runs in this range.</td></tr>` : null}
             ${runs.map(
               (run) => html`<tr data-run=${run.id}>
-                <td><${Link} href=${linkTo(state, { view: "run", id: run.id })} go=${go}>${formatTime(run.createdAt, state.tz)}<//></td>
-                <td>${run.repo}</td><td>${run.eventType}</td><td>${run.model}</td>
-                <td><span class=${`badge ${run.conclusion}`}>${run.conclusion}</span></td>
-                <td class="num">${runTokens(run)}</td><td class="num">${runCost(run)}</td><td class="num">${formatDuration(run.durationMs)}</td>
+                <td data-label="Time"><${Link} href=${linkTo(state, { view: "run", id: run.id })} go=${go}>${formatTime(run.createdAt, state.tz)}<//></td>
+                <td data-label="Repo">${run.repo}</td><td data-label="Event">${run.eventType}</td><td data-label="Model">${run.model}</td>
+                <td data-label="Conclusion"><span class=${`badge ${run.conclusion}`}>${run.conclusion}</span></td>
+                <td data-label="Tokens in / out" class="num">${runTokens(run)}</td><td data-label="Cost" class="num">${runCost(run)}</td>
+                <td data-label="Duration" class="num">${formatDuration(run.durationMs)}</td>
               </tr>`,
             )}
           </tbody>

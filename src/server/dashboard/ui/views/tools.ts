@@ -30,8 +30,8 @@ async function loadTools(state: State): Promise<ToolsData> {
   const [table, series, failing, sessions] = await Promise.all([
     getJson<ToolsJson>("reports/tools", { ...range, by: "tool,server", sort: "calls" }),
     getJson<ToolsJson>("reports/tools", { ...range, ...only, by: `${bucket},tool` }),
-    state.tool ? getJson<ToolCallsPage>("tool-calls", { ...range, ...only, outcome: FAILING, limit: "50" }) : Promise.resolve(null),
-    getJson<SessionsPage>("sessions", { since: window.since, until: window.until, limit: "20" }),
+    state.tool ? getJson<ToolCallsPage>("tool-calls", { ...range, ...only, outcome: FAILING, limit: "20" }) : Promise.resolve(null),
+    getJson<SessionsPage>("sessions", { since: window.since, until: window.until, limit: "10" }),
   ]);
   return { window, bucket, table, series, failing, sessions };
 }
@@ -82,12 +82,12 @@ export function Tools(props: { state: State; go: Go }) {
       </table></div>
     </section>
     ${data.failing !== null ? html`<${Failing} page=${data.failing} state=${state} go=${go} />` : null}
-    <${Sessions} page=${data.sessions} state=${state} go=${go} />
     <div class="charts">
       <${TimeChart} timeZone=${state.tz} title=${`Calls by tool${state.tool ? ` (${state.tool})` : ""}`} buckets=${charts!.calls.buckets} series=${charts!.calls.series} format=${formatCount} />
       <${TimeChart} timeZone=${state.tz} title="Error rate by tool" buckets=${charts!.errors.buckets} series=${charts!.errors.series} format=${pct} />
       <${TimeChart} timeZone=${state.tz} title="p95 duration by tool" buckets=${charts!.p95.buckets} series=${charts!.p95.series} format=${formatDuration} />
     </div>
+    <${Sessions} page=${data.sessions} state=${state} go=${go} />
   </section>`;
 }
 
