@@ -16,7 +16,8 @@ import { join } from "node:path";
 import { trace } from "@opentelemetry/api";
 import { OTLPTraceExporter as OtlpJsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPTraceExporter as OtlpProtoExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
+import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { createTelemetry } from "../src/index.ts";
 import { openHttpStore } from "../src/store/http/index.ts";
 import { openSqliteStore } from "../src/store/sqlite/index.ts";
@@ -201,6 +202,38 @@ async function burst(clients: number, seconds: number) {
   }
 }
 
+/**
+ * Latency of one 512-span export on an otherwise idle server: the real serializer's protobuf
+ * body posted `count` times in a row (distinct spans each time), p50 and p99 of the answers.
+ */
+async function exportLatency(count: number): Promise<{ p50Ms: number; p99Ms: number }> {
+  const path = freshPath();
+  const server = await startServerChild(path);
+  try {
+    const memory = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] });
+    const tracer = provider.getTracer("bench");
+    const latencies: number[] = [];
+    for (let k = 0; k < count; k++) {
+      memory.reset();
+      for (let i = 0; i < 512; i++) {
+        tracer.startSpan("chat claude-sonnet-4-5", { attributes: { "gen_ai.operation.name": "chat", "gen_ai.request.model": "claude-sonnet-4-5", "gen_ai.usage.input_tokens": 1200 + i, "gen_ai.usage.output_tokens": 300 } }).end();
+      }
+      const body = ProtobufTraceSerializer.serializeRequest(memory.getFinishedSpans())!;
+      const started = performance.now();
+      const response = await fetch(`${server.url}/v1/traces`, { method: "POST", headers: { "content-type": "application/x-protobuf" }, body });
+      await response.arrayBuffer();
+      latencies.push(performance.now() - started);
+      if (response.status !== 200) throw new Error(`export answered ${response.status}`);
+    }
+    const sorted = sortedCopy(latencies);
+    return { p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
+  } finally {
+    await server.stop();
+    rmSync(path, { force: true });
+  }
+}
+
 void trace; // the API package is the SDK's peer; imported so the bench fails early without it
 
 const results: Record<string, number[]> = { inProcess: [] };
@@ -229,13 +262,16 @@ console.log(
 console.log(`\nOTLP traces, ${SPANS.toLocaleString()} GenAI chat spans through the real exporter (512-span exports), median of ${ROUNDS}:\n`);
 console.log(
   table(
-    ["encoding", "spans/s", "export p50 ms", "export p99 ms"],
+    ["encoding", "spans/s", "exporter's export() p50 ms (queueing included)", "p99 ms"],
     (["protobuf", "json"] as const).map((e) => {
       const runs = otlpResults[e]!;
       return [e, fmt(median(runs.map((r) => r.spansPerSecond))), fmt(median(runs.map((r) => r.p50Ms)), 1), fmt(median(runs.map((r) => r.p99Ms)), 1)];
     }),
   ),
 );
+const latency = await exportLatency(envInt("IN_LATENCY_EXPORTS", 200));
+console.log(`\nOne 512-span protobuf export on an idle server (${envInt("IN_LATENCY_EXPORTS", 200)} in a row): p50 ${fmt(latency.p50Ms, 1)} ms, p99 ${fmt(latency.p99Ms, 1)} ms`);
+
 const BURST_CLIENTS = envInt("IN_BURST_CLIENTS", 64);
 const BURST_SECONDS = envInt("IN_BURST_SECONDS", 5);
 const bursts = [];
@@ -247,4 +283,4 @@ console.log(
     bursts.map((b, i) => [i + 1, fmt(b.recordsSent), Object.entries(b.statuses).map(([status, n]) => `${status}: ${n}`).join(", "), fmt(b.idleRssMiB, 1), fmt(b.peakRssMiB, 1)]),
   ),
 );
-writeResults("ingest", { machine, N, SPANS, ROUNDS, results, otlpResults, bursts });
+writeResults("ingest", { machine, N, SPANS, ROUNDS, results, otlpResults, latency, bursts });
