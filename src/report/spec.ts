@@ -151,6 +151,17 @@ export interface CacheRow {
   hitRate: number | null;
 }
 
+/** A cache's lookups in one time bucket (the report grouped by hour or day). */
+export interface CacheSeriesRow {
+  group: Partial<Record<"hour" | "day", string>>;
+  cache: string;
+  hits: number;
+  misses: number;
+  errors: number;
+  /** Hits over hits + misses, 0..1; null without lookups. */
+  hitRate: number | null;
+}
+
 export interface DegradationsReport {
   kind: "degradations";
   groupBy: DegradationDimension[];
@@ -161,6 +172,8 @@ export interface DegradationsReport {
   /** Runs in range, to put degraded runs in proportion. */
   totalRuns: number;
   caches: CacheRow[];
+  /** Per time bucket and cache, when grouped by hour or day (bucket order, then cache). */
+  cacheSeries?: CacheSeriesRow[];
 }
 
 export type ReportSpec = UsageReportSpec | ToolsReportSpec | DegradationsReportSpec;

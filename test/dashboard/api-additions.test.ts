@@ -38,6 +38,28 @@ describe("usage reports filtered by conclusion", () => {
   });
 });
 
+describe("cache hit rates over time", () => {
+  test("a degradations report grouped by day or hour has each cache's lookups per bucket; caches still cover the range", async () => {
+    const { body } = await get("/api/v1/reports/degradations?since=2026-11-16&until=2026-11-23&tz=UTC&by=day");
+    expect(body.cacheSeries).toEqual([
+      { group: { day: "2026-11-16" }, cache: "search", hits: 2, misses: 1, errors: 1, hitRate: 2 / 3 },
+      { group: { day: "2026-11-21" }, cache: "files", hits: 1, misses: 2, errors: 0, hitRate: 1 / 3 },
+      { group: { day: "2026-11-22" }, cache: "search", hits: 1, misses: 0, errors: 0, hitRate: 1 },
+      { group: { day: "2026-11-22" }, cache: "tokens", hits: 0, misses: 0, errors: 1, hitRate: null },
+    ]);
+    expect(body.caches).toEqual([
+      { cache: "files", hits: 1, misses: 2, errors: 0, hitRate: 1 / 3 },
+      { cache: "search", hits: 3, misses: 1, errors: 1, hitRate: 3 / 4 },
+      { cache: "tokens", hits: 0, misses: 0, errors: 1, hitRate: null },
+    ]);
+    // Runs in range (from the usage rollups) put the degraded runs in proportion: runs 4 to 10.
+    expect(body.totalRuns).toBe(7);
+    const byRepo = await get("/api/v1/reports/degradations?since=2026-11-16&until=2026-11-23&tz=UTC&by=repo");
+    expect(byRepo.body.cacheSeries).toBeUndefined();
+    expect(byRepo.body.caches).toEqual(body.caches);
+  });
+});
+
 describe("GET /api/v1/tool-calls", () => {
   test("lists calls newest first with tool, server and outcome filters, a page at a time", async () => {
     const failing = await get("/api/v1/tool-calls?since=2026-11-01&until=2026-11-23&tz=UTC&outcome=tool_error&outcome=protocol_error");

@@ -273,6 +273,15 @@ describe("tools, degradations and caches", () => {
     expect(await tableCells(page, '[data-table="caches"]')).toEqual(
       report.caches.map((c: any) => [c.cache, formatShare(c.hitRate), formatCount(c.hits), formatCount(c.misses), formatCount(c.errors)]),
     );
+    // Hit rate per cache per day: the chart's table holds the API's cacheSeries.
+    const series = await api(served.url, "reports/degradations", { since: SINCE, until: UNTIL, tz: "UTC", by: "day,resource" });
+    expect(series.cacheSeries.length).toBeGreaterThan(2);
+    const chart = '.chart:has(h3:text-is("Cache hit rate by cache")) table.data';
+    const cells = await tableCells(page, chart);
+    const headers = await page.$$eval(`${chart} thead th`, (ths) => ths.map((th) => th.textContent));
+    for (const row of series.cacheSeries) {
+      expect(cells.find((r) => r[0] === row.group.day)![headers.indexOf(row.cache)]).toBe(formatShare(row.hitRate));
+    }
     expectCleanAndLocal(w);
   });
 });

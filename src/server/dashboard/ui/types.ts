@@ -1,5 +1,5 @@
 /** The API's answers, as the report engine types them (type-only: nothing of the server is bundled). */
-import type { CacheRow, DegradationRow, ToolRow, UsageRow } from "../../../report/spec.ts";
+import type { CacheRow, CacheSeriesRow, DegradationRow, ToolRow, UsageRow } from "../../../report/spec.ts";
 import type { RunDetail, RunsPage, SessionView, ToolCallView } from "../../../report/runs.ts";
 
 export type { CacheRow, DegradationRow, RunDetail, RunsPage, SessionView, ToolCallView, ToolRow, UsageRow };
@@ -25,6 +25,7 @@ export interface DegradationsJson extends RangeJson {
   totals: DegradationRow;
   totalRuns: number;
   caches: CacheRow[];
+  cacheSeries?: CacheSeriesRow[];
 }
 
 export interface ToolCallsPage {

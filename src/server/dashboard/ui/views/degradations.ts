@@ -32,6 +32,10 @@ export function Degradations(props: { state: State; go: Go }) {
       degraded: pivot(data.series.rows, data.bucket, "resource", order, (r) => r.degradedRuns, 0),
       retries: pivot(data.series.rows, data.bucket, "resource", order, (r) => r.retryAttempts, 0),
       skipped: pivot(data.series.rows, data.bucket, "resource", order, (r) => r.skippedQueries, 0),
+      hitRate: pivot(
+        (data.series.cacheSeries ?? []).map((r) => ({ ...r, group: { ...r.group, cache: r.cache } })),
+        data.bucket, "cache", data.byResource.caches.map((c) => c.cache), (r) => r.hitRate, null,
+      ),
     };
   }, [data]);
   if (data === undefined) return html`<${Failure} error=${error} />${loading && error === undefined ? html`<${Loading} />` : null}`;
@@ -76,7 +80,9 @@ export function Degradations(props: { state: State; go: Go }) {
             <td class="num">${formatCount(c.misses)}</td><td class="num">${formatCount(c.errors)}</td></tr>`)}
         </tbody>
       </table></div>
-      <p class="note">Hit rates cover the whole range; the API has no cache series over time yet.</p>
     </section>
+    <div class="charts">
+      <${TimeChart} timeZone=${state.tz} title="Cache hit rate by cache" buckets=${charts!.hitRate.buckets} series=${charts!.hitRate.series} format=${formatShare} />
+    </div>
   </section>`;
 }
