@@ -69,7 +69,7 @@ export function recordDemoRun(telemetry: Telemetry, at: number, key: string, see
     numTurns: 1 + Math.floor(r(22) * 12),
     stopReason: "end_turn",
   });
-  telemetry.endSession(sessionId);
+  telemetry.endSession(sessionId, { endedAt: at + 500 });
 }
 
 /** Records the demo's history: `hours` hours before `now`, busier in working hours. */

@@ -6,6 +6,7 @@ import { safeLog, silentLogger, type Logger } from "./logger.ts";
 import { closeAll, OPEN_WORK, type OpenWork, type OpenWorkRegistry } from "./open-work.ts";
 import { RingQueue } from "./queue.ts";
 import type {
+  TimeInput,
   CacheEventRecord,
   ExecutionRecord,
   RateLimitEventRecord,
@@ -79,7 +80,8 @@ export interface Telemetry {
   recordRateLimitEvent(record: RateLimitEventRecord): void;
   recordToolCall(record: ToolCallRecord): void;
   startSession(id: string, options?: SessionOptions): void;
-  endSession(id: string): void;
+  /** Ends a session; `endedAt` (default: now) for sessions recorded after the fact (imports, replays). */
+  endSession(id: string, options?: { endedAt?: TimeInput }): void;
   recordCacheEvent(record: CacheEventRecord): void;
   /**
    * Writes everything queued. Resolves (never rejects) once each record is written, dropped,
@@ -485,7 +487,13 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
         drops.drop("invalid", 1, "session options could not be read");
       }
     },
-    endSession: (id) => enqueue(KIND.sessionEnd, { id }),
+    endSession(id, endOptions) {
+      try {
+        enqueue(KIND.sessionEnd, endOptions?.endedAt === undefined ? { id } : { id, endedAt: endOptions.endedAt });
+      } catch {
+        drops.drop("invalid", 1, "session end options could not be read");
+      }
+    },
     recordCacheEvent: (record) => enqueue(KIND.cacheEvent, record),
     flush: () => run(true),
     shutdown(shutdownOptions) {
