@@ -6,23 +6,18 @@
  * the run or session, never by a scan of the whole table).
  */
 import { DAY_MS } from "../core/time-units.ts";
-import { parseGlob } from "./glob.ts";
 import type { TimeRange } from "./spec.ts";
 import type { SqlDialect } from "./sql/dialect.ts";
+import { pageProgram, type PageQuery } from "./page.ts";
 import { ParamList, type ReportProgram, type SqlRows } from "./sql/query.ts";
 
 /** Which runs to list. Filters are Tally globs, OR-ed within a list. */
-export interface RunsQuery {
-  range: TimeRange;
+export interface RunsQuery extends PageQuery {
   repos?: string[];
   models?: string[];
   events?: string[];
   conclusions?: string[];
   sessionId?: string;
-  /** Runs per page. @default 50 (at most 500) */
-  limit?: number;
-  /** Where the previous page ended (`nextCursor`). */
-  cursor?: string;
 }
 
 /** A run as the API shows it: the stored row with ISO times and parsed attributes. */
@@ -127,40 +122,21 @@ const RUN_COLUMNS = `id, created_at, repo, event_type, delivery_id, pr_number, p
 export const TOOL_CALL_COLUMNS = `id, created_at, session_id, execution_id, server, tool_name, duration_ms, outcome, error_type,
   input_bytes, output_bytes`;
 
-/** Clamps a page size to 1..500. */
-export function pageSize(limit: number | undefined): number {
-  return Math.min(500, Math.max(1, Math.floor(limit ?? 50)));
-}
-
 /** Lists runs newest first, one page per call, continuing after `cursor`. */
 export function* runsProgram(dialect: SqlDialect, query: RunsQuery): ReportProgram<RunsPage> {
-  const params = new ParamList(dialect);
-  const where: string[] = [];
-  if (query.range.since !== undefined) where.push(`created_at >= ${params.add(query.range.since)}`);
-  if (query.range.until !== undefined) where.push(`created_at < ${params.add(query.range.until)}`);
-  const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
-  if (after !== null) {
-    where.push(`(created_at < ${params.add(after.createdAt)} OR (created_at = ${params.add(after.createdAt)} AND id < ${params.add(after.id)}))`);
-  }
-  const globs: [string, string[] | undefined][] = [
-    ["repo", query.repos],
-    ["model", query.models],
-    ["event_type", query.events],
-    ["conclusion", query.conclusions],
-  ];
-  for (const [column, patterns] of globs) {
-    if (patterns === undefined || patterns.length === 0) continue;
-    where.push(`(${patterns.map((p) => dialect.globMatch(column, params.add(dialect.globParam(parseGlob(p))))).join(" OR ")})`);
-  }
-  if (query.sessionId !== undefined) where.push(`session_id = ${params.add(query.sessionId)}`);
-  const size = pageSize(query.limit);
-  const sql = `SELECT ${RUN_COLUMNS} FROM executions ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
-    ORDER BY created_at DESC, id DESC LIMIT ${params.add(size + 1)}`;
-  const rows: SqlRows = yield { sql, params: params.values };
-  const runs = rows.slice(0, size).map(runView);
-  const last = runs.at(-1);
-  const nextCursor = rows.length > size && last !== undefined ? encodeCursor(Date.parse(last.createdAt), last.id) : null;
-  return { runs, nextCursor };
+  const page = yield* pageProgram(dialect, query, {
+    table: "executions",
+    columns: RUN_COLUMNS,
+    globs: [
+      ["repo", query.repos],
+      ["model", query.models],
+      ["event_type", query.events],
+      ["conclusion", query.conclusions],
+    ],
+    equals: [["session_id", query.sessionId]],
+    view: runView,
+  });
+  return { runs: page.items, nextCursor: page.nextCursor };
 }
 
 /** One run with its tool calls, rate-limit and cache events and session; null when unknown. */
@@ -221,30 +197,6 @@ export function* sessionDetailProgram(dialect: SqlDialect, id: string): ReportPr
     AND session_id = ${params.add(id)} ORDER BY created_at DESC, id DESC LIMIT ${RELATED_LIMIT}`;
   const toolCalls = ((yield { sql: toolSql, params: params.values }) as SqlRows).map(toolCallView);
   return { session, runs, toolCalls };
-}
-
-/** A cursor names the last row shown: its time and id, base64url, opaque to clients. */
-export function encodeCursor(createdAt: number, id: string): string {
-  return btoa(JSON.stringify([createdAt, id])).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-/** Thrown for a cursor this server did not make. */
-export class CursorError extends Error {
-  override readonly name = "CursorError";
-}
-
-/** Reads a cursor made by {@link encodeCursor}; throws {@link CursorError}. */
-export function decodeCursor(cursor: string): { createdAt: number; id: string } {
-  try {
-    if (cursor.length > 400) throw new Error("too long");
-    const value: unknown = JSON.parse(atob(cursor.replaceAll("-", "+").replaceAll("_", "/")));
-    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === "string") {
-      return { createdAt: value[0] as number, id: value[1] };
-    }
-  } catch {
-    // falls through to the error below
-  }
-  throw new CursorError("cursor is not one this server returned");
 }
 
 const iso = (ms: unknown) => new Date(Number(ms)).toISOString();

@@ -4,11 +4,15 @@
  * document at /api/v1/openapi.json, so the two cannot disagree.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { ReportOptionError, readReportSpec, reportJson, REPORT_OPTIONS, type ReportOptionValues } from "../../report/request.ts";
 import type { ReadableStore } from "../../report/readable-store.ts";
 import { sessionsProgram } from "../../report/sessions.ts";
-import { toolCallsProgram, type ToolCallsQuery } from "../../report/tool-calls.ts";
-import { CursorError, runDetailProgram, runsProgram, sessionDetailProgram, type RunsQuery } from "../../report/runs.ts";
+import { toolCallsProgram } from "../../report/tool-calls.ts";
+import { CursorError, type PageQuery } from "../../report/page.ts";
+import type { SqlDialect } from "../../report/sql/dialect.ts";
+import type { ReportProgram } from "../../report/sql/query.ts";
+import { runDetailProgram, runsProgram, sessionDetailProgram } from "../../report/runs.ts";
 import type { TimeRange } from "../../report/spec.ts";
 import { problem } from "../problem.ts";
 
@@ -114,6 +118,32 @@ export function readApi(store: ReadableStore, now: () => number): OpenAPIHono {
     },
   });
 
+  /**
+   * One page of a listing: its filters and range checked (400 with the option named), the
+   * program run, a cursor this server did not make refused (400).
+   */
+  async function answerPage(
+    c: Context,
+    query: { since?: string; until?: string; tz?: string; limit?: string; cursor?: string },
+    filters: Record<string, string[] | undefined>,
+    program: (page: PageQuery) => (dialect: SqlDialect) => ReportProgram<unknown>,
+  ): Promise<Response> {
+    const wrong = filterProblem(filters);
+    if (wrong !== null) return problem(c, 400, wrong);
+    try {
+      const page: PageQuery = {
+        range: readRange(query.since, query.until, query.tz, now()),
+        ...(query.limit !== undefined ? { limit: Number(query.limit) } : {}),
+        ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+      };
+      return c.json((await store.read(program(page))) as Record<string, unknown>, 200);
+    } catch (error) {
+      if (error instanceof ReportOptionError) return problem(c, 400, error.message, error.hint);
+      if (error instanceof CursorError) return problem(c, 400, error.message, "pass nextCursor from the previous page as it came");
+      throw error;
+    }
+  }
+
   for (const kind of ["usage", "tools", "degradations"] as const) {
     const route = createRoute({
       method: "get",
@@ -155,34 +185,12 @@ export function readApi(store: ReadableStore, now: () => number): OpenAPIHono {
       request: { query: RunsQuerySchema },
       responses: { ...ok("{ runs, nextCursor }"), ...errors },
     }),
-    async (c) => {
+    (c) => {
       const query = c.req.valid("query");
       const filters = { repo: asList(query.repo), model: asList(query.model), event: asList(query.event), conclusion: asList(query.conclusion) };
-      const wrong = filterProblem(filters);
-      if (wrong !== null) return problem(c, 400, wrong);
-      let range: TimeRange;
-      try {
-        range = readRange(query.since, query.until, query.tz, now());
-      } catch (error) {
-        if (error instanceof ReportOptionError) return problem(c, 400, error.message, error.hint);
-        throw error;
-      }
-      const runsQuery: RunsQuery = {
-        range,
-        repos: filters.repo,
-        models: filters.model,
-        events: filters.event,
-        conclusions: filters.conclusion,
-        ...(query.session !== undefined ? { sessionId: query.session } : {}),
-        ...(query.limit !== undefined ? { limit: Number(query.limit) } : {}),
-        ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
-      };
-      try {
-        return c.json((await store.read((dialect) => runsProgram(dialect, runsQuery))) as unknown as Record<string, unknown>, 200);
-      } catch (error) {
-        if (error instanceof CursorError) return problem(c, 400, error.message, "pass nextCursor from the previous page as it came");
-        throw error;
-      }
+      return answerPage(c, query, filters, (page) => (dialect) =>
+        runsProgram(dialect, { ...page, repos: filters.repo, models: filters.model, events: filters.event, conclusions: filters.conclusion, sessionId: query.session }),
+      );
     },
   );
 
@@ -194,33 +202,12 @@ export function readApi(store: ReadableStore, now: () => number): OpenAPIHono {
       request: { query: ToolCallsQuerySchema },
       responses: { ...ok("{ toolCalls, nextCursor }"), ...errors },
     }),
-    async (c) => {
+    (c) => {
       const query = c.req.valid("query");
       const filters = { tool: asList(query.tool), server: asList(query.server), outcome: asList(query.outcome) };
-      const wrong = filterProblem(filters);
-      if (wrong !== null) return problem(c, 400, wrong);
-      let range: TimeRange;
-      try {
-        range = readRange(query.since, query.until, query.tz, now());
-      } catch (error) {
-        if (error instanceof ReportOptionError) return problem(c, 400, error.message, error.hint);
-        throw error;
-      }
-      const callsQuery: ToolCallsQuery = {
-        range,
-        tools: filters.tool,
-        servers: filters.server,
-        outcomes: filters.outcome,
-        ...(query.session !== undefined ? { sessionId: query.session } : {}),
-        ...(query.limit !== undefined ? { limit: Number(query.limit) } : {}),
-        ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
-      };
-      try {
-        return c.json((await store.read((dialect) => toolCallsProgram(dialect, callsQuery))) as unknown as Record<string, unknown>, 200);
-      } catch (error) {
-        if (error instanceof CursorError) return problem(c, 400, error.message, "pass nextCursor from the previous page as it came");
-        throw error;
-      }
+      return answerPage(c, query, filters, (page) => (dialect) =>
+        toolCallsProgram(dialect, { ...page, tools: filters.tool, servers: filters.server, outcomes: filters.outcome, sessionId: query.session }),
+      );
     },
   );
 
@@ -232,19 +219,9 @@ export function readApi(store: ReadableStore, now: () => number): OpenAPIHono {
       request: { query: SessionsQuerySchema },
       responses: { ...ok("{ sessions, nextCursor }"), ...errors },
     }),
-    async (c) => {
+    (c) => {
       const query = c.req.valid("query");
-      try {
-        const range = readRange(query.since, query.until, query.tz, now());
-        const page = await store.read((dialect) =>
-          sessionsProgram(dialect, { range, ...(query.limit !== undefined ? { limit: Number(query.limit) } : {}), ...(query.cursor !== undefined ? { cursor: query.cursor } : {}) }),
-        );
-        return c.json(page as unknown as Record<string, unknown>, 200);
-      } catch (error) {
-        if (error instanceof ReportOptionError) return problem(c, 400, error.message, error.hint);
-        if (error instanceof CursorError) return problem(c, 400, error.message, "pass nextCursor from the previous page as it came");
-        throw error;
-      }
+      return answerPage(c, query, {}, (page) => (dialect) => sessionsProgram(dialect, page));
     },
   );
 
