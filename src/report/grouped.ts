@@ -70,6 +70,8 @@ export interface GroupedSpec<D extends string> {
   filters: Record<string, readonly string[] | undefined>;
   /** Raw rows only: exact percentiles. */
   exact: boolean;
+  /** Read durations for p50/p95 (the sketches are most of a rollup row). @default true */
+  percentiles?: boolean;
 }
 
 /** A piece of the range and the table it is read from: one statement reads it. */
@@ -280,7 +282,7 @@ export function* groupedReport<D extends string, M extends string>(
 
     // Durations: the sketches of rollup rows, or each raw row's value; the same WHERE again.
     const durations = table.durations;
-    if (durations === undefined) continue;
+    if (durations === undefined || spec.percentiles === false) continue;
     const durationParams = new ParamList(dialect);
     const durationReader = groupReader(dialect, durationParams, source, spec.groupBy, part);
     const durationWhere = partWhere(dialect, durationParams, part, filters);

@@ -29,6 +29,8 @@ export interface ReportOptionValues {
   sort?: string;
   limit?: string;
   exact?: boolean;
+  /** false: no p50/p95 (faster; usage and tools). */
+  percentiles?: boolean;
   /** Filter lists by option name (`repo`, `model`, `event`, `conclusion`, `tool`, `server`). */
   filters?: Readonly<Record<string, readonly string[] | undefined>>;
 }
@@ -104,7 +106,9 @@ export function readReportSpec<K extends ReportKind>(kind: K, values: ReportOpti
     }
     if (values.limit !== undefined) spec.limit = readLimit(values.limit, label);
     spec.exact = values.exact === true;
+    if (values.percentiles === false) spec.percentiles = false;
   } else {
+    if (values.percentiles === false) throw new ReportOptionError("the degradations report has no percentiles to leave out", "percentiles");
     for (const option of ["sort", "limit"] as const) {
       if (values[option] !== undefined) throw new ReportOptionError(`the degradations report takes no ${label(option)}`, option);
     }

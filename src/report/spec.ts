@@ -45,6 +45,11 @@ export interface UsageReportSpec extends ReportWindow {
   limit?: number;
   /** Read raw rows even when the rollups could answer (exact percentiles). @default false */
   exact?: boolean;
+  /**
+   * Compute p50/p95 (false: they are null, and the duration sketches, most of a rollup row,
+   * are not read: for views that show sums only). @default true
+   */
+  percentiles?: boolean;
 }
 
 /** How long a row's runs or calls took, in ms; null when there is nothing to measure. */
@@ -102,6 +107,8 @@ export interface ToolsReportSpec extends ReportWindow {
   limit?: number;
   /** Read raw rows even when the rollups could answer (exact percentiles). @default false */
   exact?: boolean;
+  /** Compute p50/p95 (false: they are null and the duration sketches are not read). @default true */
+  percentiles?: boolean;
   filters?: { tools?: string[]; servers?: string[] };
 }
 

@@ -61,7 +61,7 @@ function toToolRow(row: GroupedRow<ToolDimension, Measure>, sessions: number): T
 export function* toolsReport(dialect: SqlDialect, spec: ToolsReportSpec): ReportProgram<ToolsReport> {
   const filters = { tools: spec.filters?.tools, servers: spec.filters?.servers };
   const timeZone = spec.timeZone ?? "UTC";
-  const result = yield* groupedReport(dialect, TOOL_SOURCE, { groupBy: spec.groupBy, range: spec.range, timeZone, filters, exact: spec.exact === true });
+  const result = yield* groupedReport(dialect, TOOL_SOURCE, { groupBy: spec.groupBy, range: spec.range, timeZone, filters, exact: spec.exact === true, percentiles: spec.percentiles !== false });
 
   // Distinct sessions cannot be summed across days or parts: the raw rows of every part,
   // one (group, session) pair each, counted here.

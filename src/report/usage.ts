@@ -99,7 +99,7 @@ function toUsageRow(row: GroupedRow<UsageDimension, Measure>): UsageRow {
 export function* usageReport(dialect: SqlDialect, spec: UsageReportSpec): ReportProgram<UsageReport> {
   const filters = { repos: spec.filters?.repos, models: spec.filters?.models, events: spec.filters?.events, conclusions: spec.filters?.conclusions };
   const timeZone = spec.timeZone ?? "UTC";
-  const result = yield* groupedReport(dialect, USAGE_SOURCE, { groupBy: spec.groupBy, range: spec.range, timeZone, filters, exact: spec.exact === true });
+  const result = yield* groupedReport(dialect, USAGE_SOURCE, { groupBy: spec.groupBy, range: spec.range, timeZone, filters, exact: spec.exact === true, percentiles: spec.percentiles !== false });
 
   // Unpriced models come from the same parts that answered, with the same filters.
   const unpriced = new Set<string>();

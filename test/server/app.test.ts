@@ -144,6 +144,24 @@ describe("read API", () => {
     }
   });
 
+  test("percentiles=false: the same sums, p50/p95 left out (null); the CLI's --no-percentiles alike", async () => {
+    const path = knownDb();
+    const { server } = serverOn(path);
+    for (const kind of ["usage", "tools"] as const) {
+      const by = kind === "usage" ? "repo,day" : "tool,day";
+      const full = (await (await server.app.request(`/api/v1/reports/${kind}?by=${by}`)).json()) as any;
+      const sums = (await (await server.app.request(`/api/v1/reports/${kind}?by=${by}&percentiles=false`)).json()) as any;
+      const strip = (row: any) => ({ ...row, p50DurationMs: null, p95DurationMs: null });
+      expect(full.rows.length).toBeGreaterThan(0);
+      expect(full.rows.some((r: any) => r.p95DurationMs !== null)).toBe(true);
+      expect(sums.rows).toEqual(full.rows.map(strip));
+      expect(sums.totals).toEqual(strip(full.totals));
+      const cli = await tallyJson([kind === "usage" ? "report" : "tools", "--by", by, "--no-percentiles", "--db", path], { timeZone: "UTC" });
+      expect(cli).toEqual(sums);
+    }
+    expect((await server.app.request("/api/v1/reports/degradations?percentiles=false")).status).toBe(400);
+  });
+
   test("wrong options are 400 with the option named", async () => {
     const { server } = serverOn(knownDb());
     for (const [url, pattern] of [

@@ -29,6 +29,7 @@ const ReportQuery = z
     sort: text.openapi({ description: "sort rows by this field, largest first (usage and tools)" }),
     limit: text.openapi({ description: "at most this many rows; totals still cover all" }),
     exact: z.enum(["true", "false"]).optional().openapi({ description: "read raw rows only (exact percentiles)" }),
+    percentiles: z.enum(["true", "false"]).optional().openapi({ description: "false: leave p50/p95 out (faster; usage and tools)" }),
     repo: list.openapi({ description: "only these repos (glob)" }),
     model: list.openapi({ description: "only these models (glob)" }),
     event: list.openapi({ description: "only these event types (glob)" }),
@@ -162,6 +163,7 @@ export function readApi(store: ReadableStore, now: () => number): OpenAPIHono {
         sort: query.sort,
         limit: query.limit,
         exact: query.exact === "true",
+        percentiles: query.percentiles !== "false",
         filters: {
           repo: asList(query.repo), model: asList(query.model), event: asList(query.event), conclusion: asList(query.conclusion),
           tool: asList(query.tool), server: asList(query.server),

@@ -20,6 +20,9 @@ interface OverviewData {
   window: Window;
   bucket: "hour" | "day";
   split: State["split"];
+  /** Cost and runs per bucket and split value (no percentiles). */
+  series: UsageJson;
+  /** The range's totals, p95 included. */
   current: UsageJson;
   previous: UsageJson;
   tops: Record<string, UsageJson>;
@@ -31,15 +34,25 @@ async function loadOverview(state: State): Promise<OverviewData> {
   const bucket = bucketOf(window);
   const base = usageFilters(state);
   const usage = (query: Record<string, string>) => getJson<UsageJson>("reports/usage", { ...base, ...query });
-  const top = (by: string) => usage({ since: window.since, until: window.until, by, sort: "cost", limit: "10" });
+  // Sums only where no percentile is shown: the duration sketches are most of a rollup row.
+  const top = (by: string) => usage({ since: window.since, until: window.until, by, sort: "cost", limit: "10", percentiles: "false" });
   const dims = [...new Set(["repo", "model", "event", state.split])];
-  const [current, previous, ...tops] = await Promise.all([
-    usage({ since: window.since, until: window.until, by: `${bucket},${state.split}` }),
-    // Only its totals are shown: grouped by provider, it reads the smallest rollup.
+  const [series, current, previous, ...tops] = await Promise.all([
+    usage({ since: window.since, until: window.until, by: `${bucket},${state.split}`, percentiles: "false" }),
+    // Only their totals are shown (p95 included): grouped by provider, they read the smallest rollup.
+    usage({ since: window.since, until: window.until, by: "provider" }),
     usage({ since: before.since, until: before.until, by: "provider" }),
     ...dims.map(top),
   ]);
-  return { window, bucket, split: state.split, current: current!, previous: previous!, tops: Object.fromEntries(dims.map((d, i) => [d, tops[i]!])) };
+  return {
+    window,
+    bucket,
+    split: state.split,
+    series: series!,
+    current: current!,
+    previous: previous!,
+    tops: Object.fromEntries(dims.map((d, i) => [d, tops[i]!])),
+  };
 }
 
 const cacheShare = (t: UsageRow) => share(t.cacheReadTokens, t.inputTokens + t.cacheReadTokens + t.cacheCreationTokens);
@@ -52,8 +65,8 @@ export function Overview(props: { state: State; go: Go }) {
     if (data === undefined) return null;
     const order = data.tops[data.split]!.rows.map((r) => r.group[data.split] ?? "");
     return {
-      cost: pivot(data.current.rows, data.bucket, data.split, order, (r) => r.costUsd, 0),
-      runs: pivot(data.current.rows, data.bucket, data.split, order, (r) => r.runs, 0),
+      cost: pivot(data.series.rows, data.bucket, data.split, order, (r) => r.costUsd, 0),
+      runs: pivot(data.series.rows, data.bucket, data.split, order, (r) => r.runs, 0),
     };
   }, [data]);
   if (data === undefined) return html`<${Failure} error=${error} />${loading && error === undefined ? html`<${Loading} />` : null}`;
