@@ -49,16 +49,16 @@ export const serveCommand: Command = {
     "ingest-token-file": { type: "string", valueName: "PATH", description: "read the ingest token from the first line of this file" },
     "read-token": { type: "string", valueName: "TOKEN", description: "bearer token for /api/* and /metrics (prefer TALLY_READ_TOKEN or a file)" },
     "read-token-file": { type: "string", valueName: "PATH", description: "read the read token from the first line of this file" },
-    cors: { type: "string", multiple: true, valueName: "ORIGIN", description: "let this browser origin call /api/* (repeatable; none by default)" },
+    cors: { type: "string", multiple: true, valueName: "ORIGIN", description: "let this browser origin call /api/* (none by default)" },
     "max-body-bytes": { type: "string", valueName: "N", description: "largest request body after decompression (default 16777216)" },
     "retention-days": { type: "string", valueName: "DAYS", description: "purge raw rows older than this, at start and daily (default 90; 0 keeps all)" },
     demo: { type: "boolean", description: "fill the database with three days of demo runs, then add one every 5 s (default database ./data/demo.db)" },
   },
   details: `
-Routes: POST /v1/batch (Tally's native JSON), POST /v1/traces, /v1/logs, /v1/metrics
-(OTLP/HTTP, protobuf or JSON, gzip), GET /api/v1/reports/{usage,tools,degradations},
-/api/v1/runs, /api/v1/runs/{id}, /api/v1/sessions/{id}, /api/v1/openapi.json, /metrics,
-/healthz, /readyz. Every ingest answer comes after the rows are committed; a full queue
+Routes: the dashboard at /, POST /v1/batch (Tally's native JSON), POST /v1/traces, /v1/logs,
+/v1/metrics (OTLP/HTTP, protobuf or JSON, gzip), GET /api/v1/reports/{usage,tools,degradations},
+/api/v1/runs, /api/v1/runs/{id}, /api/v1/tool-calls, /api/v1/sessions, /api/v1/sessions/{id},
+/api/v1/openapi.json, /metrics, /healthz, /readyz. Every ingest answer comes after the rows are committed; a full queue
 answers 429 with Retry-After. SIGTERM or SIGINT: stop accepting, answer what is in flight,
 commit, close, exit 0.
 
