@@ -62,7 +62,7 @@ export const USAGE_SOURCE: GroupedSource<UsageDimension, Measure> = {
       durations: { kind: "sketch", column: "duration_buckets" },
     },
   ],
-  // daily_model_usage has an hourly twin, rolled up by the writer from closed hours; daily_usage not.
+  // Each daily rollup has an hourly twin, rolled up by the writer from closed hours.
   hourly: [
     {
       table: "hourly_model_usage",
@@ -70,6 +70,14 @@ export const USAGE_SOURCE: GroupedSource<UsageDimension, Measure> = {
       dimensions: MODEL_DIMENSIONS,
       measures: MODEL_MEASURES,
       filterColumns: { repos: "repo", models: "model" },
+      durations: { kind: "sketch", column: "duration_buckets" },
+    },
+    {
+      table: "hourly_usage",
+      time: { kind: "instant", column: "hour" },
+      dimensions: EVERY_DIMENSION,
+      measures: { ...outcomeCounts("runs"), ...TOKEN_SUMS, unpricedRuns: "sum(unpriced_runs)" },
+      filterColumns: { repos: "repo", models: "model", events: "event_type", conclusions: "conclusion" },
       durations: { kind: "sketch", column: "duration_buckets" },
     },
   ],

@@ -62,7 +62,7 @@ function plans(spec: ReportSpec): { sql: string; plan: string[] }[] {
   }));
 }
 
-const TABLES = ["executions", "tool_calls", "rate_limit_events", "cache_events", "daily_usage", "daily_model_usage", "daily_tool_usage", "hourly_model_usage", "tally_meta"];
+const TABLES = ["executions", "tool_calls", "rate_limit_events", "cache_events", "daily_usage", "daily_model_usage", "daily_tool_usage", "hourly_model_usage", "hourly_usage", "tally_meta"];
 const fullScans = (steps: { plan: string[] }[]) =>
   steps.flatMap((s) => s.plan).filter((line) => TABLES.some((t) => new RegExp(`^SCAN ${t}\\b`).test(line)));
 
@@ -134,6 +134,18 @@ describe("hourly rollups", () => {
       const steps = plans(spec);
       expect(fullScans(steps)).toEqual([]);
       expect(steps.flatMap((s) => s.plan).some((l) => /^SEARCH hourly_model_usage USING PRIMARY KEY \(hour>\? AND hour<\?\)$/.test(l))).toBe(true);
+    }
+  });
+
+  test("by event or conclusion: SEARCH hourly_usage USING PRIMARY KEY on the hour range, no raw runs but the edges", () => {
+    const range = { since: Date.parse("2026-11-01T12:30:00Z"), until: Date.parse("2026-11-09T12:30:00Z") };
+    for (const spec of [
+      { kind: "usage", groupBy: ["event"], range },
+      { kind: "usage", groupBy: ["day", "conclusion"], range, timeZone: "America/Los_Angeles", filters: { events: ["pull_request.*"] } },
+    ] satisfies ReportSpec[]) {
+      const steps = plans(spec);
+      expect(fullScans(steps)).toEqual([]);
+      expect(steps.flatMap((s) => s.plan).some((l) => /^SEARCH hourly_usage USING PRIMARY KEY \(hour>\? AND hour<\?\)$/.test(l))).toBe(true);
     }
   });
 });

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { addEncodedBuckets, durationBucket } from "../../src/core/duration-buckets.ts";
 import type { StoredRecord } from "../../src/core/rows.ts";
 import type { UsageReportSpec } from "../../src/report/spec.ts";
-import { openSqliteStore } from "../../src/store/sqlite/index.ts";
+import { openSqliteStore, SCHEMA_VERSION } from "../../src/store/sqlite/index.ts";
 import { execution } from "../contract/rows.ts";
 import { removeTempDirs, tempDir } from "../support/temp-dir.ts";
 
@@ -36,7 +36,16 @@ function covered(path: string) {
     FROM executions WHERE created_at >= ? AND created_at < ? GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`).all(from, to);
   const sketches = db.query("SELECT hour, repo, provider, model, duration_buckets FROM hourly_model_usage WHERE hour >= ? AND hour < ?").all(from, to) as Row[];
   const rawDurations = db.query("SELECT created_at, repo, provider, model, duration_ms FROM executions WHERE created_at >= ? AND created_at < ?").all(from, to) as Row[];
-  const outside = (db.query("SELECT count(*) AS n FROM hourly_model_usage WHERE hour < ? OR hour >= ?").get(from, to) as Row).n;
+  // The event × conclusion twin: its rows against the raw rows grouped the same way.
+  const usageHourly = db.query(`SELECT hour, repo, event_type, provider, model, conclusion, runs, input_tokens, output_tokens, cost_usd, unpriced_runs, duration_ms
+    FROM hourly_usage WHERE hour >= ? AND hour < ? ORDER BY 1, 2, 3, 4, 5, 6`).all(from, to);
+  const usageRaw = db.query(`SELECT (created_at / 3600000) * 3600000 AS hour, repo, event_type, provider, model, conclusion, count(*) AS runs,
+      sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cost_usd) AS cost_usd, sum(cost_source = 'unpriced') AS unpriced_runs,
+      sum(duration_ms) AS duration_ms
+    FROM executions WHERE created_at >= ? AND created_at < ? GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6`).all(from, to);
+  const outside =
+    Number((db.query("SELECT count(*) AS n FROM hourly_model_usage WHERE hour < ? OR hour >= ?").get(from, to) as Row).n) +
+    Number((db.query("SELECT count(*) AS n FROM hourly_usage WHERE hour < ? OR hour >= ?").get(from, to) as Row).n);
   db.close();
   const expectedBuckets = new Map<string, number>();
   for (const r of rawDurations) {
@@ -51,7 +60,16 @@ function covered(path: string) {
   }
   // Costs summed in another order may differ in the last bits: compare them to the nano-dollar.
   const cents = (rows: Row[]) => rows.map((r) => ({ ...r, cost_usd: Math.round(Number(r.cost_usd) * 1e9) / 1e9 }));
-  return { from, to, hourly: cents(hourly as Row[]), raw: cents(raw as Row[]), outside, buckets: [...actualBuckets].sort(), expectedBuckets: [...expectedBuckets].sort() };
+  return {
+    from,
+    to,
+    // Both hourly tables, each next to the raw rows grouped as it is: one comparison checks both.
+    hourly: [...cents(hourly as Row[]), ...cents(usageHourly as Row[])],
+    raw: [...cents(raw as Row[]), ...cents(usageRaw as Row[])],
+    outside,
+    buckets: [...actualBuckets].sort(),
+    expectedBuckets: [...expectedBuckets].sort(),
+  };
 }
 
 /** Executions over `hours` hours from T0, a few per hour, in time order. */
@@ -170,7 +188,52 @@ describe("the migration to schema 2", () => {
     // The daily rollups are as the schema-1 code left them.
     const again = new Database(path, { readonly: true });
     expect(again.query("SELECT * FROM daily_usage WHERE day < '2026-11-10' ORDER BY 1, 2, 3, 4, 5, 6").all()).toEqual(daily);
-    expect((again.query("PRAGMA user_version").get() as Row).user_version).toBe(2);
+    expect((again.query("PRAGMA user_version").get() as Row).user_version).toBe(SCHEMA_VERSION);
+    again.close();
+  });
+});
+
+describe("the migration to schema 3", () => {
+  const V2_FIXTURE = join(import.meta.dir, "../fixtures/sqlite/schema-v2.db");
+
+  test("a schema-2 file (written by that code, kept as a fixture) gains hourly_usage; both hourly tables are rolled up again from the raw rows; reports by event and conclusion stay exact", () => {
+    const path = join(tempDir(), "v2.db");
+    copyFileSync(V2_FIXTURE, path);
+    const before = new Database(path, { readonly: true });
+    expect((before.query("PRAGMA user_version").get() as Row).user_version).toBe(2);
+    expect(Number((before.query("SELECT count(*) AS n FROM hourly_model_usage").get() as Row).n)).toBeGreaterThan(0);
+    const daily = before.query("SELECT * FROM daily_usage ORDER BY 1, 2, 3, 4, 5, 6").all();
+    const rawCount = Number((before.query("SELECT count(*) AS n FROM executions").get() as Row).n);
+    before.close();
+
+    // The fixture's runs end on 2026-11-10 at 03:20 UTC.
+    let clock = Date.UTC(2026, 10, 10, 6);
+    const store = openSqliteStore({ path, retentionDays: 0, now: () => clock });
+    const fresh = covered(path);
+    expect([fresh.from, fresh.to, fresh.hourly.length, fresh.outside]).toEqual([0, 0, 0, 0]);
+    const spec: UsageReportSpec = { kind: "usage", groupBy: ["day", "event", "conclusion"], range: { since: Date.UTC(2026, 9, 22, 7, 20), until: Date.UTC(2026, 10, 10, 2, 50) }, timeZone: "Asia/Kolkata" };
+    // Costs summed in another order may differ in the last bits: compared to the nano-dollar.
+    const strip = (rows: object[]) => rows.map(({ p50DurationMs: _a, p95DurationMs: _b, costUsd, ...rest }: any) => ({ ...rest, costUsd: Math.round(costUsd * 1e9) / 1e9 }));
+    const exact = strip(store.report({ ...spec, exact: true }).rows);
+    expect(exact.length).toBeGreaterThan(0);
+    expect(strip(store.report(spec).rows)).toEqual(exact);
+    for (let i = 0; i < 150; i++) {
+      clock += 60_000;
+      store.write([execution({ createdAt: clock - 30_000, eventType: i % 2 ? "pull_request" : "push", conclusion: i % 3 ? "success" : "error" })]);
+    }
+    const after = covered(path);
+    expect(after.to).toBeGreaterThan(Date.UTC(2026, 10, 10));
+    expect(after.hourly).toEqual(after.raw);
+    expect(after.hourly.some((r) => "event_type" in r)).toBe(true);
+    expect(strip(store.report(spec).rows)).toEqual(exact);
+    store.close();
+    const again = new Database(path, { readonly: true });
+    // Additive: raw rows and the daily rollups of the days before are as schema 2 left them.
+    expect(again.query("SELECT * FROM daily_usage WHERE day < '2026-11-10' ORDER BY 1, 2, 3, 4, 5, 6").all()).toEqual(
+      daily.filter((r) => String((r as Row).day) < "2026-11-10"),
+    );
+    expect(Number((again.query("SELECT count(*) AS n FROM executions").get() as Row).n)).toBe(rawCount + 150);
+    expect((again.query("PRAGMA user_version").get() as Row).user_version).toBe(3);
     again.close();
   });
 });

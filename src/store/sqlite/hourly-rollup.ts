@@ -2,8 +2,9 @@ import { encodeBuckets } from "../../core/duration-buckets.ts";
 import { HOUR_MS } from "../../core/time-units.ts";
 import type { SqliteDriver } from "./driver.ts";
 import { readMeta, writeMeta } from "./meta.ts";
-import { HOURLY_FROM_KEY, HOURLY_TABLES, HOURLY_TO_KEY } from "./schema-v2.ts";
-import { add, modelUsageSums, type Group, type RolledUpExecution } from "./write-batch.ts";
+import { HOURLY_FROM_KEY, HOURLY_TO_KEY } from "./schema-v2.ts";
+import { HOURLY_TABLES } from "./schema-v3.ts";
+import { add, modelUsageSums, usageSums, type Group, type RolledUpExecution } from "./write-batch.ts";
 
 /** An hour is rolled up once it has been over this long: rows stamped a little late still land in it. */
 export const HOURLY_GRACE_MS = 5 * 60_000;
@@ -15,9 +16,12 @@ const READ_HOUR = `SELECT created_at AS createdAt, repo, event_type AS eventType
   output_tokens AS outputTokens, cache_read_tokens AS cacheReadTokens, cache_creation_tokens AS cacheCreationTokens,
   cost_usd AS costUsd, cost_source AS costSource, duration_ms AS durationMs FROM executions WHERE created_at >= ? AND created_at < ?`;
 
-const INSERT_ROW = `INSERT INTO hourly_model_usage (hour, repo, provider, model, runs, successes, failures, errors, input_tokens,
+const INSERT_MODEL_ROW = `INSERT INTO hourly_model_usage (hour, repo, provider, model, runs, successes, failures, errors, input_tokens,
     output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, unpriced_runs, duration_ms, duration_buckets)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_USAGE_ROW = `INSERT INTO hourly_usage (hour, repo, event_type, provider, model, conclusion, runs, input_tokens, output_tokens,
+    cache_read_tokens, cache_creation_tokens, cost_usd, unpriced_runs, duration_ms, duration_buckets)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 export const floorHour = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
 
@@ -26,8 +30,9 @@ export const floorHour = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
  * - rows inserted (or replaced) into hours already rolled up move the end of the covered span
  *   back to the first such hour, and those hours are rolled up again from the raw rows later;
  * - then up to HOURS_PER_WRITE closed hours after the span are rolled up, each from one read
- *   of its raw rows, one row per (repo, provider, model) with its duration sketch, summed by
- *   the daily rollup's own code (empty hours are skipped by an index lookup).
+ *   of its raw rows: one row per (repo, provider, model) and one per (repo, event, provider,
+ *   model, conclusion), each with its duration sketch, summed by the daily rollups' own code
+ *   (empty hours are skipped by an index lookup).
  */
 export class HourlyRollup {
   private readonly statements: ReturnType<HourlyRollup["prepare"]>;
@@ -40,7 +45,8 @@ export class HourlyRollup {
     const d = this.driver;
     return {
       readHour: d.prepare(READ_HOUR),
-      insert: d.prepare(INSERT_ROW),
+      insertModel: d.prepare(INSERT_MODEL_ROW),
+      insertUsage: d.prepare(INSERT_USAGE_ROW),
       nextRaw: d.prepare("SELECT min(created_at) AS t FROM executions WHERE created_at >= ?"),
       forget: HOURLY_TABLES.map((table) => d.prepare(`DELETE FROM ${table} WHERE hour >= ?`)),
     };
@@ -75,11 +81,15 @@ export class HourlyRollup {
         to = Math.max(to, hour); // the hours in between are empty
         break;
       }
-      const groups = new Map<string, Group>();
+      // Both tables from one read of the hour, summed by the daily rollups' own code.
+      const models = new Map<string, Group>();
+      const usage = new Map<string, Group>();
       for (const row of s.readHour.all(hour, hour + HOUR_MS) as unknown as RolledUpExecution[]) {
-        add(groups, [row.repo, row.provider, row.model], modelUsageSums(row), row.durationMs);
+        add(models, [row.repo, row.provider, row.model], modelUsageSums(row), row.durationMs);
+        add(usage, [row.repo, row.eventType, row.provider, row.model, row.conclusion], usageSums(row), row.durationMs);
       }
-      for (const g of groups.values()) s.insert.run(hour, ...g.key, ...g.sums, encodeBuckets(g.buckets));
+      for (const g of models.values()) s.insertModel.run(hour, ...g.key, ...g.sums, encodeBuckets(g.buckets));
+      for (const g of usage.values()) s.insertUsage.run(hour, ...g.key, ...g.sums, encodeBuckets(g.buckets));
       to = hour + HOUR_MS;
     }
     if (to !== start) writeMeta(this.driver, HOURLY_TO_KEY, to);

@@ -2,6 +2,7 @@ import { inTransaction, type SqliteDriver } from "./driver.ts";
 import { copyLegacyRows, setAsideLegacyTables } from "./legacy.ts";
 import { SCHEMA_V1 } from "./schema-v1.ts";
 import { SCHEMA_V2 } from "./schema-v2.ts";
+import { SCHEMA_V3 } from "./schema-v3.ts";
 import { startHourlyRollups } from "./hourly-rollup.ts";
 import { purgedBefore } from "./purge.ts";
 
@@ -27,6 +28,17 @@ const MIGRATIONS: readonly Migration[] = [
     description: "hourly rollups at the coarsest grain, rolled up by the writer from closed hours of raw rows",
     up(driver) {
       driver.exec(SCHEMA_V2);
+      startHourlyRollups(driver, purgedBefore(driver, "executions"));
+    },
+  },
+  {
+    version: 3,
+    description: "the hourly twin of daily_usage (event type and conclusion by the hour)",
+    up(driver) {
+      driver.exec(SCHEMA_V3);
+      // One span covers every hourly table: the hours rolled up so far are rolled up again,
+      // both tables from the raw rows still held (additive: raw rows and daily rollups untouched).
+      driver.exec("DELETE FROM hourly_model_usage");
       startHourlyRollups(driver, purgedBefore(driver, "executions"));
     },
   },

@@ -29,9 +29,6 @@ CREATE TABLE hourly_model_usage (
 ) WITHOUT ROWID;
 `;
 
-/** Hourly tables, dated by `hour` (epoch ms of the UTC hour's start). */
-export const HOURLY_TABLES = ["hourly_model_usage"] as const;
-
 /** `tally_meta` keys: the hourly rollups hold every run of the hours in [from, to). */
 export const HOURLY_FROM_KEY = "hourly_from";
 export const HOURLY_TO_KEY = "hourly_to";

@@ -74,7 +74,7 @@ class UsageSums {
   /** Counts a run in; `sign` -1 takes one back out (a stored snapshot being replaced). */
   addExecution(row: RolledUpExecution, sign: 1 | -1 = 1): void {
     const day = utcDay(row.createdAt);
-    add(this.executions, [day, row.repo, row.eventType, row.provider, row.model, row.conclusion], signed([1, ...tokenSums(row)], sign), row.durationMs, sign);
+    add(this.executions, [day, row.repo, row.eventType, row.provider, row.model, row.conclusion], signed(usageSums(row), sign), row.durationMs, sign);
     add(this.models, [day, row.repo, row.provider, row.model], signed(modelUsageSums(row), sign), row.durationMs, sign);
   }
 
@@ -86,6 +86,14 @@ class UsageSums {
 /** The sums a run adds to a rollup row, in the rollup columns' order (input … duration_ms). */
 function tokenSums(row: RolledUpExecution): number[] {
   return [row.inputTokens, row.outputTokens, row.cacheReadTokens, row.cacheCreationTokens, row.costUsd, row.costSource === "unpriced" ? 1 : 0, row.durationMs];
+}
+
+/**
+ * What a run adds to a (time, repo, event, provider, model, conclusion) rollup row — daily_usage,
+ * and the hourly one rolled up from closed hours — in its columns' order: runs, then the token sums.
+ */
+export function usageSums(row: RolledUpExecution): number[] {
+  return [1, ...tokenSums(row)];
 }
 
 /**
