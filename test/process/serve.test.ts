@@ -36,20 +36,29 @@ describe("tally serve", () => {
       const db = join(tempDir(), "tally.db");
       const { child, url } = await serve(db);
       const acknowledged: string[] = [];
+      let settled = 0;
+      let firstAnswer = () => {};
+      const answered = new Promise<void>((resolve) => (firstAnswer = resolve));
       const sends = Array.from({ length: 40 }, async (_, k) => {
         try {
           const response = await fetch(`${url}/v1/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: batch(`b${k}`, 200) });
           if (response.status === 200) acknowledged.push(`b${k}`);
         } catch {
           // refused once the server stopped accepting: not acknowledged, nothing promised
+        } finally {
+          settled++;
+          firstAnswer();
         }
       });
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      // The signal comes once one answer is back, with the other requests still on their way.
+      await answered;
+      const settledAtSignal = settled;
       child.proc.kill(signal);
       await Promise.all(sends);
       expect(await child.exitWithin(20_000)).toBe(0);
       expect(await child.stderr()).toContain(`stopped (${signal})`);
       expect(acknowledged.length).toBeGreaterThan(0);
+      expect(settledAtSignal).toBeLessThan(40); // some were still in flight at the signal
       for (const prefix of acknowledged) expect(count(db, `SELECT count(*) AS n FROM executions WHERE id GLOB '${prefix}-*'`)).toBe(200);
     });
   }
