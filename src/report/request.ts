@@ -116,6 +116,15 @@ export function readReportSpec<K extends ReportKind>(kind: K, values: ReportOpti
   return spec as unknown as SpecOf<K>;
 }
 
+/**
+ * The time window of a listing (runs, tool calls, sessions): `since`/`until` read as a report
+ * reads them, in `tz` or the default zone. Throws {@link ReportOptionError}.
+ */
+export function readTimeRange(values: Pick<ReportOptionValues, "since" | "until" | "tz">, context: ReportRequestContext): TimeRange {
+  const timeZone = values.tz === undefined ? context.defaultTimeZone : readZone(values.tz);
+  return readRange(values, context.now, timeZone, context.optionLabel ?? ((option: string) => option));
+}
+
 function readZone(name: string): string {
   try {
     return resolveTimeZone(name);
@@ -127,7 +136,7 @@ function readZone(name: string): string {
 
 type Label = (option: string) => string;
 
-function readRange(values: ReportOptionValues, now: number, timeZone: string, label: Label): TimeRange {
+function readRange(values: Pick<ReportOptionValues, "since" | "until">, now: number, timeZone: string, label: Label): TimeRange {
   const range: TimeRange = {};
   const time = { now, timeZone };
   for (const option of ["since", "until"] as const) {

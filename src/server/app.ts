@@ -38,13 +38,12 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   const pricing = resolved.pricing;
   const pricer: Pricer = pricing && "price" in pricing ? pricing : createPricer((pricing as PricerOptions | undefined) ?? {});
   let closing = false;
-  let queue: IngestQueue;
-  const metrics = new ServerMetrics(() => queue.depth);
-  queue = new IngestQueue(resolved.store, {
+  const queue = new IngestQueue(resolved.store, {
     maxQueuedRecords: resolved.maxQueuedRecords,
     maxBatchRecords: resolved.maxBatchRecords,
     onWrite: (seconds, result) => metrics.writeSeconds.observe({ result: result.ok ? "ok" : result.failure }, seconds),
   });
+  const metrics = new ServerMetrics(() => queue.depth);
   const ingestor = createIngestor(queue, pricer, metrics, resolved.now);
 
   const app = new Hono();

@@ -15,6 +15,11 @@ export class BodyError extends Error {
   }
 }
 
+/** The request's media type without parameters, lower case (`application/json`), or "". */
+export function mediaType(request: Request): string {
+  return (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
 const DECODINGS: Record<string, "gzip" | "deflate"> = { gzip: "gzip", "x-gzip": "gzip", deflate: "deflate" };
 
 /** The body's bytes after decompression; throws {@link BodyError} (413 past `maxBytes`). */

@@ -5,6 +5,7 @@
 import { TallyConfigError } from "../core/errors.ts";
 import type { Listener } from "./adapter/listener.ts";
 import { createServerApp, type ServerApp } from "./app.ts";
+import { isLoopback } from "./loopback.ts";
 import { wholeNumberInRange, type ServerAppOptions } from "./options.ts";
 
 /** Options of {@link startServer}: the app's, plus where and how to listen. */
@@ -31,12 +32,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
-
-/** True for an address only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  return LOOPBACK.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
+export { isLoopback } from "./loopback.ts";
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const host = options.host ?? "127.0.0.1";

@@ -56,25 +56,43 @@ test("importing the package root loads no database driver", () => {
   assert.deepEqual(JSON.parse(out), []);
 });
 
-test("the package root's import graph reaches no store, server, HTTP framework or protobuf code", () => {
-  // Static: every relative import from dist/index.js, followed; ESM loads are not in require.cache.
+/**
+ * The modules `entry` loads, read statically from dist/: relative files followed, bare
+ * specifiers collected (ESM loads are not in require.cache). `dynamic`: follow `import()` too.
+ */
+function importGraph(entry, { dynamic }) {
   const seen = new Set();
   const bare = new Set();
+  const pattern = dynamic
+    ? /(?:^|[;\n])\s*(?:import|export)[^'"]*?from\s*["']([^"']+)["']|import\(["']([^"']+)["']\)/g
+    : /(?:^|[;\n])\s*(?:import|export)[^'"(]*?from\s*["']([^"']+)["']()/g;
   const visit = (file) => {
     if (seen.has(file)) return;
     seen.add(file);
-    const text = readFileSync(file, "utf8");
-    for (const match of text.matchAll(/(?:^|[;\n])\s*(?:import|export)[^'"]*?from\s*["']([^"']+)["']|import\(["']([^"']+)["']\)/g)) {
-      const specifier = match[1] ?? match[2];
+    for (const match of readFileSync(file, "utf8").matchAll(pattern)) {
+      const specifier = match[1] || match[2];
       if (specifier.startsWith(".")) visit(join(dirname(file), specifier));
       else bare.add(specifier);
     }
   };
-  visit(join(root, "dist/index.js"));
-  const files = [...seen].map((f) => f.slice(root.length + 1));
+  visit(join(root, entry));
+  return { files: [...seen].map((f) => f.slice(root.length + 1)), bare: [...bare] };
+}
+
+test("the package root's import graph reaches no store, server, HTTP framework or protobuf code", () => {
+  const { files, bare } = importGraph("dist/index.js", { dynamic: true });
   assert.ok(files.length > 5, `followed the graph: ${files.length} files`);
   assert.deepEqual(files.filter((f) => /dist\/(store|server|capture\/otlp)\//.test(f)), []);
-  assert.deepEqual([...bare].filter((s) => /hono|prom-client|bufbuild|better-sqlite3|bun:sqlite|zod/.test(s)), []);
+  assert.deepEqual(bare.filter((s) => /hono|prom-client|bufbuild|better-sqlite3|bun:sqlite|zod/.test(s)), []);
+});
+
+test("the tally bin loads no server, dashboard, OTLP or price tables before a command needs them", () => {
+  // Every `tally` command starts with this graph: the server cost --version 0.04 → 0.31 s when it was in it.
+  const { files, bare } = importGraph("dist/cli/bin.js", { dynamic: false });
+  assert.ok(files.some((f) => f.endsWith("cli/commands/serve.js")), "followed the graph to the serve command");
+  // dist/server/loopback.js is the one server file serve checks before loading the rest.
+  assert.deepEqual(files.filter((f) => /dist\/server\/(?!loopback\.js)|dist\/capture\/otlp\/|core\/telemetry\.js/.test(f)), []);
+  assert.deepEqual(bare.filter((s) => /hono|prom-client|bufbuild|zod|genai-prices|preact|uplot/.test(s)), []);
 });
 
 test("createTelemetry records into SQLite under Node end to end", async () => {

@@ -1,12 +1,11 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { createTelemetry, type Telemetry } from "../../core/telemetry.ts";
+import type { Telemetry } from "../../core/telemetry.ts";
 import { TallyConfigError } from "../../core/errors.ts";
-import { isLoopback, startServer } from "../../server/start.ts";
+import { isLoopback } from "../../server/loopback.ts";
 import { openSqliteStore } from "../../store/sqlite/index.ts";
 import type { Command, CommandContext } from "../command.ts";
 import { CliError, EXIT, UsageError } from "../errors.ts";
-import { recordDemoHistory, recordDemoRun } from "../demo-data.ts";
 import { checkPath } from "../open-database.ts";
 
 /** How often the demo records a new run while it serves. */
@@ -93,6 +92,9 @@ Examples:
     }
     let running;
     try {
+      // Loaded here, not at the top: every other `tally` command would pay for Hono, zod,
+      // prom-client and the OTLP schemas at start-up (measured: 0.04 s → 0.31 s for --version).
+      const { startServer } = await import("../../server/start.ts");
       running = await startServer({ store, host, port, ingestToken, readToken, maxBodyBytes, corsOrigins: context.values.cors as string[] | undefined });
     } catch (error) {
       store.close();
@@ -104,6 +106,9 @@ Examples:
     let demoTelemetry: Telemetry | null = null;
     let demoTimer: ReturnType<typeof setInterval> | undefined;
     if (demo) {
+      // The telemetry brings the price tables: loaded only for the demo.
+      const { createTelemetry } = await import("../../core/telemetry.ts");
+      const { recordDemoHistory, recordDemoRun } = await import("../demo-data.ts");
       const telemetry = createTelemetry({ store, flushOnExit: false });
       demoTelemetry = telemetry;
       const runs = recordDemoHistory(telemetry, context.io.now());

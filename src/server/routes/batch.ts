@@ -5,7 +5,7 @@
  * (with the field) or `refused`.
  */
 import { Hono } from "hono";
-import { readBody, BodyError } from "../body.ts";
+import { BodyError, mediaType, readBody } from "../body.ts";
 import type { Ingestor } from "../ingest.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import { problem } from "../problem.ts";
@@ -16,7 +16,7 @@ export const MAX_BATCH_ITEMS = 10_000;
 export function batchRoute(ingestor: Ingestor, metrics: ServerMetrics, maxBodyBytes: number): Hono {
   const app = new Hono();
   app.post("/v1/batch", async (c) => {
-    const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+    const type = mediaType(c.req.raw);
     if (type !== "application/json") {
       metrics.turnedAway.inc({ reason: "bad_request" });
       return problem(c, 415, "send application/json", "POST /v1/batch takes { records: [{ kind, id, …fields }] } as JSON");

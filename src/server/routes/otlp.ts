@@ -6,7 +6,7 @@
  */
 import { Hono, type Context } from "hono";
 import { encodeOtlpResponse, encodeOtlpStatus, mapOtlpRequest, OtlpDecodeError, type OtlpEncoding, type OtlpSignal } from "../../capture/otlp/index.ts";
-import { BodyError, readBody } from "../body.ts";
+import { BodyError, mediaType, readBody } from "../body.ts";
 import type { Ingestor } from "../ingest.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import { problem } from "../problem.ts";
@@ -23,7 +23,7 @@ export function otlpRoutes(ingestor: Ingestor, metrics: ServerMetrics, maxBodyBy
 }
 
 async function exportSignal(c: Context, signal: OtlpSignal, ingestor: Ingestor, metrics: ServerMetrics, maxBodyBytes: number): Promise<Response> {
-  const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const type = mediaType(c.req.raw);
   const encoding = ENCODINGS[type];
   if (encoding === undefined) {
     metrics.turnedAway.inc({ reason: "bad_request" });

@@ -5,7 +5,7 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { ReportOptionError, readReportSpec, reportJson, REPORT_OPTIONS, type ReportOptionValues } from "../../report/request.ts";
+import { ReportOptionError, readReportSpec, readTimeRange, reportJson, REPORT_OPTIONS, type ReportOptionValues } from "../../report/request.ts";
 import type { ReadableStore } from "../../report/readable-store.ts";
 import { sessionsProgram } from "../../report/sessions.ts";
 import { toolCallsProgram } from "../../report/tool-calls.ts";
@@ -13,7 +13,6 @@ import { CursorError, type PageQuery } from "../../report/page.ts";
 import type { SqlDialect } from "../../report/sql/dialect.ts";
 import type { ReportProgram } from "../../report/sql/query.ts";
 import { runDetailProgram, runsProgram, sessionDetailProgram } from "../../report/runs.ts";
-import type { TimeRange } from "../../report/spec.ts";
 import { problem } from "../problem.ts";
 
 /** A query value that may repeat (`?by=repo&by=model`) or be comma-separated (`?by=repo,model`). */
@@ -133,7 +132,7 @@ export function readApi(store: ReadableStore, now: () => number): OpenAPIHono {
     if (wrong !== null) return problem(c, 400, wrong);
     try {
       const page: PageQuery = {
-        range: readRange(query.since, query.until, query.tz, now()),
+        range: readTimeRange(query, { now: now(), defaultTimeZone: "UTC" }),
         ...(query.limit !== undefined ? { limit: Number(query.limit) } : {}),
         ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
       };
@@ -266,7 +265,3 @@ export function readApi(store: ReadableStore, now: () => number): OpenAPIHono {
   return app;
 }
 
-/** since/until of a runs listing, read as reports read them (the same words, zone and checks). */
-function readRange(since: string | undefined, until: string | undefined, tz: string | undefined, now: number): TimeRange {
-  return readReportSpec("usage", { since, until, tz }, { now, defaultTimeZone: "UTC" }).range;
-}

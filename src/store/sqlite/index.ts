@@ -208,6 +208,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     return { ok: false, failure: "failed", error: new Error(message) };
   }
 
+  /** The connection reads go through; a closed or unopened store says why (StoreUnavailableError). */
+  const readableDriver = (): SqliteDriver => {
+    if (closed || driver === null) throw new StoreUnavailableError(closed ? "store is closed" : (unwritableReason ?? "store is not open"));
+    return driver;
+  };
+
   const store: SqliteStore = {
     path,
     get driverName() {
@@ -224,14 +230,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     report<S extends ReportSpec>(spec: S): Report<S> {
-      if (closed || driver === null) throw new StoreUnavailableError(closed ? "store is closed" : (unwritableReason ?? "store is not open"));
-      const connection = driver;
-      return runProgram(reportProgram(sqliteDialect, spec), (query) => connection.prepare(query.sql).all(...query.params));
+      return store.read((dialect) => reportProgram(dialect, spec));
     },
 
     read(program) {
-      if (closed || driver === null) throw new StoreUnavailableError(closed ? "store is closed" : (unwritableReason ?? "store is not open"));
-      const connection = driver;
+      const connection = readableDriver();
       return runProgram(program(sqliteDialect), (query) => connection.prepare(query.sql).all(...query.params));
     },
 
@@ -317,8 +320,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     inspect(inspectOptions) {
-      if (closed || driver === null) throw new StoreUnavailableError(closed ? "store is closed" : (unwritableReason ?? "store is not open"));
-      return inspectDatabase(driver, path, inspectOptions);
+      return inspectDatabase(readableDriver(), path, inspectOptions);
     },
 
     executionsPurgedBefore() {
