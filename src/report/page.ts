@@ -42,7 +42,7 @@ export class CursorError extends Error {
 }
 
 /** Clamps a page size to 1..500. */
-export function pageSize(limit: number | undefined): number {
+function pageSize(limit: number | undefined): number {
   return Math.min(500, Math.max(1, Math.floor(limit ?? 50)));
 }
 

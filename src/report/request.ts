@@ -178,7 +178,7 @@ function readLimit(text: string, label: Label): number {
 }
 
 /** A window as JSON: its ends as ISO instants (UTC; null when open) and its zone. */
-export function rangeJson(range: TimeRange, timeZone: string): { since: string | null; until: string | null; timeZone: string } {
+function rangeJson(range: TimeRange, timeZone: string): { since: string | null; until: string | null; timeZone: string } {
   return {
     since: range.since === undefined ? null : new Date(range.since).toISOString(),
     until: range.until === undefined ? null : new Date(range.until).toISOString(),

@@ -50,7 +50,7 @@ export function wholeNumberInRange(name: string, value: number | undefined, fall
 }
 
 /** A token must be long enough not to be guessed and printable in a header. */
-export function checkToken(name: string, token: string | undefined): string | undefined {
+function checkToken(name: string, token: string | undefined): string | undefined {
   if (token === undefined || token === "") return undefined;
   if (token.length < 16) throw new TallyConfigError(`${name} must be at least 16 characters`);
   if (!/^[A-Za-z0-9._~+/-]+=*$/.test(token)) throw new TallyConfigError(`${name} may hold only letters, digits and ._~+/- (a bearer token)`);
