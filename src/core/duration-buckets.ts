@@ -54,8 +54,19 @@ export function encodeBuckets(counts: ReadonlyMap<number, number>): Uint8Array {
   return out;
 }
 
-/** Adds a stored sketch into `into`; ignores anything that is not a well-formed sketch. */
+/**
+ * Adds a stored sketch into `into`: SQLite's bytes (above), or PostgreSQL's `int4[]` of
+ * (bucket, count) pairs, which the database merges itself. Ignores anything malformed.
+ */
 export function addEncodedBuckets(into: Map<number, number>, encoded: unknown): void {
+  if (Array.isArray(encoded)) {
+    for (let i = 0; i + 1 < encoded.length; i += 2) {
+      const bucket = Number(encoded[i]);
+      const count = Number(encoded[i + 1]);
+      if (Number.isInteger(bucket) && count > 0) into.set(bucket, (into.get(bucket) ?? 0) + count);
+    }
+    return;
+  }
   if (!(encoded instanceof Uint8Array) || encoded.byteLength % 8 !== 0) return;
   const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
   for (let offset = 0; offset < encoded.byteLength; offset += 8) {

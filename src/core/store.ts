@@ -23,8 +23,10 @@ export type WriteResult =
       collisions?: readonly string[];
       /** Stored rows replaced by a later snapshot of the same response (importers only). */
       replaced?: number;
-      /** Records a remote store refused for good (counted as dropped, invalid), and why. */
+      /** Records a store refused for good (counted as dropped, invalid), and why. */
       refused?: number;
+      /** Their batch positions, when the store can tell (the server answers per item). */
+      refusedIndexes?: readonly number[];
       refusal?: string;
     }
   | {

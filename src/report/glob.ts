@@ -117,3 +117,36 @@ export function matchesGlob(pattern: GlobPattern, text: string): boolean {
   }
   return new RegExp(`${source}$`, "u").test(text);
 }
+
+/** Characters with a meaning in a POSIX regular expression (PostgreSQL's `~`), outside a class. */
+const REGEX_SPECIAL = /[\\^$.|?*+()[\]{}]/g;
+
+/**
+ * The pattern as an anchored POSIX regular expression for PostgreSQL's `~` (case-sensitive;
+ * `.` matches any character, newlines included). Inside a class `\`, `]`, `^` and `-` are
+ * escaped, which PostgreSQL's advanced regular expressions allow.
+ */
+export function toPostgresRegex(pattern: GlobPattern): string {
+  const inClass = (c: string) => (c === "\\" || c === "]" || c === "^" || c === "-" || c === "[" ? `\\${c}` : c);
+  const body = pattern.tokens
+    .map((t) => {
+      switch (t.kind) {
+        case "literal":
+          return t.text.replace(REGEX_SPECIAL, (c) => `\\${c}`);
+        case "any":
+          return ".*";
+        case "one":
+          return ".";
+        case "class": {
+          // A range that ends before it starts (`[b-a]`) holds no character, as in matchesGlob.
+          const items = t.items.filter((item) => typeof item === "string" || item[0].codePointAt(0)! <= item[1].codePointAt(0)!);
+          const body = items.map((item) => (typeof item === "string" ? inClass(item) : `${inClass(item[0])}-${inClass(item[1])}`)).join("");
+          // Empty: no character (text never holds NUL, so "not 1…U+10FFFF" matches none), or, negated, any.
+          if (body === "") return t.negated ? "." : "[^\\x01-\\U0010ffff]";
+          return `[${t.negated ? "^" : ""}${body}]`;
+        }
+      }
+    })
+    .join("");
+  return `^${body}$`;
+}

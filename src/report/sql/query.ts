@@ -26,6 +26,13 @@ export function runProgram<R>(program: ReportProgram<R>, all: (query: SqlQuery) 
   return step.value;
 }
 
+/** Runs a program against an asynchronous store (PostgreSQL). */
+export async function runAsyncProgram<R>(program: ReportProgram<R>, all: (query: SqlQuery) => Promise<SqlRows>): Promise<R> {
+  let step = program.next(undefined as unknown as SqlRows);
+  while (!step.done) step = program.next(await all(step.value));
+  return step.value;
+}
+
 /** Collects a statement's bound values and writes their placeholders in the dialect's style. */
 export class ParamList {
   readonly values: SqlParam[] = [];

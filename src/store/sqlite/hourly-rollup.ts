@@ -4,7 +4,7 @@ import type { SqliteDriver } from "./driver.ts";
 import { readMeta, writeMeta } from "./meta.ts";
 import { HOURLY_FROM_KEY, HOURLY_TO_KEY } from "./schema-v2.ts";
 import { HOURLY_TABLES } from "./schema-v3.ts";
-import { add, modelUsageSums, usageSums, type Group, type RolledUpExecution } from "./write-batch.ts";
+import { add, modelUsageSums, usageSums, type Group, type RolledUpExecution } from "../rollup-sums.ts";
 
 /** An hour is rolled up once it has been over this long: rows stamped a little late still land in it. */
 export const HOURLY_GRACE_MS = 5 * 60_000;

@@ -1,7 +1,8 @@
 import type { Batch, ExecutionRow, ToolCallRow } from "../../core/rows.ts";
 import type { SqliteDriver, SqliteStatement } from "./driver.ts";
 import { utcDay } from "./utc-day.ts";
-import { addEncodedBuckets, durationBucket, encodeBuckets } from "../../core/duration-buckets.ts";
+import { addEncodedBuckets, encodeBuckets } from "../../core/duration-buckets.ts";
+import { add, modelUsageSums, signed, usageSums, type Group, type RolledUpExecution } from "../rollup-sums.ts";
 import { isLaterSnapshot } from "../../core/snapshot.ts";
 
 const SQL = {
@@ -58,13 +59,6 @@ const SQL = {
 
 type StatementName = keyof typeof SQL;
 
-/** One rollup group: its key, its sums, and its durations by bucket. */
-export interface Group {
-  key: string[];
-  sums: number[];
-  buckets: Map<number, number>;
-}
-
 /** Per-(day, dimensions) sums of one batch, so a batch costs one upsert per group, not per row. */
 class UsageSums {
   readonly executions = new Map<string, Group>();
@@ -81,51 +75,6 @@ class UsageSums {
   addToolCall(row: ToolCallRow): void {
     add(this.tools, [utcDay(row.createdAt), row.server, row.toolName, row.outcome], [1, row.durationMs, row.inputBytes ?? 0, row.outputBytes ?? 0], row.durationMs);
   }
-}
-
-/** The sums a run adds to a rollup row, in the rollup columns' order (input … duration_ms). */
-function tokenSums(row: RolledUpExecution): number[] {
-  return [row.inputTokens, row.outputTokens, row.cacheReadTokens, row.cacheCreationTokens, row.costUsd, row.costSource === "unpriced" ? 1 : 0, row.durationMs];
-}
-
-/**
- * What a run adds to a (time, repo, event, provider, model, conclusion) rollup row — daily_usage,
- * and the hourly one rolled up from closed hours — in its columns' order: runs, then the token sums.
- */
-export function usageSums(row: RolledUpExecution): number[] {
-  return [1, ...tokenSums(row)];
-}
-
-/**
- * What a run adds to a (time, repo, provider, model) rollup row — daily_model_usage, and the
- * hourly one rolled up from closed hours — in its columns' order: runs, successes, failures,
- * errors, then the token sums.
- */
-export function modelUsageSums(row: RolledUpExecution): number[] {
-  const outcome = [row.conclusion === "success" ? 1 : 0, row.conclusion === "failure" ? 1 : 0, row.conclusion === "error" ? 1 : 0];
-  return [1, ...outcome, ...tokenSums(row)];
-}
-
-/** The fields of an execution that its rollup rows are keyed and summed by. */
-export type RolledUpExecution = Pick<ExecutionRow, "createdAt" | "repo" | "eventType" | "provider" | "model" | "conclusion" | "inputTokens"
-  | "outputTokens" | "cacheReadTokens" | "cacheCreationTokens" | "costUsd" | "costSource" | "durationMs">;
-
-function signed(values: number[], sign: 1 | -1): number[] {
-  return sign === 1 ? values : values.map((v) => -v);
-}
-
-/** Adds a row's sums and its duration to the group with `key` (made on first sight). */
-export function add(groups: Map<string, Group>, key: string[], values: number[], durationMs: number, count: 1 | -1 = 1): void {
-  const id = key.join("\u0000");
-  let group = groups.get(id);
-  if (group === undefined) {
-    group = { key, sums: values, buckets: new Map() };
-    groups.set(id, group);
-  } else {
-    for (let i = 0; i < values.length; i++) group.sums[i]! += values[i]!;
-  }
-  const bucket = durationBucket(durationMs);
-  group.buckets.set(bucket, (group.buckets.get(bucket) ?? 0) + count);
 }
 
 /** A stored execution as `storedExecution` reads it. */

@@ -1,0 +1,106 @@
+/**
+ * Column lists of the raw tables and rollups, with their PostgreSQL types: the writer's
+ * statements are generated from these (`unnest` of one array per column), so a column is
+ * named in one place.
+ */
+export type PgType = "text" | "int8" | "float8";
+
+export interface TableColumns {
+  table: string;
+  columns: readonly (readonly [name: string, type: PgType])[];
+}
+
+export const EXECUTIONS: TableColumns = {
+  table: "executions",
+  columns: [
+    ["id", "text"], ["created_at", "int8"], ["delivery_id", "text"], ["repo", "text"], ["pr_number", "int8"], ["event_type", "text"],
+    ["provider", "text"], ["model", "text"], ["input_tokens", "int8"], ["output_tokens", "int8"], ["cache_read_tokens", "int8"],
+    ["cache_creation_tokens", "int8"], ["duration_ms", "int8"], ["cost_usd", "float8"], ["cost_source", "text"], ["conclusion", "text"],
+    ["session_id", "text"], ["num_turns", "int8"], ["stop_reason", "text"], ["attributes", "text"],
+  ],
+};
+
+export const RATE_LIMIT_EVENTS: TableColumns = {
+  table: "rate_limit_events",
+  columns: [
+    ["id", "text"], ["created_at", "int8"], ["delivery_id", "text"], ["event_type", "text"], ["repo", "text"], ["pr_number", "int8"],
+    ["execution_id", "text"], ["resource", "text"], ['"limit"', "int8"], ["remaining", "int8"], ["reset_at", "int8"],
+    ["retry_attempts", "int8"], ["skipped_queries", "int8"], ["degradation", "text"], ["attributes", "text"],
+  ],
+};
+
+export const TOOL_CALLS: TableColumns = {
+  table: "tool_calls",
+  columns: [
+    ["id", "text"], ["created_at", "int8"], ["session_id", "text"], ["execution_id", "text"], ["server", "text"], ["tool_name", "text"],
+    ["duration_ms", "int8"], ["outcome", "text"], ["error_type", "text"], ["input_bytes", "int8"], ["output_bytes", "int8"], ["attributes", "text"],
+  ],
+};
+
+export const SESSIONS: TableColumns = {
+  table: "sessions",
+  columns: [["id", "text"], ["created_at", "int8"], ["started_at", "int8"], ["source", "text"], ["client_name", "text"], ["client_version", "text"]],
+};
+
+export const CACHE_EVENTS: TableColumns = {
+  table: "cache_events",
+  columns: [["id", "text"], ["created_at", "int8"], ["cache", "text"], ["outcome", "text"], ["delivery_id", "text"], ["event_type", "text"], ["repo", "text"]],
+};
+
+/** A rollup: its key columns, then its sum columns, in the order `rollup-sums.ts` adds them. */
+export interface RollupColumns {
+  table: string;
+  keys: readonly (readonly [string, PgType])[];
+  sums: readonly (readonly [string, PgType])[];
+}
+
+const TOKEN_SUMS = [
+  ["input_tokens", "int8"], ["output_tokens", "int8"], ["cache_read_tokens", "int8"], ["cache_creation_tokens", "int8"],
+  ["cost_usd", "float8"], ["unpriced_runs", "int8"], ["duration_ms", "int8"],
+] as const;
+const USAGE_SUMS = [["runs", "int8"], ...TOKEN_SUMS] as const;
+const MODEL_SUMS = [["runs", "int8"], ["successes", "int8"], ["failures", "int8"], ["errors", "int8"], ...TOKEN_SUMS] as const;
+const USAGE_KEYS = [["repo", "text"], ["event_type", "text"], ["provider", "text"], ["model", "text"], ["conclusion", "text"]] as const;
+const MODEL_KEYS = [["repo", "text"], ["provider", "text"], ["model", "text"]] as const;
+
+export const DAILY_USAGE: RollupColumns = { table: "daily_usage", keys: [["day", "text"], ...USAGE_KEYS], sums: USAGE_SUMS };
+export const DAILY_MODEL_USAGE: RollupColumns = { table: "daily_model_usage", keys: [["day", "text"], ...MODEL_KEYS], sums: MODEL_SUMS };
+export const HOURLY_USAGE: RollupColumns = { table: "hourly_usage", keys: [["hour", "int8"], ...USAGE_KEYS], sums: USAGE_SUMS };
+export const HOURLY_MODEL_USAGE: RollupColumns = { table: "hourly_model_usage", keys: [["hour", "int8"], ...MODEL_KEYS], sums: MODEL_SUMS };
+export const DAILY_TOOL_USAGE: RollupColumns = {
+  table: "daily_tool_usage",
+  keys: [["day", "text"], ["server", "text"], ["tool_name", "text"], ["outcome", "text"]],
+  sums: [["calls", "int8"], ["duration_ms", "int8"], ["input_bytes", "int8"], ["output_bytes", "int8"]],
+};
+
+/** `unnest($1::text[], $2::int8[], …) AS u(a, b, …)` for `columns`, placeholders from `first`. */
+export function unnestFrom(columns: readonly (readonly [string, PgType | "text[]"])[], first: number, alias = "u"): string {
+  const arrays = columns.map(([, type], i) => `$${first + i}::${type === "text[]" ? "text" : type}[]`);
+  return `unnest(${arrays.join(", ")}) AS ${alias}(${columns.map(([name]) => name).join(", ")})`;
+}
+
+/**
+ * `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING id`. On a partitioned table
+ * the key is (id, created_at), so a row whose id is stored at another time is skipped by
+ * `NOT EXISTS` too (an index probe per partition): an id is stored once.
+ */
+export function insertRowsSql({ table, columns }: TableColumns, partitioned: boolean): string {
+  const names = columns.map(([name]) => name).join(", ");
+  const unique = partitioned ? ` WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.id = u.id)` : "";
+  return `INSERT INTO ${table} (${names}) SELECT ${names} FROM ${unnestFrom(columns, 1)}${unique} ON CONFLICT DO NOTHING RETURNING id`;
+}
+
+/**
+ * One CTE that upserts a rollup's groups from arrays (placeholders from `first`): sums add up
+ * and sketches merge inside the statement, under the row lock the upsert takes.
+ */
+export function upsertRollupCte(name: string, { table, keys, sums }: RollupColumns, first: number): string {
+  const columns = [...keys, ...sums, ["duration_buckets", "text"] as const];
+  const names = columns.map(([n]) => n).join(", ");
+  const select = [...keys, ...sums].map(([n]) => n).join(", ");
+  const updates = sums.map(([n]) => `${n} = ${table}.${n} + excluded.${n}`);
+  updates.push(`duration_buckets = tally_sketch_merge(${table}.duration_buckets, excluded.duration_buckets)`);
+  return `${name} AS (INSERT INTO ${table} (${names})
+    SELECT ${select}, duration_buckets::int4[] FROM ${unnestFrom(columns, first)}
+    ON CONFLICT (${keys.map(([n]) => n).join(", ")}) DO UPDATE SET ${updates.join(", ")} RETURNING 1)`;
+}

@@ -1,0 +1,190 @@
+/**
+ * The PostgreSQL schema, as numbered migrations applied in order under an advisory lock
+ * (migrate.ts). Additive only: a later version adds, never drops.
+ *
+ * Differences from SQLite's, and why:
+ * - `executions`, `tool_calls` and `cache_events` (the high-volume kinds) are partitioned by
+ *   month on `created_at`, so retention drops whole partitions instead of deleting rows.
+ *   Their primary key is therefore `(id, created_at)`: a unique index on a partitioned table
+ *   must contain the partition key. A replayed record carries both, so a replay still finds
+ *   its row; the writer also looks a duplicate id up across partitions (an id index).
+ * - `rate_limit_events` and `sessions` are few (one per degraded run, one per session) and
+ *   keep global rules, one row per id and one per (delivery_id, event_type): unpartitioned,
+ *   purged by chunked DELETE.
+ * - Duration sketches are `int4[]` pairs (bucket, count, bucket, count, …) so the database
+ *   itself merges them inside the upsert (`tally_sketch_merge`): two servers writing the same
+ *   rollup row never lose an update.
+ */
+
+/** Tables partitioned by month on created_at. */
+export const PARTITIONED_TABLES = ["executions", "tool_calls", "cache_events"] as const;
+export type PartitionedTable = (typeof PARTITIONED_TABLES)[number];
+
+/** Raw tables kept whole, purged by DELETE. */
+export const PLAIN_RAW_TABLES = ["rate_limit_events", "sessions"] as const;
+
+const SKETCH = "int4[]";
+
+const V1 = `
+CREATE TABLE tally_meta (
+  key text PRIMARY KEY,
+  value text
+);
+
+CREATE TABLE executions (
+  id text NOT NULL,
+  created_at bigint NOT NULL,
+  delivery_id text,
+  repo text NOT NULL DEFAULT '',
+  pr_number bigint,
+  event_type text NOT NULL DEFAULT '',
+  provider text NOT NULL DEFAULT 'anthropic',
+  model text NOT NULL,
+  input_tokens bigint NOT NULL DEFAULT 0 CHECK (input_tokens >= 0),
+  output_tokens bigint NOT NULL DEFAULT 0 CHECK (output_tokens >= 0),
+  cache_read_tokens bigint NOT NULL DEFAULT 0 CHECK (cache_read_tokens >= 0),
+  cache_creation_tokens bigint NOT NULL DEFAULT 0 CHECK (cache_creation_tokens >= 0),
+  duration_ms bigint NOT NULL DEFAULT 0 CHECK (duration_ms >= 0),
+  cost_usd double precision NOT NULL DEFAULT 0 CHECK (cost_usd >= 0),
+  cost_source text NOT NULL DEFAULT 'reported' CHECK (cost_source IN ('reported', 'computed', 'unpriced')),
+  conclusion text NOT NULL,
+  session_id text,
+  num_turns bigint,
+  stop_reason text,
+  attributes text,
+  PRIMARY KEY (id, created_at)
+) PARTITION BY RANGE (created_at);
+CREATE INDEX executions_created_at ON executions (created_at);
+
+CREATE TABLE tool_calls (
+  id text NOT NULL,
+  created_at bigint NOT NULL,
+  session_id text,
+  execution_id text,
+  server text NOT NULL DEFAULT '',
+  tool_name text NOT NULL,
+  duration_ms bigint NOT NULL DEFAULT 0 CHECK (duration_ms >= 0),
+  outcome text NOT NULL CHECK (outcome IN ('ok', 'tool_error', 'protocol_error', 'cancelled')),
+  error_type text,
+  input_bytes bigint,
+  output_bytes bigint,
+  attributes text,
+  PRIMARY KEY (id, created_at)
+) PARTITION BY RANGE (created_at);
+CREATE INDEX tool_calls_created_at ON tool_calls (created_at);
+
+CREATE TABLE cache_events (
+  id text NOT NULL,
+  created_at bigint NOT NULL,
+  cache text NOT NULL,
+  outcome text NOT NULL CHECK (outcome IN ('hit', 'miss', 'error')),
+  delivery_id text,
+  event_type text NOT NULL DEFAULT '',
+  repo text NOT NULL DEFAULT '',
+  PRIMARY KEY (id, created_at)
+) PARTITION BY RANGE (created_at);
+CREATE INDEX cache_events_created_at ON cache_events (created_at);
+
+CREATE TABLE rate_limit_events (
+  id text PRIMARY KEY,
+  created_at bigint NOT NULL,
+  delivery_id text,
+  event_type text NOT NULL DEFAULT '',
+  repo text NOT NULL DEFAULT '',
+  pr_number bigint,
+  execution_id text,
+  resource text NOT NULL,
+  "limit" bigint,
+  remaining bigint,
+  reset_at bigint,
+  retry_attempts bigint NOT NULL DEFAULT 0 CHECK (retry_attempts >= 0),
+  skipped_queries bigint NOT NULL DEFAULT 0 CHECK (skipped_queries >= 0),
+  degradation text NOT NULL,
+  attributes text
+);
+CREATE INDEX rate_limit_events_created_at ON rate_limit_events (created_at);
+-- Exactly once per degraded run: a retried run keeps its delivery id and event type.
+CREATE UNIQUE INDEX rate_limit_events_delivery_event ON rate_limit_events (delivery_id, event_type) WHERE delivery_id IS NOT NULL;
+
+CREATE TABLE sessions (
+  id text PRIMARY KEY,
+  created_at bigint NOT NULL,
+  started_at bigint NOT NULL,
+  ended_at bigint,
+  source text,
+  client_name text,
+  client_version text
+);
+CREATE INDEX sessions_created_at ON sessions (created_at);
+
+CREATE TABLE daily_usage (
+  day text NOT NULL, repo text NOT NULL, event_type text NOT NULL, provider text NOT NULL, model text NOT NULL, conclusion text NOT NULL,
+  runs bigint NOT NULL DEFAULT 0, input_tokens bigint NOT NULL DEFAULT 0, output_tokens bigint NOT NULL DEFAULT 0,
+  cache_read_tokens bigint NOT NULL DEFAULT 0, cache_creation_tokens bigint NOT NULL DEFAULT 0, cost_usd double precision NOT NULL DEFAULT 0,
+  unpriced_runs bigint NOT NULL DEFAULT 0, duration_ms bigint NOT NULL DEFAULT 0, duration_buckets ${SKETCH},
+  PRIMARY KEY (day, repo, event_type, provider, model, conclusion)
+);
+CREATE TABLE daily_model_usage (
+  day text NOT NULL, repo text NOT NULL, provider text NOT NULL, model text NOT NULL,
+  runs bigint NOT NULL DEFAULT 0, successes bigint NOT NULL DEFAULT 0, failures bigint NOT NULL DEFAULT 0, errors bigint NOT NULL DEFAULT 0,
+  input_tokens bigint NOT NULL DEFAULT 0, output_tokens bigint NOT NULL DEFAULT 0, cache_read_tokens bigint NOT NULL DEFAULT 0,
+  cache_creation_tokens bigint NOT NULL DEFAULT 0, cost_usd double precision NOT NULL DEFAULT 0, unpriced_runs bigint NOT NULL DEFAULT 0,
+  duration_ms bigint NOT NULL DEFAULT 0, duration_buckets ${SKETCH},
+  PRIMARY KEY (day, repo, provider, model)
+);
+CREATE TABLE daily_tool_usage (
+  day text NOT NULL, server text NOT NULL, tool_name text NOT NULL, outcome text NOT NULL,
+  calls bigint NOT NULL DEFAULT 0, duration_ms bigint NOT NULL DEFAULT 0, input_bytes bigint NOT NULL DEFAULT 0,
+  output_bytes bigint NOT NULL DEFAULT 0, duration_buckets ${SKETCH},
+  PRIMARY KEY (day, server, tool_name, outcome)
+);
+-- Hourly twins of the usage rollups. Unlike SQLite's (rolled up from closed hours by the one
+-- writer), these are upserted with every batch, like the daily ones: with many writers there
+-- is no single one to roll hours up, and the upsert merges in the statement anyway.
+CREATE TABLE hourly_usage (
+  hour bigint NOT NULL, repo text NOT NULL, event_type text NOT NULL, provider text NOT NULL, model text NOT NULL, conclusion text NOT NULL,
+  runs bigint NOT NULL DEFAULT 0, input_tokens bigint NOT NULL DEFAULT 0, output_tokens bigint NOT NULL DEFAULT 0,
+  cache_read_tokens bigint NOT NULL DEFAULT 0, cache_creation_tokens bigint NOT NULL DEFAULT 0, cost_usd double precision NOT NULL DEFAULT 0,
+  unpriced_runs bigint NOT NULL DEFAULT 0, duration_ms bigint NOT NULL DEFAULT 0, duration_buckets ${SKETCH},
+  PRIMARY KEY (hour, repo, event_type, provider, model, conclusion)
+);
+CREATE TABLE hourly_model_usage (
+  hour bigint NOT NULL, repo text NOT NULL, provider text NOT NULL, model text NOT NULL,
+  runs bigint NOT NULL DEFAULT 0, successes bigint NOT NULL DEFAULT 0, failures bigint NOT NULL DEFAULT 0, errors bigint NOT NULL DEFAULT 0,
+  input_tokens bigint NOT NULL DEFAULT 0, output_tokens bigint NOT NULL DEFAULT 0, cache_read_tokens bigint NOT NULL DEFAULT 0,
+  cache_creation_tokens bigint NOT NULL DEFAULT 0, cost_usd double precision NOT NULL DEFAULT 0, unpriced_runs bigint NOT NULL DEFAULT 0,
+  duration_ms bigint NOT NULL DEFAULT 0, duration_buckets ${SKETCH},
+  PRIMARY KEY (hour, repo, provider, model)
+);
+
+CREATE TABLE import_files (
+  source text NOT NULL, path text NOT NULL, size bigint NOT NULL DEFAULT 0, mtime_ms bigint NOT NULL DEFAULT 0,
+  "offset" bigint NOT NULL DEFAULT 0, head_hash text, lines bigint NOT NULL DEFAULT 0, malformed bigint NOT NULL DEFAULT 0,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (source, path)
+);
+
+-- Merges two sketches (bucket, count pairs): counts of a bucket add up, empty buckets go.
+-- Called by every rollup upsert, which holds the row's lock: merges never race.
+CREATE FUNCTION tally_sketch_merge(a int4[], b int4[]) RETURNS int4[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT coalesce(array_agg(v ORDER BY bucket, k), '{}')
+  FROM (
+    SELECT bucket, sum(n)::int4 AS n
+    FROM (
+      SELECT s[i] AS bucket, s[i + 1] AS n
+      FROM (VALUES (a), (b)) AS sketches(s), generate_series(1, coalesce(array_length(s, 1), 0), 2) AS i
+    ) AS pairs
+    GROUP BY bucket
+    HAVING sum(n) > 0
+  ) AS merged, LATERAL (VALUES (1, bucket), (2, n)) AS flat(k, v)
+$$;
+
+-- The hourly rollups hold every run from the start (they are kept with every batch).
+INSERT INTO tally_meta (key, value) VALUES ('hourly_from', '0'), ('hourly_to', '${Number.MAX_SAFE_INTEGER}');
+`;
+
+/** Migrations by version; the database keeps its version in tally_meta ('schema_version'). */
+export const MIGRATIONS: readonly { version: number; sql: string }[] = [{ version: 1, sql: V1 }];
+
+export const POSTGRES_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

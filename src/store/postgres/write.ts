@@ -1,0 +1,226 @@
+/**
+ * One batch into PostgreSQL, in one transaction, safe with many writers on one database:
+ * - raw rows go in with one `INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING
+ *   RETURNING id` per kind, sorted by id (two writers inserting overlapping batches take
+ *   their row locks in the same order: they wait, never deadlock);
+ * - only the rows a statement returns (actually inserted) are summed into the rollups;
+ *   a writer that met a row another transaction was inserting waits for it to commit, then
+ *   sees a conflict: the row counts once, whoever wins;
+ * - the rollups are upserted in one statement, groups sorted by key, sums added and sketches
+ *   merged by the database under the row's lock (`tally_sketch_merge`).
+ */
+import type { Sql, TransactionSql } from "postgres";
+import type { Batch, CacheEventRow, ExecutionRow, RateLimitEventRow, SessionEndRow, SessionStartRow, ToolCallRow } from "../../core/rows.ts";
+import { encodePairs } from "./sketch.ts";
+import { PARTITIONED_TABLES } from "./schema.ts";
+import { add, modelUsageSums, signed, usageSums, type Group, type RolledUpExecution } from "../rollup-sums.ts";
+import { isLaterSnapshot } from "../../core/snapshot.ts";
+import { HOUR_MS } from "../../core/time-units.ts";
+import { utcDay } from "../sqlite/utc-day.ts";
+import {
+  CACHE_EVENTS, DAILY_MODEL_USAGE, DAILY_TOOL_USAGE, DAILY_USAGE, EXECUTIONS, HOURLY_MODEL_USAGE, HOURLY_USAGE, insertRowsSql,
+  RATE_LIMIT_EVENTS, SESSIONS, TOOL_CALLS, upsertRollupCte, type RollupColumns, type TableColumns,
+} from "./columns.ts";
+
+/** What one batch did (the store turns it into a WriteResult). */
+export interface PostgresBatchOutcome {
+  inserted: number;
+  duplicates: number;
+  duplicateIndexes: number[];
+  collisions: string[];
+  replaced: number;
+}
+
+const PARTITIONED = new Set<string>(PARTITIONED_TABLES);
+
+/** The rollup groups of one batch, per table. */
+class RollupGroups {
+  readonly byTable = new Map<RollupColumns, Map<string, Group>>([
+    [DAILY_USAGE, new Map()], [DAILY_MODEL_USAGE, new Map()], [HOURLY_USAGE, new Map()], [HOURLY_MODEL_USAGE, new Map()], [DAILY_TOOL_USAGE, new Map()],
+  ]);
+
+  addExecution(row: RolledUpExecution, sign: 1 | -1 = 1): void {
+    const day = utcDay(row.createdAt);
+    const hour = String(Math.floor(row.createdAt / HOUR_MS) * HOUR_MS);
+    const usage = signed(usageSums(row), sign);
+    const model = signed(modelUsageSums(row), sign);
+    add(this.byTable.get(DAILY_USAGE)!, [day, row.repo, row.eventType, row.provider, row.model, row.conclusion], usage, row.durationMs, sign);
+    add(this.byTable.get(HOURLY_USAGE)!, [hour, row.repo, row.eventType, row.provider, row.model, row.conclusion], [...usage], row.durationMs, sign);
+    add(this.byTable.get(DAILY_MODEL_USAGE)!, [day, row.repo, row.provider, row.model], model, row.durationMs, sign);
+    add(this.byTable.get(HOURLY_MODEL_USAGE)!, [hour, row.repo, row.provider, row.model], [...model], row.durationMs, sign);
+  }
+
+  addToolCall(row: ToolCallRow): void {
+    add(this.byTable.get(DAILY_TOOL_USAGE)!, [utcDay(row.createdAt), row.server, row.toolName, row.outcome], [1, row.durationMs, row.inputBytes ?? 0, row.outputBytes ?? 0], row.durationMs);
+  }
+
+  /** One statement upserting every touched group of every rollup, each table's groups in key order. */
+  statement(): { sql: string; params: unknown[] } | null {
+    const ctes: string[] = [];
+    const params: unknown[] = [];
+    for (const [table, groups] of this.byTable) {
+      if (groups.size === 0) continue;
+      const sorted = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
+      const first = params.length + 1;
+      table.keys.forEach((_, i) => params.push(sorted.map((g) => g.key[i])));
+      table.sums.forEach((_, i) => params.push(sorted.map((g) => g.sums[i])));
+      params.push(sorted.map((g) => encodePairs(g.buckets)));
+      ctes.push(upsertRollupCte(`r${ctes.length}`, table, first));
+    }
+    if (ctes.length === 0) return null;
+    return { sql: `WITH ${ctes.join(",\n")} SELECT 1`, params };
+  }
+}
+
+/** Column arrays (one per column, in `table`'s order) of rows sorted by id. */
+function columnArrays<R extends { id: string }>(table: TableColumns, rows: { row: R }[], values: (row: R) => unknown[]): unknown[][] {
+  const arrays: unknown[][] = table.columns.map(() => []);
+  for (const { row } of rows) values(row).forEach((v, i) => arrays[i]!.push(v));
+  return arrays;
+}
+
+const byId = <R extends { id: string }>(a: { row: R }, b: { row: R }) => (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0);
+
+interface Positioned<R> {
+  row: R;
+  index: number;
+}
+
+/** The stored execution fields a duplicate is compared with, and a snapshot replaced from. */
+const STORED_EXECUTION = `SELECT id, created_at, repo, event_type, provider, model, input_tokens, output_tokens, cache_read_tokens,
+  cache_creation_tokens, duration_ms, cost_usd, cost_source, conclusion, stop_reason FROM executions WHERE id = ANY($1::text[])`;
+
+const REPLACE_SNAPSHOT = `UPDATE executions SET model = $1, input_tokens = $2, output_tokens = $3, cache_read_tokens = $4,
+  cache_creation_tokens = $5, cost_usd = $6, cost_source = $7, stop_reason = $8, attributes = $9 WHERE id = $10 AND created_at = $11`;
+
+const END_SESSIONS = `UPDATE sessions SET ended_at = u.ended_at FROM unnest($1::text[], $2::int8[]) AS u(id, ended_at)
+  WHERE sessions.id = u.id AND sessions.ended_at IS NULL RETURNING sessions.id`;
+
+const EXECUTION_IDENTITY = [
+  ["model", "model"], ["inputTokens", "input_tokens"], ["outputTokens", "output_tokens"], ["cacheReadTokens", "cache_read_tokens"],
+  ["cacheCreationTokens", "cache_creation_tokens"], ["costUsd", "cost_usd"], ["conclusion", "conclusion"],
+] as const;
+const TOOL_CALL_IDENTITY = [["server", "server"], ["toolName", "tool_name"], ["outcome", "outcome"]] as const;
+
+function differingField(row: object, stored: Record<string, unknown>, fields: readonly (readonly [string, string])[]): string | null {
+  for (const [name, column] of fields) {
+    const a = (row as Record<string, unknown>)[name];
+    const b = stored[column];
+    if (a !== b && !(typeof a === "number" && Number(b) === a)) return name;
+  }
+  return null;
+}
+
+/**
+ * Writes `batch` inside `tx`. Records were checked by the caller (expired ones refused,
+ * partitions made); repeats of an id within the batch are duplicates of its first copy.
+ */
+export async function writeBatch(tx: TransactionSql, batch: Batch, options: { replaceSnapshots?: boolean }): Promise<PostgresBatchOutcome> {
+  const outcome: PostgresBatchOutcome = { inserted: 0, duplicates: 0, duplicateIndexes: [], collisions: [], replaced: 0 };
+  const executions: Positioned<ExecutionRow>[] = [];
+  const toolCalls: Positioned<ToolCallRow>[] = [];
+  const rateLimits: Positioned<RateLimitEventRow>[] = [];
+  const sessions: Positioned<SessionStartRow>[] = [];
+  const ends: Positioned<SessionEndRow>[] = [];
+  const caches: Positioned<CacheEventRow>[] = [];
+  const seen = new Set<string>();
+  batch.forEach((record, index) => {
+    const key = `${record.kind}\u0000${record.row.id}`;
+    if (seen.has(key)) {
+      // An end for a session already ended in this batch changes nothing, like a second UPDATE.
+      if (record.kind !== "sessionEnd") duplicate(outcome, index);
+      return;
+    }
+    seen.add(key);
+    const positioned = { row: record.row, index } as Positioned<never>;
+    ({ execution: executions, toolCall: toolCalls, rateLimitEvent: rateLimits, sessionStart: sessions, sessionEnd: ends, cacheEvent: caches } as Record<string, Positioned<unknown>[]>)[record.kind]!.push(positioned);
+  });
+
+  const rollups = new RollupGroups();
+  const insertRows = async <R extends { id: string }>(table: TableColumns, rows: Positioned<R>[], values: (row: R) => unknown[]): Promise<Positioned<R>[]> => {
+    if (rows.length === 0) return [];
+    rows.sort(byId);
+    const inserted = new Set((await tx.unsafe(insertRowsSql(table, PARTITIONED.has(table.table)), columnArrays(table, rows, values) as never[], { prepare: true })).map((r) => String(r.id)));
+    outcome.inserted += inserted.size;
+    const repeats: Positioned<R>[] = [];
+    for (const item of rows) {
+      if (!inserted.has(item.row.id)) repeats.push(item);
+    }
+    return repeats;
+  };
+
+  const repeatedExecutions = await insertRows(EXECUTIONS, executions, (r) => [r.id, r.createdAt, r.deliveryId, r.repo, r.prNumber, r.eventType,
+    r.provider, r.model, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheCreationTokens, r.durationMs, r.costUsd, r.costSource,
+    r.conclusion, r.sessionId, r.numTurns, r.stopReason, r.attributes]);
+  const repeatedExecutionIds = new Set(repeatedExecutions.map((e) => e.row.id));
+  for (const { row } of executions) if (!repeatedExecutionIds.has(row.id)) rollups.addExecution(row);
+  if (repeatedExecutions.length > 0) await existingExecutions(tx, repeatedExecutions, options, rollups, outcome);
+
+  const repeatedCalls = await insertRows(TOOL_CALLS, toolCalls, (r) => [r.id, r.createdAt, r.sessionId, r.executionId, r.server, r.toolName,
+    r.durationMs, r.outcome, r.errorType, r.inputBytes, r.outputBytes, r.attributes]);
+  const repeatedCallIds = new Set(repeatedCalls.map((c) => c.row.id));
+  for (const { row } of toolCalls) if (!repeatedCallIds.has(row.id)) rollups.addToolCall(row);
+  if (repeatedCalls.length > 0) {
+    const stored = new Map((await tx.unsafe("SELECT id, server, tool_name, outcome FROM tool_calls WHERE id = ANY($1::text[])", [repeatedCalls.map((c) => c.row.id)] as never[])).map((r) => [String(r.id), r]));
+    for (const { row, index } of repeatedCalls) {
+      duplicate(outcome, index);
+      const found = stored.get(row.id);
+      const field = found === undefined ? null : differingField(row, found, TOOL_CALL_IDENTITY);
+      if (field !== null) outcome.collisions.push(`toolCall.${field}`);
+    }
+  }
+
+  for (const { index } of await insertRows(RATE_LIMIT_EVENTS, rateLimits, (r) => [r.id, r.createdAt, r.deliveryId, r.eventType, r.repo, r.prNumber,
+    r.executionId, r.resource, r.limit, r.remaining, r.resetAt, r.retryAttempts, r.skippedQueries, r.degradation, r.attributes])) duplicate(outcome, index);
+  for (const { index } of await insertRows(SESSIONS, sessions, (r) => [r.id, r.createdAt, r.createdAt, r.source, r.clientName, r.clientVersion])) duplicate(outcome, index);
+  for (const { index } of await insertRows(CACHE_EVENTS, caches, (r) => [r.id, r.createdAt, r.cache, r.outcome, r.deliveryId, r.eventType, r.repo])) duplicate(outcome, index);
+  if (ends.length > 0) {
+    ends.sort(byId);
+    outcome.inserted += (await tx.unsafe(END_SESSIONS, [ends.map((e) => e.row.id), ends.map((e) => e.row.endedAt)] as never[])).length;
+  }
+
+  const upsert = rollups.statement();
+  if (upsert !== null) await tx.unsafe(upsert.sql, upsert.params as never[], { prepare: false });
+  outcome.duplicateIndexes.sort((a, b) => a - b);
+  return outcome;
+}
+
+function duplicate(outcome: PostgresBatchOutcome, index: number): void {
+  outcome.duplicates++;
+  outcome.duplicateIndexes.push(index);
+}
+
+/** Executions whose id is stored: a later snapshot replaces the stored row; a replay is counted; a collision named. */
+async function existingExecutions(tx: TransactionSql, repeats: Positioned<ExecutionRow>[], options: { replaceSnapshots?: boolean }, rollups: RollupGroups, outcome: PostgresBatchOutcome): Promise<void> {
+  const rows = await tx.unsafe(STORED_EXECUTION, [repeats.map((e) => e.row.id)] as never[]);
+  const stored = new Map(rows.map((r) => [String(r.id), r as Record<string, unknown>]));
+  for (const { row: r, index } of repeats) {
+    const found = stored.get(r.id);
+    if (found === undefined) {
+      duplicate(outcome, index);
+      continue;
+    }
+    if (options.replaceSnapshots === true && isLaterSnapshot(r, { outputTokens: Number(found.output_tokens), stopReason: (found.stop_reason as string | null) ?? null })) {
+      await tx.unsafe(REPLACE_SNAPSHOT, [r.model, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheCreationTokens, r.costUsd, r.costSource,
+        r.stopReason, r.attributes, r.id, Number(found.created_at)] as never[]);
+      const before: RolledUpExecution = {
+        createdAt: Number(found.created_at), repo: String(found.repo), eventType: String(found.event_type), provider: String(found.provider),
+        model: String(found.model), conclusion: String(found.conclusion), inputTokens: Number(found.input_tokens), outputTokens: Number(found.output_tokens),
+        cacheReadTokens: Number(found.cache_read_tokens), cacheCreationTokens: Number(found.cache_creation_tokens), costUsd: Number(found.cost_usd),
+        costSource: found.cost_source as ExecutionRow["costSource"], durationMs: Number(found.duration_ms),
+      };
+      rollups.addExecution(before, -1);
+      // The first snapshot's time stays: a response never moves to another hour or day.
+      rollups.addExecution({ ...before, model: r.model, inputTokens: r.inputTokens, outputTokens: r.outputTokens, cacheReadTokens: r.cacheReadTokens,
+        cacheCreationTokens: r.cacheCreationTokens, costUsd: r.costUsd, costSource: r.costSource });
+      outcome.replaced++;
+      continue;
+    }
+    duplicate(outcome, index);
+    if (options.replaceSnapshots === true) continue; // earlier snapshots of a stored response differ by design
+    const field = differingField(r, found, EXECUTION_IDENTITY);
+    if (field !== null) outcome.collisions.push(`execution.${field}`);
+  }
+}
+
+export type { Sql };

@@ -1,0 +1,59 @@
+/**
+ * What a record adds to the rollup rows, for every store: the sums in the rollup columns'
+ * order and the duration sketch, grouped per batch so that a batch costs one upsert per
+ * rollup row it touches, not one per record.
+ */
+import type { ExecutionRow } from "../core/rows.ts";
+import { durationBucket } from "../core/duration-buckets.ts";
+
+/** One rollup group: its key, its sums, and its durations by bucket. */
+export interface Group {
+  key: string[];
+  sums: number[];
+  buckets: Map<number, number>;
+}
+
+/** The sums a run adds to a rollup row, in the rollup columns' order (input … duration_ms). */
+function tokenSums(row: RolledUpExecution): number[] {
+  return [row.inputTokens, row.outputTokens, row.cacheReadTokens, row.cacheCreationTokens, row.costUsd, row.costSource === "unpriced" ? 1 : 0, row.durationMs];
+}
+
+/**
+ * What a run adds to a (time, repo, event, provider, model, conclusion) rollup row — daily_usage,
+ * and the hourly one rolled up from closed hours — in its columns' order: runs, then the token sums.
+ */
+export function usageSums(row: RolledUpExecution): number[] {
+  return [1, ...tokenSums(row)];
+}
+
+/**
+ * What a run adds to a (time, repo, provider, model) rollup row — daily_model_usage, and the
+ * hourly one rolled up from closed hours — in its columns' order: runs, successes, failures,
+ * errors, then the token sums.
+ */
+export function modelUsageSums(row: RolledUpExecution): number[] {
+  const outcome = [row.conclusion === "success" ? 1 : 0, row.conclusion === "failure" ? 1 : 0, row.conclusion === "error" ? 1 : 0];
+  return [1, ...outcome, ...tokenSums(row)];
+}
+
+/** The fields of an execution that its rollup rows are keyed and summed by. */
+export type RolledUpExecution = Pick<ExecutionRow, "createdAt" | "repo" | "eventType" | "provider" | "model" | "conclusion" | "inputTokens"
+  | "outputTokens" | "cacheReadTokens" | "cacheCreationTokens" | "costUsd" | "costSource" | "durationMs">;
+
+export function signed(values: number[], sign: 1 | -1): number[] {
+  return sign === 1 ? values : values.map((v) => -v);
+}
+
+/** Adds a row's sums and its duration to the group with `key` (made on first sight). */
+export function add(groups: Map<string, Group>, key: string[], values: number[], durationMs: number, count: 1 | -1 = 1): void {
+  const id = key.join("\u0000");
+  let group = groups.get(id);
+  if (group === undefined) {
+    group = { key, sums: values, buckets: new Map() };
+    groups.set(id, group);
+  } else {
+    for (let i = 0; i < values.length; i++) group.sums[i]! += values[i]!;
+  }
+  const bucket = durationBucket(durationMs);
+  group.buckets.set(bucket, (group.buckets.get(bucket) ?? 0) + count);
+}
