@@ -7,6 +7,19 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 log_dir=$(mktemp -d)
 
 npm run --silent build || { echo "build failed"; exit 1; }
+
+# A throwaway PostgreSQL for the PostgreSQL suites, unless one is given; without the server
+# binaries (Debian's postgresql) those suites are skipped and say so.
+if [ -z "${TALLY_TEST_POSTGRES_URL:-}" ]; then
+  if pg=$(bash scripts/test-postgres.sh 2>"$log_dir/postgres.log"); then
+    export TALLY_TEST_POSTGRES_URL="${pg%% *}"
+    pg_dir="${pg##* }"
+    trap 'bash scripts/test-postgres.sh stop "$pg_dir"' EXIT
+    echo "PostgreSQL for the tests: $TALLY_TEST_POSTGRES_URL"
+  else
+    echo "no PostgreSQL for the tests ($(cat "$log_dir/postgres.log")); its suites are skipped"
+  fi
+fi
 tsc -p tsconfig.node-tests.json || { echo "building the Node test suite failed"; exit 1; }
 
 bun test 2>&1 | tee "$log_dir/bun.log"

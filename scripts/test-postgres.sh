@@ -12,6 +12,16 @@ fi
 as_server_user() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
+# `pause DIR` stops the server (fast shutdown: connections are cut) and `resume DIR` starts it
+# again on the same port, for tests of a database that goes away while producers write.
+if [ "${1:-}" = "pause" ]; then
+  as_server_user "$bin_dir/pg_ctl" -D "$2/data" -m fast -w stop >/dev/null
+  exit 0
+fi
+if [ "${1:-}" = "resume" ]; then
+  as_server_user "$bin_dir/pg_ctl" -D "$2/data" -l "$2/server.log" -w start >/dev/null
+  exit 0
+fi
 if [ "${1:-}" = "stop" ]; then
   as_server_user "$bin_dir/pg_ctl" -D "$2/data" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$2"

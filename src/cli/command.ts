@@ -17,7 +17,7 @@ export type OutputFormat = "table" | "json" | "csv";
 /** What every command receives after parsing. */
 export interface CommandContext {
   io: CliIo;
-  /** The database file: --db, else TALLY_DB, else ./data/tally.db. */
+  /** The database file or PostgreSQL URL: --db, else TALLY_DB, else ./data/tally.db. */
   dbPath: string;
   format: OutputFormat;
   color: boolean;

@@ -1,3 +1,4 @@
+import { isPostgresUrl } from "../store/postgres/url.ts";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -92,7 +93,8 @@ export async function runCli(argv: string[], io: CliIo, commands: readonly Comma
     // Relative to the invocation's own directory, which an embedding caller may set in io.cwd.
     const given = (values.db as string | undefined) ?? (io.env.TALLY_DB || DEFAULT_DB_PATH);
     if (given.length === 0) throw new UsageError("--db needs a path");
-    const dbPath = resolve(io.cwd, given);
+    // A PostgreSQL URL is used as given; a file path is relative to the invocation's directory.
+    const dbPath = isPostgresUrl(given) ? given : resolve(io.cwd, given);
     const context: CommandContext = {
       io,
       dbPath,

@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { openSqliteStore, SCHEMA_VERSION, type SqliteStore } from "../store/sqlite/index.ts";
 import type { Report, ReportSpec } from "../report/spec.ts";
 import { CliError } from "./errors.ts";
+import { openPostgresForCli, usesPostgres } from "./open-postgres.ts";
 import type { CommandContext } from "./command.ts";
 
 /** Why a database path cannot be opened as a file, worded for the CLI's error line and hint. */
@@ -42,9 +43,18 @@ export function checkPath(dbPath: string, options: { allowMissing?: boolean; mis
 }
 
 /**
- * Answers one report from the database, opened read-only for just that (see openForReading).
+ * Answers one report from the database, opened read-only for just that (see openForReading),
+ * or from PostgreSQL when the database is a postgres:// URL.
  */
-export function readReport<S extends ReportSpec>(context: CommandContext, spec: S): Report<S> {
+export async function readReport<S extends ReportSpec>(context: CommandContext, spec: S): Promise<Report<S>> {
+  if (usesPostgres(context)) {
+    const store = await openPostgresForCli(context, { readonly: true });
+    try {
+      return await store.report(spec);
+    } finally {
+      await store.close();
+    }
+  }
   const store = openForReading(context);
   try {
     return store.report(spec);

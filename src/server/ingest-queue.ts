@@ -99,7 +99,7 @@ export class IngestQueue {
       const statuses = statusesOf(batch.length, result);
       let offset = 0;
       for (const item of group) {
-        item.resolve({ ok: true, statuses: statuses.slice(offset, offset + item.records.length), refusal: null });
+        item.resolve({ ok: true, statuses: statuses.slice(offset, offset + item.records.length), refusal: result.refusal ?? null });
         offset += item.records.length;
       }
       return;
@@ -116,14 +116,17 @@ export class IngestQueue {
   private async writeAlone(records: StoredRecord[], wholeFirst: boolean): Promise<SubmitOutcome> {
     if (wholeFirst) {
       const result = await this.write(records);
-      if (result.ok) return { ok: true, statuses: statusesOf(records.length, result), refusal: null };
+      if (result.ok) return { ok: true, statuses: statusesOf(records.length, result), refusal: result.refusal ?? null };
       if (result.failure !== "rejected") return { ok: false, reason: "unavailable", retryAfterSeconds: RETRY_AFTER_SECONDS, message: "the store cannot take writes right now; retry later" };
     }
     const statuses: ItemStatus[] = [];
     let refusal: string | null = null;
     for (const record of records) {
       const result = await this.write([record]);
-      if (result.ok) statuses.push(statusesOf(1, result)[0]!);
+      if (result.ok) {
+        statuses.push(statusesOf(1, result)[0]!);
+        if (result.refusal !== undefined) refusal ??= result.refusal;
+      }
       else if (result.failure === "rejected") {
         statuses.push("refused");
         refusal ??= result.error.message;
@@ -152,5 +155,6 @@ export class IngestQueue {
 function statusesOf(length: number, result: Extract<WriteResult, { ok: true }>): ItemStatus[] {
   const statuses = new Array<ItemStatus>(length).fill("accepted");
   for (const index of result.duplicateIndexes ?? []) if (index < length) statuses[index] = "duplicate";
+  for (const index of result.refusedIndexes ?? []) if (index < length) statuses[index] = "refused";
   return statuses;
 }

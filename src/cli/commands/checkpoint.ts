@@ -3,6 +3,7 @@ import { fileSize } from "../../store/sqlite/inspect.ts";
 import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
 import { openForWriting } from "../open-database.ts";
+import { sqliteOnly, usesPostgres } from "../open-postgres.ts";
 
 export const checkpointCommand: Command = {
   name: "checkpoint",
@@ -18,6 +19,7 @@ Examples:
   tally checkpoint
   tally checkpoint --truncate --json`,
   run(context) {
+    if (usesPostgres(context)) throw sqliteOnly("checkpoint");
     const mode = context.values.truncate === true ? "TRUNCATE" : "PASSIVE";
     const before = fileSize(`${context.dbPath}-wal`);
     const store = openForWriting(context);

@@ -33,10 +33,10 @@ retries it took. Cache hit rate = hits / (hits + misses) over the cache lookups 
 Examples:
   tally degradations --since 7d
   tally degradations --by day,resource --json`,
-  run(context) {
+  async run(context) {
     const spec = readSpec(context, "degradations");
     const groupBy = spec.groupBy;
-    const report = readReport(context, spec);
+    const report = await readReport(context, spec);
     const { stdout } = context.io;
     if (context.format === "json") {
       stdout.write(`${JSON.stringify(reportJson(report), null, 2)}\n`);

@@ -1,6 +1,8 @@
 import { formatBytes, formatCount } from "../../report/format/units.ts";
 import { openSqliteStore, SCHEMA_VERSION, type DatabaseInspection } from "../../store/sqlite/index.ts";
-import type { Command } from "../command.ts";
+import type { Command, CommandContext } from "../command.ts";
+import { usesPostgres } from "../open-postgres.ts";
+import { redactUrl } from "../../store/postgres/url.ts";
 import { EXIT } from "../errors.ts";
 import { databasePathProblem, type PathProblem } from "../open-database.ts";
 
@@ -86,6 +88,33 @@ function diagnose(dbPath: string, quick: boolean): { checks: Check[]; inspection
   }
 }
 
+/** PostgreSQL: can we connect, which schema version, which monthly partitions exist (the current month's and the next). */
+async function diagnosePostgres(context: CommandContext): Promise<{ checks: Check[]; inspection?: DatabaseInspection }> {
+  const { openPostgresStore, POSTGRES_SCHEMA_VERSION } = await import("../../store/postgres/index.ts");
+  const store = openPostgresStore({ url: context.dbPath, schema: context.io.env.TALLY_PG_SCHEMA || "tally", readonly: true, retentionDays: 0, connectTimeoutSeconds: 5 });
+  try {
+    await store.ready;
+    const reason = store.unwritableReason;
+    if (reason !== null && reason !== "opened read-only") {
+      return { checks: [{ name: "connection", status: "fail", detail: reason, fix: reason.startsWith("no Tally schema") ? "start a writer on it (tally serve --db …) or set TALLY_PG_SCHEMA" : "is PostgreSQL running, and may this user connect?" }] };
+    }
+    const checks: Check[] = [{ name: "connection", status: "ok", detail: `${store.displayUrl} (schema ${store.schema})` }];
+    const version = store.schemaVersion;
+    checks.push(version === POSTGRES_SCHEMA_VERSION
+      ? { name: "schema", status: "ok", detail: `version ${version}` }
+      : { name: "schema", status: version > POSTGRES_SCHEMA_VERSION ? "fail" : "warn", detail: `version ${version}, this tally writes ${POSTGRES_SCHEMA_VERSION}`, fix: version > POSTGRES_SCHEMA_VERSION ? "upgrade tally" : `tally migrate --db ${redactUrl(context.dbPath)}` });
+    const partitions = await store.partitions();
+    const month = new Date(context.io.now()).toISOString().slice(0, 7);
+    const missing = Object.entries(partitions).filter(([, months]) => !months.includes(month)).map(([table]) => table);
+    checks.push(missing.length === 0
+      ? { name: "partitions", status: "ok", detail: Object.entries(partitions).map(([t, m]) => `${t}: ${m[0] ?? "-"} … ${m[m.length - 1] ?? "-"} (${m.length})`).join("; ") }
+      : { name: "partitions", status: "warn", detail: `no partition for ${month} in ${missing.join(", ")}`, fix: "a writer creates them as it starts (tally serve --db …)" });
+    return { checks };
+  } finally {
+    await store.close();
+  }
+}
+
 const MARK = { ok: "✓", warn: "!", fail: "✗" } as const;
 
 export const doctorCommand: Command = {
@@ -101,11 +130,11 @@ says what to do about it; warnings (a large WAL, unpriced models) exit 0.
 Examples:
   tally doctor
   tally doctor --quick --json`,
-  run(context) {
-    const { checks, inspection } = diagnose(context.dbPath, context.values.quick === true);
+  async run(context) {
+    const { checks, inspection } = usesPostgres(context) ? await diagnosePostgres(context) : diagnose(context.dbPath, context.values.quick === true);
     const healthy = checks.every((c) => c.status !== "fail");
     if (context.format === "json") {
-      context.io.stdout.write(`${JSON.stringify({ path: context.dbPath, healthy, checks, inspection: inspection ?? null }, null, 2)}\n`);
+      context.io.stdout.write(`${JSON.stringify({ path: usesPostgres(context) ? redactUrl(context.dbPath) : context.dbPath, healthy, checks, inspection: inspection ?? null }, null, 2)}\n`);
     } else {
       const width = Math.max(...checks.map((c) => c.name.length));
       for (const check of checks) {

@@ -2,6 +2,23 @@ import { openSqliteStore, SCHEMA_VERSION } from "../../store/sqlite/index.ts";
 import type { Command } from "../command.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { checkPath } from "../open-database.ts";
+import { openPostgresForCli, usesPostgres } from "../open-postgres.ts";
+import type { CommandContext } from "../command.ts";
+
+/** PostgreSQL: the version before (read-only look), then a writer's open migrates under its advisory lock. */
+async function migratePostgres(context: CommandContext): Promise<number> {
+  const { openPostgresStore } = await import("../../store/postgres/index.ts");
+  const probe = openPostgresStore({ url: context.dbPath, schema: context.io.env.TALLY_PG_SCHEMA || "tally", readonly: true, retentionDays: 0, connectTimeoutSeconds: 5 });
+  await probe.ready;
+  const from = probe.schemaVersion;
+  await probe.close();
+  const store = await openPostgresForCli(context);
+  const to = store.schemaVersion;
+  await store.close();
+  if (context.format === "json") context.io.stdout.write(`${JSON.stringify({ from, to })}\n`);
+  else context.io.stdout.write(from === to ? `schema is up to date (version ${to})\n` : `migrated schema version ${from} → ${to}\n`);
+  return EXIT.ok;
+}
 
 export const migrateCommand: Command = {
   name: "migrate",
@@ -13,8 +30,10 @@ review-bot database from before Tally is adopted (old tables kept as legacy_*). 
 migrate on their own at open; this is for files only the CLI touches.
 
 Example:
-  tally migrate --db ./data/tally.db`,
-  run(context) {
+  tally migrate --db ./data/tally.db
+  tally migrate --db postgres://tally@db.internal/tally   (TALLY_PG_SCHEMA picks the schema; default tally)`,
+  async run(context) {
+    if (usesPostgres(context)) return migratePostgres(context);
     checkPath(context.dbPath, { missingHint: "pass an existing file with --db PATH" });
     const probe = openSqliteStore({ path: context.dbPath, readonly: true, retentionDays: 0 });
     const from = probe.schemaVersion;

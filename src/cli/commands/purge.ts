@@ -1,10 +1,31 @@
 import { formatCount } from "../../report/format/units.ts";
 import { parseDuration, TimeParseError } from "../../report/time-range.ts";
-import type { Command } from "../command.ts";
+import type { Command, CommandContext } from "../command.ts";
 import { EXIT, UsageError } from "../errors.ts";
 import { openForWriting } from "../open-database.ts";
+import { openPostgresForCli, usesPostgres } from "../open-postgres.ts";
 import { DAY_MS } from "../../core/time-units.ts";
 
+
+function purgeFile(context: CommandContext, days: number, dryRun: boolean): number {
+  const store = openForWriting(context);
+  try {
+    const rows = dryRun ? store.countOlderThan(days) : store.purgeOlderThan(days);
+    if (!dryRun) store.checkpoint();
+    return rows;
+  } finally {
+    store.close();
+  }
+}
+
+async function purgePostgres(context: CommandContext, days: number, dryRun: boolean): Promise<number> {
+  const store = await openPostgresForCli(context);
+  try {
+    return dryRun ? await store.countOlderThan(days) : await store.purgeOlderThan(days);
+  } finally {
+    await store.close();
+  }
+}
 
 export const purgeCommand: Command = {
   name: "purge",
@@ -15,12 +36,13 @@ export const purgeCommand: Command = {
   },
   details: `
 Deletes in chunks of 1000 rows, so a service writing to the same file is never held up for
-long. Daily rollups keep their own retention (400 days), so reports over purged days still work.
+long. On PostgreSQL (--db postgres://…) whole monthly partitions before the cut-off are dropped
+and the rest deleted in chunks; records older than the cut-off are refused from then on. Daily rollups keep their own retention (400 days), so reports over purged days still work.
 
 Examples:
   tally purge --older-than 90d
   tally purge --older-than 30d --dry-run --json`,
-  run(context) {
+  async run(context) {
     const age = context.values["older-than"];
     if (typeof age !== "string") throw new UsageError("--older-than is required", "e.g. tally purge --older-than 90d");
     let days: number;
@@ -32,14 +54,7 @@ Examples:
     }
     const cutoff = new Date(context.io.now() - days * DAY_MS).toISOString();
     const dryRun = context.values["dry-run"] === true;
-    const store = openForWriting(context);
-    let rows: number;
-    try {
-      rows = dryRun ? store.countOlderThan(days) : store.purgeOlderThan(days);
-      if (!dryRun) store.checkpoint();
-    } finally {
-      store.close();
-    }
+    const rows = usesPostgres(context) ? await purgePostgres(context, days, dryRun) : purgeFile(context, days, dryRun);
     if (context.format === "json") {
       context.io.stdout.write(`${JSON.stringify({ dryRun, olderThan: age, cutoff, rows })}\n`);
     } else {

@@ -62,10 +62,10 @@ Examples:
   tally report --since 12h --by model --json
   tally report --since 24h --by hour --tz Europe/Berlin
   tally report --since yesterday --until yesterday --by repo`,
-  run(context) {
+  async run(context) {
     const spec = readSpec(context, "usage");
     const groupBy = spec.groupBy;
-    const report = readReport(context, spec);
+    const report = await readReport(context, spec);
     const rows = report.rows;
     const { stdout } = context.io;
     if (context.format === "json") {

@@ -3,7 +3,9 @@ import { resolve } from "node:path";
 import type { Telemetry } from "../../core/telemetry.ts";
 import { TallyConfigError } from "../../core/errors.ts";
 import { isLoopback } from "../../server/loopback.ts";
-import { openSqliteStore } from "../../store/sqlite/index.ts";
+import { openSqliteStore, type SqliteStore } from "../../store/sqlite/index.ts";
+import type { PostgresStore } from "../../store/postgres/index.ts";
+import { openPostgresForCli, usesPostgres } from "../open-postgres.ts";
 import type { Command, CommandContext } from "../command.ts";
 import { CliError, EXIT, UsageError } from "../errors.ts";
 import { checkPath } from "../open-database.ts";
@@ -38,6 +40,18 @@ function tokenFrom(context: CommandContext, name: "ingest" | "read"): string | u
   return context.io.env[`TALLY_${name.toUpperCase()}_TOKEN`] || undefined;
 }
 
+/** The SQLite file a server writes, created if missing; a file it cannot write is a CliError. */
+function openFile(dbPath: string, retentionDays: number): SqliteStore {
+  checkPath(dbPath, { allowMissing: true });
+  const store = openSqliteStore({ path: dbPath, retentionDays });
+  if (store.unwritableReason !== null) {
+    const reason = store.unwritableReason;
+    store.close();
+    throw new CliError(reason, "check the path and its permissions; `tally doctor` tells more");
+  }
+  return store;
+}
+
 export const serveCommand: Command = {
   name: "serve",
   summary: "an ingest server (native batches, OpenTelemetry OTLP/HTTP) and the read API, on one port",
@@ -64,6 +78,7 @@ commit, close, exit 0.
 Examples:
   tally serve
   tally serve --db /var/lib/tally/tally.db --port 4318
+  tally serve --db postgres://tally@db.internal/tally   # many servers, one PostgreSQL
   TALLY_INGEST_TOKEN=… TALLY_READ_TOKEN=… tally serve --host 0.0.0.0
   tally serve --port 0 --json        # prints { url, … } once listening
   tally serve --demo                 # demo data in ./data/demo.db, to look around`,
@@ -83,13 +98,8 @@ Examples:
     const demo = context.values.demo === true;
     // The demo never writes into a real database unless it is named.
     const dbPath = demo && context.values.db === undefined && !context.io.env.TALLY_DB ? resolve(context.io.cwd, "data/demo.db") : context.dbPath;
-    checkPath(dbPath, { allowMissing: true });
-    const store = openSqliteStore({ path: dbPath, retentionDays });
-    if (store.unwritableReason !== null) {
-      const reason = store.unwritableReason;
-      store.close();
-      throw new CliError(reason, "check the path and its permissions; `tally doctor` tells more");
-    }
+    const store = usesPostgres({ dbPath }) ? await openPostgresForCli(context, { retentionDays, maxConnections: 8 }) : openFile(dbPath, retentionDays);
+    const shownDb = usesPostgres({ dbPath }) ? (store as PostgresStore).displayUrl : dbPath;
     let running;
     try {
       // Loaded here, not at the top: every other `tally` command would pay for Hono, zod,
@@ -97,7 +107,7 @@ Examples:
       const { startServer } = await import("../../server/start.ts");
       running = await startServer({ store, host, port, ingestToken, readToken, maxBodyBytes, corsOrigins: context.values.cors as string[] | undefined });
     } catch (error) {
-      store.close();
+      await store.close();
       if (error instanceof TallyConfigError) throw new UsageError(error.message);
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "EADDRINUSE") throw new CliError(`port ${port} on ${host} is in use`, "stop what holds it, or pick another with --port");
@@ -113,7 +123,7 @@ Examples:
       demoTelemetry = telemetry;
       const runs = recordDemoHistory(telemetry, context.io.now());
       await telemetry.flush();
-      context.io.stderr.write(`tally serve: demo data: ${runs} runs over the last 3 days in ${dbPath}; a new one every ${DEMO_RUN_EVERY_MS / 1000} s\n`);
+      context.io.stderr.write(`tally serve: demo data: ${runs} runs over the last 3 days in ${shownDb}; a new one every ${DEMO_RUN_EVERY_MS / 1000} s\n`);
       let live = 0;
       demoTimer = setInterval(() => {
         const now = context.io.now();
@@ -123,9 +133,9 @@ Examples:
     }
     const auth = { ingest: ingestToken === undefined ? "open" : "token", read: readToken === undefined ? "open" : "token" };
     if (context.format === "json") {
-      context.io.stdout.write(`${JSON.stringify({ url: running.url, port: running.port, database: dbPath, auth })}\n`);
+      context.io.stdout.write(`${JSON.stringify({ url: running.url, port: running.port, database: shownDb, auth })}\n`);
     } else {
-      context.io.stdout.write(`tally serve: ${running.url} · database ${dbPath} · ingest ${auth.ingest} · read ${auth.read}\n`);
+      context.io.stdout.write(`tally serve: ${running.url} · database ${shownDb} · ingest ${auth.ingest} · read ${auth.read}\n`);
       if (demo) context.io.stdout.write(`  try: curl '${running.url}/api/v1/reports/usage?since=24h&by=model'   (API: ${running.url}/api/v1/openapi.json)\n`);
     }
     const signal = await (context.io.untilStopped ?? untilSignal)();

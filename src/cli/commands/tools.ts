@@ -47,10 +47,10 @@ Examples:
   tally tools --since 7d
   tally tools --by server --sort error-rate
   tally tools --tool 'search_*' --by tool,day --json`,
-  run(context) {
+  async run(context) {
     const spec = readSpec(context, "tools");
     const groupBy = spec.groupBy;
-    const report = readReport(context, spec);
+    const report = await readReport(context, spec);
     const rows = report.rows;
     const { stdout } = context.io;
     if (context.format === "json") {

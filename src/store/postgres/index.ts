@@ -21,8 +21,11 @@ import { classifyPostgresError, isConnectionError } from "./errors.ts";
 import { migrate, PostgresSchemaTooNewError } from "./migrate.ts";
 import { Partitions } from "./partitions.ts";
 import { purge, readWatermarks, type Watermarks } from "./purge.ts";
-import { PARTITIONED_TABLES, POSTGRES_SCHEMA_VERSION } from "./schema.ts";
+import { PARTITIONED_TABLES, PLAIN_RAW_TABLES, POSTGRES_SCHEMA_VERSION } from "./schema.ts";
+
+const RAW_TABLES = [...PARTITIONED_TABLES, ...PLAIN_RAW_TABLES];
 import { writeBatch } from "./write.ts";
+import { isPostgresUrl, redactUrl } from "./url.ts";
 import { ImportStates, type ImportFileState } from "./import-state.ts";
 
 /** Options of {@link openPostgresStore}. */
@@ -81,6 +84,10 @@ export interface PostgresStore extends ReadableStore {
   saveImportState(state: ImportFileState): Promise<WriteResult>;
   /** A value of `tally_meta`, or null. */
   meta(key: string): Promise<string | number | null>;
+  /** Keeps a value in `tally_meta`; false when the store cannot write. */
+  setMeta(key: string, value: string | number): Promise<boolean>;
+  /** How many raw rows `purgeOlderThan(days)` would delete now. */
+  countOlderThan(days: number): Promise<number>;
   /** Month partitions that exist now, per partitioned table (UTC month starts). */
   partitions(): Promise<Record<string, string[]>>;
 }
@@ -89,22 +96,6 @@ function nonNegativeInteger(name: string, value: number | undefined, fallback: n
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 0) throw new TallyConfigError(`${name} must be a non-negative integer, got ${String(value)}`);
   return value;
-}
-
-/** The URL as it may be shown: without its password. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "postgres://(unparseable url)";
-  }
-}
-
-/** Whether a `--db` value or `TALLY_DB` names a PostgreSQL database rather than a file. */
-export function isPostgresUrl(value: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(value);
 }
 
 /** Months ahead whose partitions exist before any row needs them. */
@@ -244,7 +235,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     },
     get unwritableReason() {
       if (closed) return "store is closed";
-      return permanentReason ?? connectionTrouble;
+      return connectionTrouble ?? permanentReason;
     },
     get schemaVersion() {
       return schemaVersion;
@@ -336,11 +327,34 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
       return /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
     },
 
+    async setMeta(key, value) {
+      if (closed || readonly || permanentReason !== null) return false;
+      try {
+        const db = await connected();
+        await db`INSERT INTO tally_meta (key, value) VALUES (${key}, ${String(value)}) ON CONFLICT (key) DO UPDATE SET value = excluded.value`;
+        return true;
+      } catch (error) {
+        safeLog(logger, "warn", { key, error: toError(error).message }, "tally: saving a meta value failed");
+        return false;
+      }
+    },
+
+    async countOlderThan(days) {
+      if (!Number.isFinite(days) || days < 0) throw new TallyConfigError(`countOlderThan needs a non-negative number of days, got ${String(days)}`);
+      const db = await connected();
+      let rows = 0;
+      for (const table of RAW_TABLES) {
+        const [row] = await db.unsafe(`SELECT count(*) AS n FROM ${table} WHERE created_at < $1`, [now() - days * DAY_MS] as never[]);
+        rows += Number(row?.n ?? 0);
+      }
+      return rows;
+    },
+
     async partitions() {
-      await connected();
-      await partitions?.refresh();
+      const catalog = partitions ?? new Partitions(await connected(), schema);
+      await catalog.refresh();
       const out: Record<string, string[]> = {};
-      for (const table of PARTITIONED_TABLES) out[table] = (partitions?.months(table) ?? []).map((m) => new Date(m).toISOString().slice(0, 7));
+      for (const table of PARTITIONED_TABLES) out[table] = catalog.months(table).map((m) => new Date(m).toISOString().slice(0, 7));
       return out;
     },
 
@@ -369,4 +383,5 @@ const TABLE_OF: Record<StoredRecord["kind"], string> = {
 };
 
 export { POSTGRES_SCHEMA_VERSION } from "./schema.ts";
+export { isPostgresUrl, redactUrl } from "./url.ts";
 export type { ImportFileState } from "./import-state.ts";

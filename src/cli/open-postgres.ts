@@ -1,0 +1,47 @@
+/**
+ * `--db postgres://…` (or `TALLY_DB=postgres://…`) for the CLI: the PostgreSQL store is
+ * imported only when a command is pointed at one, so file commands never load postgres.js.
+ */
+import type { PostgresStore, PostgresStoreOptions } from "../store/postgres/index.ts";
+import { CliError } from "./errors.ts";
+import { isPostgresUrl } from "../store/postgres/url.ts";
+import type { CommandContext } from "./command.ts";
+
+/** Whether the command's database is a PostgreSQL URL. */
+export function usesPostgres(context: Pick<CommandContext, "dbPath">): boolean {
+  return isPostgresUrl(context.dbPath);
+}
+
+/** `TALLY_PG_SCHEMA`, else `tally`. */
+function schemaOf(context: CommandContext): string {
+  return context.io.env.TALLY_PG_SCHEMA || "tally";
+}
+
+/**
+ * Opens the PostgreSQL store and waits until it is connected (and, unless `readonly`,
+ * migrated). A server that cannot be reached, a missing schema or a newer one is a CliError
+ * with a hint; the URL is shown without its password.
+ */
+export async function openPostgresForCli(context: CommandContext, options: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> {
+  const { openPostgresStore, redactUrl } = await import("../store/postgres/index.ts");
+  let store: PostgresStore;
+  try {
+    store = openPostgresStore({ url: context.dbPath, schema: schemaOf(context), retentionDays: 0, connectTimeoutSeconds: 5, now: () => context.io.now(), ...options });
+  } catch (error) {
+    throw new CliError((error as Error).message, "a database URL looks like postgres://user:password@host:5432/database");
+  }
+  await store.ready;
+  const reason = store.unwritableReason;
+  if (reason !== null && !(options.readonly === true && reason === "opened read-only")) {
+    await store.close();
+    if (reason.includes("no Tally schema")) throw new CliError(reason, "point a writer (tally serve --db …, createTelemetry) at it first, or set TALLY_PG_SCHEMA");
+    if (reason.startsWith("cannot open")) throw new CliError(reason, `is PostgreSQL running at ${redactUrl(context.dbPath)}, and may this user connect?`);
+    throw new CliError(reason, "upgrade tally");
+  }
+  return store;
+}
+
+/** Refusal for a command that only makes sense on a SQLite file. */
+export function sqliteOnly(command: string): CliError {
+  return new CliError(`tally ${command} works on SQLite files only`, "PostgreSQL looks after its own write-ahead log and files");
+}
