@@ -32,8 +32,17 @@ chmod 755 "$dir"
 [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 as_server_user "$bin_dir/initdb" -D "$dir/data" -U tally -A trust --no-sync >/dev/null
-# Tests need speed, not durability: fsync off; enough connections for several servers and writers.
-as_server_user "$bin_dir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null
+# Tests need speed, not durability: fsync off; enough connections for several servers and
+# writers. In the config file, so that `resume` starts it the same way.
+cat >> "$dir/data/postgresql.conf" <<CONF
+port = $port
+unix_socket_directories = '$dir'
+listen_addresses = '127.0.0.1'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 200
+CONF
+as_server_user "$bin_dir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
 as_server_user "$bin_dir/createdb" -h 127.0.0.1 -p "$port" -U tally tally
 echo "postgres://tally@127.0.0.1:$port/tally $dir"

@@ -123,15 +123,20 @@ export async function writeBatch(tx: TransactionSql, batch: Batch, options: { re
   const sessions: Positioned<SessionStartRow>[] = [];
   const ends: Positioned<SessionEndRow>[] = [];
   const caches: Positioned<CacheEventRow>[] = [];
-  const seen = new Set<string>();
+  const firstCopies = new Map<string, object>();
   batch.forEach((record, index) => {
     const key = `${record.kind}\u0000${record.row.id}`;
-    if (seen.has(key)) {
+    const first = firstCopies.get(key);
+    if (first !== undefined) {
       // An end for a session already ended in this batch changes nothing, like a second UPDATE.
-      if (record.kind !== "sessionEnd") duplicate(outcome, index);
+      if (record.kind === "sessionEnd") return;
+      duplicate(outcome, index);
+      const identity = record.kind === "execution" ? EXECUTION_IDENTITY : record.kind === "toolCall" ? TOOL_CALL_IDENTITY : null;
+      const field = identity === null || options.replaceSnapshots === true ? null : differingField(record.row, first, identity.map(([name]) => [name, name] as const));
+      if (field !== null) outcome.collisions.push(`${record.kind}.${field}`);
       return;
     }
-    seen.add(key);
+    firstCopies.set(key, record.row);
     const positioned = { row: record.row, index } as Positioned<never>;
     ({ execution: executions, toolCall: toolCalls, rateLimitEvent: rateLimits, sessionStart: sessions, sessionEnd: ends, cacheEvent: caches } as Record<string, Positioned<unknown>[]>)[record.kind]!.push(positioned);
   });
