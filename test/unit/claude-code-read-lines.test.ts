@@ -27,7 +27,7 @@ async function read(content: string | Buffer, options: { start?: number; end?: n
       needle: Buffer.from('"usage"'),
       chunkBytes: options.chunkBytes,
       maxLineBytes: options.maxLineBytes,
-      onLine: (buffer, start, end, hasNeedle, endOffset) => lines.push({ text: buffer.toString("utf8", start, end), hasNeedle, endOffset }),
+      onLine: (buffer, start, end, hasNeedle, endOffset) => void lines.push({ text: buffer.toString("utf8", start, end), hasNeedle, endOffset }),
       onOversizedLine: (endOffset) => oversized.push(endOffset),
     });
     return { ...result, lines, oversized };

@@ -1,22 +1,22 @@
 import type { Batch, StoredRecord } from "../../core/rows.ts";
-import type { WriteResult } from "../../core/store.ts";
+import type { MaybePromise, WriteResult } from "../../core/store.ts";
 import type { ImportFileState, WriteOptions } from "../../store/sqlite/import-state.ts";
 
 function byId(a: StoredRecord, b: StoredRecord): number {
   return a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0;
 }
 
-/** What an import writes to: the SQLite store (`SqliteStore` fits). */
+/** What an import writes to: the SQLite store or the PostgreSQL one (`SqliteStore` and `PostgresStore` fit). */
 export interface ImportTarget {
-  write(batch: Batch, options?: WriteOptions): WriteResult;
-  importState(source: string, path: string): ImportFileState | undefined;
+  write(batch: Batch, options?: WriteOptions): MaybePromise<WriteResult>;
+  importState(source: string, path: string): MaybePromise<ImportFileState | undefined>;
   /** Every saved state of one importer at once; when present, used instead of `importState` per file. */
-  importStates?(source: string): Map<string, ImportFileState>;
+  importStates?(source: string): MaybePromise<Map<string, ImportFileState>>;
   /** Epoch ms below which executions were purged (see SqliteStore.executionsPurgedBefore). */
-  executionsPurgedBefore?(): number | null;
+  executionsPurgedBefore?(): MaybePromise<number | null>;
   /** Where the import keeps its price memo between runs (see `createPricer({ memo })`). */
-  meta?(key: string): string | number | null;
-  setMeta?(key: string, value: string): boolean;
+  meta?(key: string): MaybePromise<string | number | null>;
+  setMeta?(key: string, value: string): MaybePromise<boolean>;
 }
 
 /** The store refused a batch; nothing of that batch, nor the progress it carried, was saved. */
@@ -65,13 +65,16 @@ export class BatchSink {
   }
 
   /** Records that a file is read up to `state.offset` once the rows pushed so far are written. */
-  progress(state: ImportFileState): void {
+  progress(state: ImportFileState): void | Promise<void> {
     this.pending.set(state.path, state);
-    if (this.pending.size >= this.batchSize) this.flush();
+    if (this.pending.size >= this.batchSize) return this.flush();
   }
 
-  /** Writes pending rows and progress (plus `current`, the file being read) in one transaction. */
-  flush(current?: ImportFileState): void {
+  /**
+   * Writes pending rows and progress (plus `current`, the file being read) in one transaction;
+   * returns a promise when the store is asynchronous (await it before pushing more).
+   */
+  flush(current?: ImportFileState): void | Promise<void> {
     if (current !== undefined) this.pending.set(current.path, current);
     if (this.rows.length === 0 && this.pending.size === 0) return;
     // In id order, each page of the id index is visited once per batch, not fetched again and
@@ -79,6 +82,10 @@ export class BatchSink {
     this.rows.sort(byId);
     // A response whose final snapshot comes in a later batch or import replaces its stored row.
     const result = this.target.write(this.rows, { importFiles: [...this.pending.values()], replaceSnapshots: true });
+    return result instanceof Promise ? result.then((settled) => this.settle(settled)) : this.settle(result);
+  }
+
+  private settle(result: WriteResult): void {
     if (!result.ok) throw new ImportWriteError(result.failure, { cause: result.error });
     this.inserted += result.inserted;
     this.replaced += result.replaced ?? 0;

@@ -120,7 +120,7 @@ interface Snapshot extends ResponseSnapshot {
  */
 export async function importClaudeCodeTranscripts(options: ImportTranscriptsOptions): Promise<ImportTranscriptsResult> {
   const { store } = options;
-  const memoizing = options.pricer === undefined ? createMemoizingPricer(parsePriceMemo(store.meta?.(PRICE_MEMO_KEY))) : undefined;
+  const memoizing = options.pricer === undefined ? createMemoizingPricer(parsePriceMemo(await store.meta?.(PRICE_MEMO_KEY))) : undefined;
   const pricer = options.pricer ?? memoizing!;
   const now = options.now ?? Date.now;
   const sink = new BatchSink(store, options.batchSize ?? 5000);
@@ -139,10 +139,10 @@ export async function importClaudeCodeTranscripts(options: ImportTranscriptsOpti
   };
 
   const plans: Extract<FilePlan, { action: "read" }>[] = [];
-  const saved = store.importStates?.(IMPORT_SOURCE);
+  const saved = await store.importStates?.(IMPORT_SOURCE);
   for (const path of options.files) {
     try {
-      const plan = await planFile(path, saved ? saved.get(path) : store.importState(IMPORT_SOURCE, path));
+      const plan = await planFile(path, saved ? saved.get(path) : await store.importState(IMPORT_SOURCE, path));
       if (plan.action === "unchanged") result.files.unchanged++;
       else plans.push(plan);
     } catch (error) {
@@ -164,7 +164,7 @@ export async function importClaudeCodeTranscripts(options: ImportTranscriptsOpti
   };
   options.onProgress?.({ ...progress });
 
-  const purgedBefore = store.executionsPurgedBefore?.() ?? null;
+  const purgedBefore = (await store.executionsPurgedBefore?.()) ?? null;
   const recent = new Map<string, Snapshot>();
   for (const plan of plans) {
     const bytesBefore = progress.bytesDone;
@@ -181,10 +181,10 @@ export async function importClaudeCodeTranscripts(options: ImportTranscriptsOpti
     progress.filesDone++;
     options.onProgress?.({ ...progress });
   }
-  sink.flush();
+  await sink.flush();
   if (memoizing?.learned) {
     const memo = memoizing.memo();
-    if (memo !== null) store.setMeta?.(PRICE_MEMO_KEY, serializePriceMemo(memo));
+    if (memo !== null) await store.setMeta?.(PRICE_MEMO_KEY, serializePriceMemo(memo));
   }
   result.imported = sink.inserted;
   result.updated = sink.replaced;
@@ -286,11 +286,11 @@ export async function importClaudeCodeTranscripts(options: ImportTranscriptsOpti
           result.apiResponses++;
           if (kept === undefined && recent.size >= RECENT_IDS) recent.clear();
           recent.set(id, { outputTokens: line.outputTokens, stopReason: line.stopReason, firstCreatedAt: createdAt });
-          if (sink.push(record)) sink.flush(stateAt(endOffset, false));
+          if (sink.push(record)) return sink.flush(stateAt(endOffset, false));
         },
       });
       result.bytesRead += read.bytesRead;
-      sink.progress(stateAt(read.offset, read.bytesRead === plan.size - plan.start));
+      await sink.progress(stateAt(read.offset, read.bytesRead === plan.size - plan.start));
     } finally {
       await handle.close();
     }

@@ -1,7 +1,10 @@
 import type { FileHandle } from "node:fs/promises";
 
-/** Receives one complete line: bytes `[start, end)` of `buffer`, without `\n` (nor a `\r` before it). */
-export type LineHandler = (buffer: Buffer, start: number, end: number, hasNeedle: boolean, endOffset: number) => void;
+/**
+ * Receives one complete line: bytes `[start, end)` of `buffer`, without `\n` (nor a `\r` before
+ * it). A promise returned (a batch written to an asynchronous store) is awaited before the next line.
+ */
+export type LineHandler = (buffer: Buffer, start: number, end: number, hasNeedle: boolean, endOffset: number) => void | Promise<void>;
 
 /** Options of {@link readCompleteLines}. */
 export interface ReadLinesOptions {
@@ -93,7 +96,8 @@ export async function readCompleteLines(handle: FileHandle, options: ReadLinesOp
       if (nextNeedle !== -1 && nextNeedle < lineStart) nextNeedle = view.indexOf(needle, lineStart);
       const hasNeedle = nextNeedle !== -1 && nextNeedle < newline;
       const lineEnd = newline > lineStart && view[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
-      onLine(view, lineStart, lineEnd, hasNeedle, base + newline + 1);
+      const pending = onLine(view, lineStart, lineEnd, hasNeedle, base + newline + 1);
+      if (pending !== undefined) await pending;
       lineStart = newline + 1;
       newline = view.indexOf(NEWLINE, lineStart);
     }

@@ -9,6 +9,8 @@ import type { Command } from "../command.ts";
 import { CliError, EXIT, UsageError } from "../errors.ts";
 import type { CliIo } from "../io.ts";
 import { openForWriting } from "../open-database.ts";
+import { openPostgresForCli, usesPostgres } from "../open-postgres.ts";
+import { redactUrl } from "../../store/postgres/url.ts";
 
 const SOURCES = ["claude-code"] as const;
 
@@ -82,23 +84,25 @@ Examples:
     const found = await findTranscriptFiles(paths);
     // A bulk writer that closes (and so checkpoints) when done: checkpointing every 1,000 rows
     // would write the same hot pages (rollups, the id index's tail) out again and again.
-    const store = openForWriting(context, { mustExist: false, checkpointEveryRows: IMPORT_CHECKPOINT_ROWS });
+    const store = usesPostgres(context)
+      ? await openPostgresForCli(context)
+      : openForWriting(context, { mustExist: false, checkpointEveryRows: IMPORT_CHECKPOINT_ROWS });
     let result: ImportTranscriptsResult;
     const progress = io.stderr.isTTY ? progressBar(io) : undefined;
     try {
       result = await importClaudeCodeTranscripts({ store, files: found.files, now: () => io.now(), onProgress: progress?.update });
     } catch (error) {
       if (error instanceof ImportWriteError) {
-        throw new CliError(`writing to ${context.dbPath} failed: ${error.message}`, "nothing of the failed batch was saved; run the same import again to resume", { cause: error });
+        throw new CliError(`writing to ${usesPostgres(context) ? redactUrl(context.dbPath) : context.dbPath} failed: ${error.message}`, "nothing of the failed batch was saved; run the same import again to resume", { cause: error });
       }
       throw error;
     } finally {
       progress?.done();
-      store.close();
+      await store.close();
     }
 
     const errors = [...found.problems, ...result.errors];
-    const summary: ImportSummary = { source: "claude-code", database: context.dbPath, paths, ...result, errors, elapsedMs: io.now() - started };
+    const summary: ImportSummary = { source: "claude-code", database: usesPostgres(context) ? redactUrl(context.dbPath) : context.dbPath, paths, ...result, errors, elapsedMs: io.now() - started };
     for (const problem of errors) io.stderr.write(`tally import: skipped ${problem.path}: ${problem.message}\n`);
     if (context.format === "json") io.stdout.write(`${JSON.stringify(summary)}\n`);
     else io.stdout.write(`${summaryLine(summary)}\n`);

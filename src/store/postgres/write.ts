@@ -123,7 +123,7 @@ export async function writeBatch(tx: TransactionSql, batch: Batch, options: { re
   const sessions: Positioned<SessionStartRow>[] = [];
   const ends: Positioned<SessionEndRow>[] = [];
   const caches: Positioned<CacheEventRow>[] = [];
-  const firstCopies = new Map<string, object>();
+  const firstCopies = new Map<string, Record<string, unknown>>();
   batch.forEach((record, index) => {
     const key = `${record.kind}\u0000${record.row.id}`;
     const first = firstCopies.get(key);
@@ -136,7 +136,7 @@ export async function writeBatch(tx: TransactionSql, batch: Batch, options: { re
       if (field !== null) outcome.collisions.push(`${record.kind}.${field}`);
       return;
     }
-    firstCopies.set(key, record.row);
+    firstCopies.set(key, record.row as unknown as Record<string, unknown>);
     const positioned = { row: record.row, index } as Positioned<never>;
     ({ execution: executions, toolCall: toolCalls, rateLimitEvent: rateLimits, sessionStart: sessions, sessionEnd: ends, cacheEvent: caches } as Record<string, Positioned<unknown>[]>)[record.kind]!.push(positioned);
   });

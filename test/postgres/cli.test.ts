@@ -1,0 +1,104 @@
+/**
+ * `tally … --db postgres://…`: the same commands as on a file, the same numbers. Each test
+ * runs the CLI in-process on a fresh schema (TALLY_PG_SCHEMA) and compares with a SQLite file
+ * that got the same input.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { COMMANDS } from "../../src/cli/commands/index.ts";
+import type { CliIo } from "../../src/cli/io.ts";
+import { runCli } from "../../src/cli/main.ts";
+import { openSqliteStore } from "../../src/store/sqlite/index.ts";
+import { generateTranscripts } from "../fixtures/claude-code/generate-transcripts.ts";
+import { cacheEvent, execution, rateLimitEvent, toolCall } from "../contract/rows.ts";
+import { removeTempDirs, tempDir } from "../support/temp-dir.ts";
+import { closeStores, freshSchema, openTestStore, POSTGRES_URL, SKIP_REASON } from "./harness.ts";
+
+const suite = SKIP_REASON === null ? describe : describe.skip;
+afterAll(async () => {
+  await closeStores();
+  removeTempDirs();
+});
+
+async function tally(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = {
+    stdout: { write: (text: string) => (stdout += text), isTTY: false },
+    stderr: { write: (text: string) => (stderr += text), isTTY: false },
+    env: { HOME: "/nonexistent-home", ...env },
+    cwd: process.cwd(),
+    now: () => Date.UTC(2026, 10, 22, 12),
+    timeZone: () => "UTC",
+  };
+  const code = await runCli(args, io, COMMANDS);
+  return { code, stdout, stderr };
+}
+
+suite("tally --db postgres://", () => {
+  test("report, tools and degradations answer as they do on a SQLite file with the same records", async () => {
+    const d = Date.UTC(2026, 10, 20);
+    const batch = [
+      execution({ createdAt: d + 3_600_000, repo: "acme/api", model: "m-a", inputTokens: 10, costUsd: 1, durationMs: 1200, deliveryId: "d1", eventType: "pr" }),
+      execution({ createdAt: d + 30 * 3_600_000, repo: "acme/web", model: "m-b", conclusion: "failure", inputTokens: 20, costUsd: 0.5, durationMs: 800 }),
+      toolCall({ createdAt: d + 3_600_000, toolName: "search", durationMs: 40 }),
+      toolCall({ createdAt: d + 7_200_000, toolName: "search", outcome: "tool_error", durationMs: 90 }),
+      rateLimitEvent({ createdAt: d + 3_600_000, deliveryId: "d1", eventType: "pr", retryAttempts: 2 }),
+      cacheEvent({ createdAt: d + 3_600_000, outcome: "hit" }),
+    ];
+    const pg = openTestStore();
+    expect((await pg.write(batch)).ok).toBe(true);
+    const file = join(tempDir(), "same.db");
+    const sqlite = openSqliteStore({ path: file, retentionDays: 0 });
+    expect(sqlite.write(batch).ok).toBe(true);
+    sqlite.close();
+    const env = { TALLY_PG_SCHEMA: pg.schema };
+    const range = ["--since", "2026-11-19", "--until", "2026-11-23"];
+    for (const args of [["report", "--by", "day,repo"], ["report", "--by", "model", "--exact"], ["tools", "--by", "tool"], ["degradations"]]) {
+      const fromPg = await tally([...args, ...range, "--json", "--db", POSTGRES_URL], env);
+      const fromFile = await tally([...args, ...range, "--json", "--db", file]);
+      expect(fromPg.stderr).toBe("");
+      expect([fromPg.code, fromFile.code]).toEqual([0, 0]);
+      expect(JSON.parse(fromPg.stdout)).toEqual(JSON.parse(fromFile.stdout));
+    }
+    const table = await tally(["report", "--by", "repo", ...range, "--db", POSTGRES_URL], env);
+    expect(table.stdout).toContain("acme/web");
+  });
+
+  test("import claude-code into PostgreSQL: the transcripts' own totals, resumable, equal to the file import", async () => {
+    const corpus = generateTranscripts({ configDir: tempDir(), seed: 31, projects: 2, sessionsPerProject: 2 });
+    const env = { TALLY_PG_SCHEMA: freshSchema() };
+    const first = await tally(["import", "claude-code", corpus.projectsDir, "--json", "--db", POSTGRES_URL], env);
+    expect(first.code).toBe(0);
+    const summary = JSON.parse(first.stdout) as { imported: number; database: string };
+    expect(summary.imported).toBe(corpus.expected.responses);
+    expect(summary.database).toBe(POSTGRES_URL.replace(/\/\/([^:@]+):[^@]*@/, "//$1:***@"));
+    const again = JSON.parse((await tally(["import", "claude-code", corpus.projectsDir, "--json", "--db", POSTGRES_URL], env)).stdout) as { imported: number; files: { unchanged: number } };
+    expect([again.imported, again.files.unchanged]).toEqual([0, corpus.files.length]);
+    const file = join(tempDir(), "import.db");
+    expect((await tally(["import", "claude-code", corpus.projectsDir, "--json", "--db", file])).code).toBe(0);
+    const byDay = ["report", "--by", "day,model", "--json"];
+    expect(JSON.parse((await tally([...byDay, "--db", POSTGRES_URL], env)).stdout)).toEqual(JSON.parse((await tally([...byDay, "--db", file])).stdout));
+  });
+
+  test("migrate, doctor and purge work; checkpoint says it is SQLite's; a bad URL or server is a clear error", async () => {
+    const env = { TALLY_PG_SCHEMA: freshSchema() };
+    const migrated = await tally(["migrate", "--json", "--db", POSTGRES_URL], env);
+    expect(JSON.parse(migrated.stdout)).toEqual({ from: 0, to: 1 });
+    const doctor = await tally(["doctor", "--json", "--db", POSTGRES_URL], env);
+    expect(doctor.code).toBe(0);
+    expect(JSON.parse(doctor.stdout).healthy).toBe(true);
+    const purge = await tally(["purge", "--older-than", "30d", "--json", "--db", POSTGRES_URL], env);
+    expect([purge.code, JSON.parse(purge.stdout).rows]).toEqual([0, 0]);
+    const checkpoint = await tally(["checkpoint", "--db", POSTGRES_URL], env);
+    expect([checkpoint.code, checkpoint.stderr]).toEqual([1, expect.stringContaining("works on SQLite files only")]);
+    const nowhere = await tally(["report", "--db", "postgres://tally:s3cret@127.0.0.1:1/x"]);
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr).toContain("is PostgreSQL running at postgres://tally:***@127.0.0.1:1/x");
+    expect(nowhere.stderr).not.toContain("s3cret");
+    const missing = await tally(["report", "--db", POSTGRES_URL], { TALLY_PG_SCHEMA: freshSchema() });
+    expect([missing.code, missing.stderr]).toEqual([1, expect.stringContaining("no Tally schema")]);
+    const badSchema = await tally(["report", "--db", POSTGRES_URL], { TALLY_PG_SCHEMA: "Robert'); DROP" });
+    expect([badSchema.code, badSchema.stderr]).toEqual([1, expect.stringContaining("schema must be lower-case letters")]);
+  });
+});
