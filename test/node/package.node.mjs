@@ -33,6 +33,7 @@ test("every subpath export resolves and exposes its documented names", async () 
     "./claude-agent": { instrumentQuery: "function", telemetryHooks: "function", toolIdentity: "function", UNKNOWN_MODEL: "string" },
     "./github": { deliveryContext: "function", readHeader: "function", MAX_HEADER_LENGTH: "number" },
     "./http": { openHttpStore: "function" },
+    "./postgres": { openPostgresStore: "function", POSTGRES_SCHEMA_VERSION: "number", isPostgresUrl: "function", redactUrl: "function" },
     "./server": { createServerApp: "function", startServer: "function", isLoopback: "function" },
   };
   const codeSubpaths = Object.keys(pkg.exports).filter((subpath) => typeof pkg.exports[subpath] === "object");
