@@ -124,6 +124,24 @@ suite("postgres: exactly once", () => {
     expect(again.ok && [again.inserted, again.duplicates]).toEqual([0, 1]);
   });
 
+  test("two stores writing the same ids at once, stamped at different times (two servers, a retry), store each id once", async () => {
+    const first = openTestStore();
+    await first.ready;
+    const second = openPostgresStore({ url: POSTGRES_URL, schema: first.schema, retentionDays: 0 });
+    const now = Date.UTC(2026, 10, 20, 10);
+    const batch = (offset: number) => Array.from({ length: 200 }, (_, i) => execution({ id: `x-${i}`, createdAt: now - offset - i, inputTokens: 1 }));
+    try {
+      const results = await Promise.all([first.write(batch(1000)), second.write(batch(2000)), first.write(batch(3000)), second.write(batch(4000))]);
+      expect(results.map((r) => r.ok)).toEqual([true, true, true, true]);
+      expect(results.reduce((sum, r) => sum + (r.ok ? r.inserted : 0), 0)).toBe(200);
+      const range = { since: now - 1 - 86_400_000, until: now + 1 };
+      expect((await first.report({ kind: "usage", groupBy: [], range })).totals.runs).toBe(200);
+      expect((await first.report({ kind: "usage", groupBy: [], range, exact: true })).totals.runs).toBe(200);
+    } finally {
+      await second.close();
+    }
+  });
+
   test("a later snapshot of a streamed response replaces the stored row and corrects the rollups", async () => {
     const store = openTestStore();
     const at = Date.UTC(2026, 10, 20, 10);

@@ -81,13 +81,20 @@ export function unnestFrom(columns: readonly (readonly [string, PgType | "text[]
 
 /**
  * `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING id`. On a partitioned table
- * the key is (id, created_at), so a row whose id is stored at another time is skipped by
- * `NOT EXISTS` too (an index probe per partition): an id is stored once.
+ * the key is (id, created_at), so the id is first claimed in `<table>_ids` (unpartitioned,
+ * keyed by id alone) in the same statement, and only claimed rows are inserted: a writer
+ * claiming an id another transaction is claiming waits for it, then finds it taken. So an id
+ * is stored once even when two servers stamp the same record with different times at once.
+ * The first two columns of every raw table are id and created_at.
  */
 export function insertRowsSql({ table, columns }: TableColumns, partitioned: boolean): string {
   const names = columns.map(([name]) => name).join(", ");
-  const unique = partitioned ? ` WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.id = u.id)` : "";
-  return `INSERT INTO ${table} (${names}) SELECT ${names} FROM ${unnestFrom(columns, 1)}${unique} ON CONFLICT DO NOTHING RETURNING id`;
+  const insert = `INSERT INTO ${table} (${names}) SELECT ${names} FROM ${unnestFrom(columns, 1)}`;
+  if (!partitioned) return `${insert} ON CONFLICT DO NOTHING RETURNING id`;
+  return `WITH claimed AS (
+      INSERT INTO ${table}_ids (id, created_at) SELECT id, created_at FROM unnest($1::text[], $2::int8[]) AS c(id, created_at)
+      ON CONFLICT DO NOTHING RETURNING id)
+    ${insert} WHERE u.id IN (SELECT id FROM claimed) ON CONFLICT DO NOTHING RETURNING id`;
 }
 
 /**

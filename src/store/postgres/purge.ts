@@ -64,6 +64,17 @@ async function purgeLocked(sql: Sql, partitions: Partitions, { rawCutoff, rollup
       if (result.count < CHUNK_ROWS) break;
     }
   }
+  // The claims of ids whose rows went: a record that old is refused as expired from now on.
+  for (const table of PARTITIONED_TABLES) {
+    if (!stale.includes(table)) continue;
+    for (;;) {
+      const result = await sql.unsafe(
+        `DELETE FROM ${table}_ids WHERE id IN (SELECT id FROM ${table}_ids WHERE created_at < $1 LIMIT ${CHUNK_ROWS})`,
+        [rawCutoff] as never[],
+      );
+      if (result.count < CHUNK_ROWS) break;
+    }
+  }
   const cutoffDay = utcDay(rollupCutoff);
   const dayStart = Date.parse(`${cutoffDay}T00:00:00Z`);
   for (const table of ["daily_usage", "daily_model_usage", "daily_tool_usage"]) await sql.unsafe(`DELETE FROM ${table} WHERE day < $1`, [cutoffDay] as never[]);

@@ -6,8 +6,10 @@
  * - `executions`, `tool_calls` and `cache_events` (the high-volume kinds) are partitioned by
  *   month on `created_at`, so retention drops whole partitions instead of deleting rows.
  *   Their primary key is therefore `(id, created_at)`: a unique index on a partitioned table
- *   must contain the partition key. A replayed record carries both, so a replay still finds
- *   its row; the writer also looks a duplicate id up across partitions (an id index).
+ *   must contain the partition key. One row per id is kept by a claim table per partitioned
+ *   table (`executions_ids`, …: id → created_at, unpartitioned), into which the writer inserts
+ *   the ids in the same statement as the rows (columns.ts, `insertRowsSql`); retention deletes
+ *   claims with their rows.
  * - `rate_limit_events` and `sessions` are few (one per degraded run, one per session) and
  *   keep global rules, one row per id and one per (delivery_id, event_type): unpartitioned,
  *   purged by chunked DELETE.
@@ -55,6 +57,8 @@ CREATE TABLE executions (
   PRIMARY KEY (id, created_at)
 ) PARTITION BY RANGE (created_at);
 CREATE INDEX executions_created_at ON executions (created_at);
+CREATE TABLE executions_ids (id text PRIMARY KEY, created_at bigint NOT NULL);
+CREATE INDEX executions_ids_created_at ON executions_ids (created_at);
 
 CREATE TABLE tool_calls (
   id text NOT NULL,
@@ -72,6 +76,8 @@ CREATE TABLE tool_calls (
   PRIMARY KEY (id, created_at)
 ) PARTITION BY RANGE (created_at);
 CREATE INDEX tool_calls_created_at ON tool_calls (created_at);
+CREATE TABLE tool_calls_ids (id text PRIMARY KEY, created_at bigint NOT NULL);
+CREATE INDEX tool_calls_ids_created_at ON tool_calls_ids (created_at);
 
 CREATE TABLE cache_events (
   id text NOT NULL,
@@ -84,6 +90,8 @@ CREATE TABLE cache_events (
   PRIMARY KEY (id, created_at)
 ) PARTITION BY RANGE (created_at);
 CREATE INDEX cache_events_created_at ON cache_events (created_at);
+CREATE TABLE cache_events_ids (id text PRIMARY KEY, created_at bigint NOT NULL);
+CREATE INDEX cache_events_ids_created_at ON cache_events_ids (created_at);
 
 CREATE TABLE rate_limit_events (
   id text PRIMARY KEY,
