@@ -189,7 +189,7 @@ suite("postgres: a database that goes away", () => {
     expect(closed.ok || closed.failure).toBe("failed");
   });
 
-  test("stopped and started while a producer writes: nothing lost within the queue, no crash", async () => {
+  test("stopped and started while producers write: nothing lost within the queue, drops counted beyond it, no crash", async () => {
     const started = Bun.spawnSync(["bash", join(import.meta.dir, "../../scripts/test-postgres.sh")]);
     expect(started.exitCode).toBe(0);
     const [url, dir] = started.stdout.toString().trim().split(" ") as [string, string];
@@ -203,17 +203,23 @@ suite("postgres: a database that goes away", () => {
       await telemetry.flush();
       expect(Bun.spawnSync(["bash", join(import.meta.dir, "../../scripts/test-postgres.sh"), "pause", dir]).exitCode).toBe(0);
       for (let i = 100; i < 300; i++) record(i);
+      // Beyond the queue bound, records are dropped and counted, never held without limit.
+      const small = createTelemetry({ store: openPostgresStore({ url, schema: "tally", retentionDays: 0, connectTimeoutSeconds: 2 }), maxQueueSize: 50, flushIntervalMs: 20, retryBaseDelayMs: 20, maxRetryDelayMs: 200, flushOnExit: false });
+      for (let i = 0; i < 120; i++) small.recordExecution({ id: `s-${i}`, createdAt: at + i, model: "m", conclusion: "success", inputTokens: 1, costUsd: 0.01 });
+      expect(small.stats().dropped.queueFull).toBe(70);
       // Writes fail while it is down; the records stay queued.
       const down = await store.write([execution({})]);
       expect(down.ok || down.failure).toBe("retryable");
       expect(Bun.spawnSync(["bash", join(import.meta.dir, "../../scripts/test-postgres.sh"), "resume", dir]).exitCode).toBe(0);
       for (let i = 300; i < 400; i++) record(i);
       await telemetry.shutdown({ timeoutMs: 20_000 });
+      await small.shutdown({ timeoutMs: 20_000 });
+      expect([small.stats().written, small.stats().dropped.queueFull]).toEqual([50, 70]);
       expect(telemetry.stats().dropped).toEqual({ queueFull: 0, invalid: 0, writeFailed: 0, afterShutdown: 0 });
       const check = openPostgresStore({ url, schema: "tally", retentionDays: 0 });
       const report = await check.report({ kind: "usage", groupBy: [], range: { since: at, until: at + DAY } });
       await check.close();
-      expect(report.totals.runs).toBe(400);
+      expect(report.totals.runs).toBe(450);
     } finally {
       await telemetry.shutdown({ timeoutMs: 1000 }).catch(() => {});
       Bun.spawnSync(["bash", join(import.meta.dir, "../../scripts/test-postgres.sh"), "stop", dir]);

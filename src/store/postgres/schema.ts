@@ -58,7 +58,6 @@ CREATE TABLE executions (
 ) PARTITION BY RANGE (created_at);
 CREATE INDEX executions_created_at ON executions (created_at);
 CREATE TABLE executions_ids (id text PRIMARY KEY, created_at bigint NOT NULL);
-CREATE INDEX executions_ids_created_at ON executions_ids (created_at);
 
 CREATE TABLE tool_calls (
   id text NOT NULL,
@@ -77,7 +76,6 @@ CREATE TABLE tool_calls (
 ) PARTITION BY RANGE (created_at);
 CREATE INDEX tool_calls_created_at ON tool_calls (created_at);
 CREATE TABLE tool_calls_ids (id text PRIMARY KEY, created_at bigint NOT NULL);
-CREATE INDEX tool_calls_ids_created_at ON tool_calls_ids (created_at);
 
 CREATE TABLE cache_events (
   id text NOT NULL,
@@ -91,7 +89,6 @@ CREATE TABLE cache_events (
 ) PARTITION BY RANGE (created_at);
 CREATE INDEX cache_events_created_at ON cache_events (created_at);
 CREATE TABLE cache_events_ids (id text PRIMARY KEY, created_at bigint NOT NULL);
-CREATE INDEX cache_events_ids_created_at ON cache_events_ids (created_at);
 
 CREATE TABLE rate_limit_events (
   id text PRIMARY KEY,

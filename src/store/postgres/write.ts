@@ -185,7 +185,8 @@ export async function writeBatch(tx: TransactionSql, batch: Batch, options: { re
   }
 
   const upsert = rollups.statement();
-  if (upsert !== null) await tx.unsafe(upsert.sql, upsert.params as never[], { prepare: false });
+  // Prepared: its text varies only with which rollups a batch touches (a handful of shapes).
+  if (upsert !== null) await tx.unsafe(upsert.sql, upsert.params as never[], { prepare: true });
   outcome.duplicateIndexes.sort((a, b) => a - b);
   return outcome;
 }
