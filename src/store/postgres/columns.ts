@@ -91,10 +91,13 @@ export function insertRowsSql({ table, columns }: TableColumns, partitioned: boo
   const names = columns.map(([name]) => name).join(", ");
   const insert = `INSERT INTO ${table} (${names}) SELECT ${names} FROM ${unnestFrom(columns, 1)}`;
   if (!partitioned) return `${insert} ON CONFLICT DO NOTHING RETURNING id`;
+  // The claim decides: a claimed id has no row yet, so the row goes in without ON CONFLICT
+  // (a conflict would be a broken invariant, and fails the statement rather than hide it).
   return `WITH claimed AS (
       INSERT INTO ${table}_ids (id, created_at) SELECT id, created_at FROM unnest($1::text[], $2::int8[]) AS c(id, created_at)
-      ON CONFLICT DO NOTHING RETURNING id)
-    ${insert} WHERE u.id IN (SELECT id FROM claimed) ON CONFLICT DO NOTHING RETURNING id`;
+      ON CONFLICT DO NOTHING RETURNING id),
+    inserted AS (${insert} WHERE u.id IN (SELECT id FROM claimed))
+    SELECT id FROM claimed`;
 }
 
 /**
