@@ -70,6 +70,7 @@ done
 
 # Producers, round-robin over the servers, all at once.
 echo "starting $PRODUCERS producers, $RUNS runs each (every record sent twice)…"
+started=$(date +%s.%N)
 for p in $(seq 0 $((PRODUCERS - 1))); do
   bun examples/scale-out/producer.ts "${urls[$((p % SERVERS))]}" "$p" "$RUNS" &
   producer_pids+=($!)
@@ -78,6 +79,8 @@ failed=0
 for pid in "${producer_pids[@]}"; do wait "$pid" || failed=1; done
 producer_pids=()
 [ "$failed" -eq 0 ] || { echo "a producer failed" >&2; exit 1; }
+awk -v s="$started" -v e="$(date +%s.%N)" -v n=$((PRODUCERS * RUNS)) -v k="$SERVERS" \
+  'BEGIN { printf "all acknowledged in %.1f s (producer start-up included): %.0f runs/s through %d servers\n", e - s, n / (e - s), k }'
 
 echo
 echo "expected: $((PRODUCERS * RUNS)) runs in total; the report (read from PostgreSQL):"
