@@ -9,6 +9,7 @@ import { COMMANDS } from "../../src/cli/commands/index.ts";
 import type { CliIo } from "../../src/cli/io.ts";
 import { runCli } from "../../src/cli/main.ts";
 import { openSqliteStore } from "../../src/store/sqlite/index.ts";
+import { POSTGRES_SCHEMA_VERSION } from "../../src/store/postgres/index.ts";
 import { generateTranscripts } from "../fixtures/claude-code/generate-transcripts.ts";
 import { cacheEvent, execution, rateLimitEvent, toolCall } from "../contract/rows.ts";
 import { removeTempDirs, tempDir } from "../support/temp-dir.ts";
@@ -84,7 +85,7 @@ suite("tally --db postgres://", () => {
   test("migrate, doctor and purge work; checkpoint says it is SQLite's; a bad URL or server is a clear error", async () => {
     const env = { TALLY_PG_SCHEMA: freshSchema() };
     const migrated = await tally(["migrate", "--json", "--db", POSTGRES_URL], env);
-    expect(JSON.parse(migrated.stdout)).toEqual({ from: 0, to: 1 });
+    expect(JSON.parse(migrated.stdout)).toEqual({ from: 0, to: POSTGRES_SCHEMA_VERSION });
     const doctor = await tally(["doctor", "--json", "--db", POSTGRES_URL], env);
     expect(doctor.code).toBe(0);
     expect(JSON.parse(doctor.stdout).healthy).toBe(true);

@@ -9,7 +9,7 @@ import postgres from "postgres";
 import { createTelemetry } from "../../src/index.ts";
 import { TallyConfigError } from "../../src/core/errors.ts";
 import { matchesGlob, parseGlob, toPostgresRegex } from "../../src/report/glob.ts";
-import { openPostgresStore } from "../../src/store/postgres/index.ts";
+import { openPostgresStore, POSTGRES_SCHEMA_VERSION } from "../../src/store/postgres/index.ts";
 import { execution, toolCall } from "../contract/rows.ts";
 import { rng } from "../contract/random.ts";
 import { closeStores, freshSchema, openTestStore, POSTGRES_URL, SKIP_REASON } from "./harness.ts";
@@ -55,6 +55,48 @@ suite("postgres: many writers on the same rollup rows", () => {
       await db.end();
     }
   }, 60_000);
+});
+
+suite("postgres: migrations", () => {
+  test("many stores opening one new schema at once migrate it once; version 1 moves to the current one, keeping its rows", async () => {
+    const schema = freshSchema();
+    const stores = Array.from({ length: 3 }, () => openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0 }));
+    try {
+      await Promise.all(stores.map((s) => s.ready));
+      expect(stores.map((s) => [s.schemaVersion, s.unwritableReason])).toEqual(stores.map(() => [POSTGRES_SCHEMA_VERSION, null]));
+      expect((await stores[0]!.write([execution({ id: "kept", createdAt: Date.UTC(2026, 10, 20, 10) })])).ok).toBe(true);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+    // Back to version 1 by hand (what version 2 added, gone), then open again.
+    const db = raw(schema);
+    try {
+      await db.unsafe("DROP AGGREGATE tally_sketch_sum(int4[])");
+      await db.unsafe("UPDATE tally_meta SET value = '1' WHERE key = 'schema_version'");
+      const again = openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0 });
+      await again.ready;
+      expect(again.schemaVersion).toBe(POSTGRES_SCHEMA_VERSION);
+      const report = await again.report({ kind: "usage", groupBy: ["day"], range: { since: Date.UTC(2026, 10, 20), until: Date.UTC(2026, 10, 21) } });
+      expect([report.totals.runs, report.rows.length, report.totals.p50DurationMs]).toEqual([1, 1, expect.any(Number)]);
+      await again.close();
+    } finally {
+      await db.end();
+    }
+  });
+
+  test("a schema written by a newer Tally is refused for writing, with the versions in the message", async () => {
+    const store = openTestStore();
+    await store.ready;
+    const db = raw(store.schema);
+    await db.unsafe("UPDATE tally_meta SET value = '99' WHERE key = 'schema_version'");
+    await db.end();
+    const newer = openPostgresStore({ url: POSTGRES_URL, schema: store.schema, retentionDays: 0 });
+    await newer.ready;
+    expect(newer.unwritableReason).toMatch(/schema version 99, newer than this tally's/);
+    const result = await newer.write([execution({})]);
+    expect(result.ok || result.failure).toBe("failed");
+    await newer.close();
+  });
 });
 
 suite("postgres: partitions and retention", () => {
