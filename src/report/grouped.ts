@@ -286,11 +286,8 @@ export function* groupedReport<D extends string, M extends string>(
     const durationParams = new ParamList(dialect);
     const durationReader = groupReader(dialect, durationParams, source, spec.groupBy, part);
     const durationWhere = partWhere(dialect, durationParams, part, filters);
-    const merged = durations.kind === "sketch" && dialect.sketchAggregate !== undefined;
-    const durationColumn = merged ? `${dialect.sketchAggregate!(durations.column)} AS dur` : `${durations.column} AS dur`;
-    const durationGroup = merged && durationReader.aliases.length > 0 ? ` GROUP BY ${durationReader.aliases.join(", ")}` : "";
     const durationRows = yield {
-      sql: `SELECT ${[...durationReader.columns, durationColumn].join(", ")} FROM ${table.table} ${durationWhere}${durationGroup}`,
+      sql: `SELECT ${[...durationReader.columns, `${durations.column} AS dur`].join(", ")} FROM ${table.table} ${durationWhere}`,
       params: durationParams.values,
     };
     for (const row of durationRows) {

@@ -58,7 +58,7 @@ suite("postgres: many writers on the same rollup rows", () => {
 });
 
 suite("postgres: migrations", () => {
-  test("many stores opening one new schema at once migrate it once; version 1 moves to the current one, keeping its rows", async () => {
+  test("many stores opening one new schema at once migrate it once; opening it again keeps its rows", async () => {
     const schema = freshSchema();
     const stores = Array.from({ length: 3 }, () => openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0 }));
     try {
@@ -68,20 +68,13 @@ suite("postgres: migrations", () => {
     } finally {
       await Promise.all(stores.map((s) => s.close()));
     }
-    // Back to version 1 by hand (what version 2 added, gone), then open again.
-    const db = raw(schema);
-    try {
-      await db.unsafe("DROP AGGREGATE tally_sketch_sum(int4[])");
-      await db.unsafe("UPDATE tally_meta SET value = '1' WHERE key = 'schema_version'");
-      const again = openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0 });
-      await again.ready;
-      expect(again.schemaVersion).toBe(POSTGRES_SCHEMA_VERSION);
-      const report = await again.report({ kind: "usage", groupBy: ["day"], range: { since: Date.UTC(2026, 10, 20), until: Date.UTC(2026, 10, 21) } });
-      expect([report.totals.runs, report.rows.length, report.totals.p50DurationMs]).toEqual([1, 1, expect.any(Number)]);
-      await again.close();
-    } finally {
-      await db.end();
-    }
+    // Opening it again migrates nothing and keeps the rows.
+    const again = openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0 });
+    await again.ready;
+    expect(again.schemaVersion).toBe(POSTGRES_SCHEMA_VERSION);
+    const report = await again.report({ kind: "usage", groupBy: ["day"], range: { since: Date.UTC(2026, 10, 20), until: Date.UTC(2026, 10, 21) } });
+    expect([report.totals.runs, report.rows.length]).toEqual([1, 1]);
+    await again.close();
   });
 
   test("a schema written by a newer Tally is refused for writing, with the versions in the message", async () => {

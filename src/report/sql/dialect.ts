@@ -13,10 +13,4 @@ export interface SqlDialect {
   globMatch(column: string, placeholder: string): string;
   /** The value to bind for a pattern, in the dialect's own pattern language. */
   globParam(pattern: GlobPattern): string;
-  /**
-   * An aggregate merging the duration sketches of a group's rows in the database, where the
-   * store has one (PostgreSQL): a report then reads one sketch per group instead of every
-   * rollup row's. Without it the rows' sketches are merged in JavaScript.
-   */
-  sketchAggregate?(column: string): string;
 }

@@ -205,16 +205,7 @@ $$;
 INSERT INTO tally_meta (key, value) VALUES ('hourly_from', '0'), ('hourly_to', '${Number.MAX_SAFE_INTEGER}');
 `;
 
-/**
- * Version 2: an aggregate over the merge, so a report merges a group's sketches in the
- * database and reads one per group (a 30-day report by day: ~30 sketches instead of every
- * rollup row's ~2,300, each sent as text and merged in JavaScript).
- */
-const V2 = `
-CREATE AGGREGATE tally_sketch_sum(int4[]) (SFUNC = tally_sketch_merge, STYPE = int4[], INITCOND = '{}', PARALLEL = SAFE);
-`;
-
 /** Migrations by version; the database keeps its version in tally_meta ('schema_version'). */
-export const MIGRATIONS: readonly { version: number; sql: string }[] = [{ version: 1, sql: V1 }, { version: 2, sql: V2 }];
+export const MIGRATIONS: readonly { version: number; sql: string }[] = [{ version: 1, sql: V1 }];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
