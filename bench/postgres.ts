@@ -61,7 +61,7 @@ import { openPostgresStore } from "../src/store/postgres/index.ts";
 import { Partitions } from "../src/store/postgres/partitions.ts";
 import { encodePairs } from "../src/store/postgres/sketch.ts";
 import { writeBatch } from "../src/store/postgres/write.ts";
-import { add, modelUsageSums, usageSums, type Group } from "../src/store/rollup-sums.ts";
+import { add, Groups, modelUsageSums, usageSums, type Group } from "../src/store/rollup-sums.ts";
 import { utcDay } from "../src/store/sqlite/utc-day.ts";
 import { envInt, fmt, loadNow, machineInfo, machineLine, makeExecution, max, median, min, nextTurn, percentile, ratio, rowValues, sleep, sortedCopy, table, writeResults } from "./lib.ts";
 
@@ -407,8 +407,8 @@ async function partIngest(): Promise<Record<string, unknown>> {
 // Part 2: breakdown of one batch
 
 /** The rollup groups of a batch of fresh executions, as write.ts's RollupGroups makes them. */
-function rollupGroups(rows: readonly ExecutionRow[]): Map<RollupColumns, Map<string, Group>> {
-  const byTable = new Map<RollupColumns, Map<string, Group>>([[DAILY_USAGE, new Map()], [DAILY_MODEL_USAGE, new Map()], [HOURLY_USAGE, new Map()], [HOURLY_MODEL_USAGE, new Map()]]);
+function rollupGroups(rows: readonly ExecutionRow[]): Map<RollupColumns, Groups> {
+  const byTable = new Map<RollupColumns, Groups>([[DAILY_USAGE, new Groups()], [DAILY_MODEL_USAGE, new Groups()], [HOURLY_USAGE, new Groups()], [HOURLY_MODEL_USAGE, new Groups()]]);
   for (const row of rows) {
     const day = utcDay(row.createdAt);
     const hour = String(Math.floor(row.createdAt / HOUR_MS) * HOUR_MS);
@@ -425,7 +425,7 @@ function rollupGroups(rows: readonly ExecutionRow[]): Map<RollupColumns, Map<str
 type UpsertShape = "tally" | "noMerge" | "sumsOnly";
 
 /** The one-statement rollup upsert, as write.ts's RollupGroups.statement() builds it, or a what-if shape of it. */
-function upsertStatement(byTable: Map<RollupColumns, Map<string, Group>>, shape: UpsertShape): { sql: string; params: unknown[] } {
+function upsertStatement(byTable: Map<RollupColumns, Groups>, shape: UpsertShape): { sql: string; params: unknown[] } {
   const ctes: string[] = [];
   const params: unknown[] = [];
   for (const [t, groups] of byTable) {
@@ -721,7 +721,7 @@ function reportLine(j: number, r: ReportRow): string {
 /** A rollup being filled: groups of the open hour or day, and lines of closed ones waiting to be COPYed. */
 interface RollupOut {
   columns: RollupColumns;
-  groups: Map<string, Group>;
+  groups: Groups;
   stream: Writable;
   done: Promise<unknown>;
   pending: string;
@@ -729,11 +729,10 @@ interface RollupOut {
 }
 
 /** Adds `sums` and a sketch into the group `key` of `groups`, as a batch's groups add up in the store. */
-function mergeGroup(groups: Map<string, Group>, key: string[], sums: readonly number[], buckets: ReadonlyMap<number, number>): void {
-  const id = key.join("\u0000");
-  let group = groups.get(id);
-  if (group === undefined) groups.set(id, (group = { key, sums: [...sums], buckets: new Map() }));
-  else for (let i = 0; i < sums.length; i++) group.sums[i]! += sums[i]!;
+function mergeGroup(groups: Groups, key: string[], sums: readonly number[], buckets: ReadonlyMap<number, number>): void {
+  const fresh = [...sums];
+  const group = groups.entry(key, fresh);
+  if (group.sums !== fresh) for (let i = 0; i < sums.length; i++) group.sums[i]! += sums[i]!;
   for (const [bucket, n] of buckets) group.buckets.set(bucket, (group.buckets.get(bucket) ?? 0) + n);
 }
 
@@ -807,7 +806,7 @@ class RollupBuilder {
 function close(out: RollupOut): void {
   for (const g of out.groups.values()) out.pending += `${g.key.join("\t")}\t${g.sums.join("\t")}\t${encodePairs(g.buckets)}\n`;
   out.rows += out.groups.size;
-  out.groups.clear();
+  out.groups = new Groups();
 }
 
 async function loadReportTable(n: number): Promise<Record<string, unknown>> {
@@ -855,7 +854,7 @@ async function loadReportTable(n: number): Promise<Record<string, unknown>> {
   const outs: RollupOut[] = [];
   for (const columns of [HOURLY_USAGE, HOURLY_MODEL_USAGE, DAILY_USAGE, DAILY_MODEL_USAGE]) {
     const names = [...columns.keys, ...columns.sums].map(([c]) => c).join(", ");
-    outs.push({ columns, groups: new Map(), ...(await openCopy(loader, columns.table, `${names}, duration_buckets`)), pending: "", rows: 0 });
+    outs.push({ columns, groups: new Groups(), ...(await openCopy(loader, columns.table, `${names}, duration_buckets`)), pending: "", rows: 0 });
   }
   const rollups = new RollupBuilder(outs[0]!, outs[1]!, outs[2]!, outs[3]!);
   const span = end - start;

@@ -6,11 +6,58 @@
 import type { ExecutionRow } from "../core/rows.ts";
 import { durationBucket } from "../core/duration-buckets.ts";
 
-/** One rollup group: its key, its sums, and its durations by bucket. */
+/** One rollup group: its key (and that key as one string), its sums, and its durations by bucket. */
 export interface Group {
+  id: string;
   key: string[];
   sums: number[];
   buckets: Map<number, number>;
+}
+
+/**
+ * A batch's groups of one rollup, found by their key's parts through nested maps rather than by
+ * a key joined into one string: the parts are strings the records share (the same repo, model
+ * and day objects, whose hashes the engine keeps), where a joined key is a new string to build
+ * and hash for every record (measured: `add` was 13.5 % of the SQLite writer's CPU with joined keys).
+ */
+export class Groups {
+  private readonly root = new Map<string, unknown>();
+  private readonly found = new Map<string, Group>();
+
+  /** The group of `key`; on first sight a new one whose sums are `sums` itself (so `group.sums === sums` tells). */
+  entry(key: string[], sums: number[]): Group {
+    let node = this.root;
+    const last = key.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = node.get(key[i]!) as Map<string, unknown> | undefined;
+      if (next === undefined) node.set(key[i]!, (next = new Map()));
+      node = next;
+    }
+    let group = node.get(key[last]!) as Group | undefined;
+    if (group === undefined) {
+      group = { id: key.join("\u0000"), key, sums, buckets: new Map() };
+      node.set(key[last]!, group);
+      this.found.set(group.id, group);
+    }
+    return group;
+  }
+
+  get size(): number {
+    return this.found.size;
+  }
+
+  /** [id, group] pairs in the order the groups were first seen. */
+  entries(): IterableIterator<[string, Group]> {
+    return this.found.entries();
+  }
+
+  values(): IterableIterator<Group> {
+    return this.found.values();
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, Group]> {
+    return this.found.entries();
+  }
 }
 
 /** The sums a run adds to a rollup row, in the rollup columns' order (input … duration_ms). */
@@ -45,15 +92,9 @@ export function signed(values: number[], sign: 1 | -1): number[] {
 }
 
 /** Adds a row's sums and its duration to the group with `key` (made on first sight). */
-export function add(groups: Map<string, Group>, key: string[], values: number[], durationMs: number, count: 1 | -1 = 1): void {
-  const id = key.join("\u0000");
-  let group = groups.get(id);
-  if (group === undefined) {
-    group = { key, sums: values, buckets: new Map() };
-    groups.set(id, group);
-  } else {
-    for (let i = 0; i < values.length; i++) group.sums[i]! += values[i]!;
-  }
+export function add(groups: Groups, key: string[], values: number[], durationMs: number, count: 1 | -1 = 1): void {
+  const group = groups.entry(key, values);
+  if (group.sums !== values) for (let i = 0; i < values.length; i++) group.sums[i]! += values[i]!;
   const bucket = durationBucket(durationMs);
   group.buckets.set(bucket, (group.buckets.get(bucket) ?? 0) + count);
 }

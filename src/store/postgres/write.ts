@@ -13,7 +13,7 @@ import type { Sql, TransactionSql } from "postgres";
 import type { Batch, CacheEventRow, ExecutionRow, RateLimitEventRow, SessionEndRow, SessionStartRow, ToolCallRow } from "../../core/rows.ts";
 import { encodePairs } from "./sketch.ts";
 import { PARTITIONED_TABLES } from "./schema.ts";
-import { add, modelUsageSums, signed, usageSums, type Group, type RolledUpExecution } from "../rollup-sums.ts";
+import { add, Groups, modelUsageSums, signed, usageSums, type RolledUpExecution } from "../rollup-sums.ts";
 import { isLaterSnapshot } from "../../core/snapshot.ts";
 import { HOUR_MS } from "../../core/time-units.ts";
 import { utcDay } from "../sqlite/utc-day.ts";
@@ -35,8 +35,8 @@ const PARTITIONED = new Set<string>(PARTITIONED_TABLES);
 
 /** The rollup groups of one batch, per table. */
 class RollupGroups {
-  readonly byTable = new Map<RollupColumns, Map<string, Group>>([
-    [DAILY_USAGE, new Map()], [DAILY_MODEL_USAGE, new Map()], [HOURLY_USAGE, new Map()], [HOURLY_MODEL_USAGE, new Map()], [DAILY_TOOL_USAGE, new Map()],
+  readonly byTable = new Map<RollupColumns, Groups>([
+    [DAILY_USAGE, new Groups()], [DAILY_MODEL_USAGE, new Groups()], [HOURLY_USAGE, new Groups()], [HOURLY_MODEL_USAGE, new Groups()], [DAILY_TOOL_USAGE, new Groups()],
   ]);
 
   addExecution(row: RolledUpExecution, sign: 1 | -1 = 1): void {

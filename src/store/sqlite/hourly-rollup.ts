@@ -4,7 +4,7 @@ import type { SqliteDriver } from "./driver.ts";
 import { readMeta, writeMeta } from "./meta.ts";
 import { HOURLY_FROM_KEY, HOURLY_TO_KEY } from "./schema-v2.ts";
 import { HOURLY_TABLES } from "./schema-v3.ts";
-import { add, modelUsageSums, usageSums, type Group, type RolledUpExecution } from "../rollup-sums.ts";
+import { add, Groups, modelUsageSums, usageSums, type RolledUpExecution } from "../rollup-sums.ts";
 
 /** An hour is rolled up once it has been over this long: rows stamped a little late still land in it. */
 export const HOURLY_GRACE_MS = 5 * 60_000;
@@ -82,8 +82,8 @@ export class HourlyRollup {
         break;
       }
       // Both tables from one read of the hour, summed by the daily rollups' own code.
-      const models = new Map<string, Group>();
-      const usage = new Map<string, Group>();
+      const models = new Groups();
+      const usage = new Groups();
       for (const row of s.readHour.all(hour, hour + HOUR_MS) as unknown as RolledUpExecution[]) {
         add(models, [row.repo, row.provider, row.model], modelUsageSums(row), row.durationMs);
         add(usage, [row.repo, row.eventType, row.provider, row.model, row.conclusion], usageSums(row), row.durationMs);

@@ -2,7 +2,7 @@ import type { Batch, ExecutionRow, ToolCallRow } from "../../core/rows.ts";
 import type { SqliteDriver, SqliteStatement } from "./driver.ts";
 import { utcDay } from "./utc-day.ts";
 import { addEncodedBuckets, encodeBuckets } from "../../core/duration-buckets.ts";
-import { add, modelUsageSums, signed, usageSums, type Group, type RolledUpExecution } from "../rollup-sums.ts";
+import { add, Groups, modelUsageSums, signed, usageSums, type RolledUpExecution } from "../rollup-sums.ts";
 import { isLaterSnapshot } from "../../core/snapshot.ts";
 
 const SQL = {
@@ -61,9 +61,9 @@ type StatementName = keyof typeof SQL;
 
 /** Per-(day, dimensions) sums of one batch, so a batch costs one upsert per group, not per row. */
 class UsageSums {
-  readonly executions = new Map<string, Group>();
-  readonly models = new Map<string, Group>();
-  readonly tools = new Map<string, Group>();
+  readonly executions = new Groups();
+  readonly models = new Groups();
+  readonly tools = new Groups();
 
   /** Counts a run in; `sign` -1 takes one back out (a stored snapshot being replaced). */
   addExecution(row: RolledUpExecution, sign: 1 | -1 = 1): void {
@@ -151,7 +151,7 @@ class SketchCache {
 const SKETCH_CACHE_ROWS = 20_000;
 
 /** Upserts each group, merging its duration sketch with the stored one (same transaction). */
-function upsertGroups(table: string, groups: Map<string, Group>, read: SqliteStatement, upsert: SqliteStatement, cache: SketchCache): void {
+function upsertGroups(table: string, groups: Groups, read: SqliteStatement, upsert: SqliteStatement, cache: SketchCache): void {
   for (const [id, { key, sums, buckets }] of groups) {
     const known = cache.get(table, id);
     if (known) for (const [bucket, n] of known) buckets.set(bucket, (buckets.get(bucket) ?? 0) + n);
