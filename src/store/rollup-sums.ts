@@ -35,7 +35,8 @@ export class Groups {
     }
     let group = node.get(key[last]!) as Group | undefined;
     if (group === undefined) {
-      group = { id: key.join("\u0000"), key, sums, buckets: new Map() };
+      // JSON, not a join: parts may hold any character, and two keys must never share an id.
+      group = { id: JSON.stringify(key), key, sums, buckets: new Map() };
       node.set(key[last]!, group);
       this.found.set(group.id, group);
     }

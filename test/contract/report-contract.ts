@@ -121,6 +121,38 @@ export function reportContract(s: ReportContractSubject): void {
     });
   });
 
+  describe(`${s.name}: one batch, the same rollup rows many times`, () => {
+    test("300 runs of one group across an hour edge, and groups whose parts look alike: sums exact, every run in a sketch", async () => {
+      await withStore(async (store) => {
+        const edge = Date.UTC(2026, 10, 20, 11);
+        const batch: StoredRecord[] = [];
+        for (let i = 0; i < 300; i++) {
+          batch.push(execution({ createdAt: edge - 150_000 + i * 1000, repo: "acme/api", model: "m", eventType: "pr", conclusion: "success", inputTokens: i, costUsd: 0.25, durationMs: 100 + i * 10 }));
+        }
+        // Keys that a naive joined key could confuse: the parts differ, the concatenation does not.
+        batch.push(execution({ createdAt: edge + HOUR, repo: "a/b", model: "c", inputTokens: 1 }));
+        batch.push(execution({ createdAt: edge + HOUR, repo: "a", model: "b/c", inputTokens: 2 }));
+        assert.equal(await write(store, batch), 302);
+        // A later write moves the writer past those hours (SQLite rolls hours up once closed and passed).
+        assert.equal(await write(store, [execution({ createdAt: edge + 5 * HOUR, repo: "later" })]), 1);
+        const range = { since: edge - 2 * HOUR, until: edge + 2 * HOUR };
+        for (const groupBy of [["hour"], ["repo", "model"], []] as const) {
+          const spec: ReportSpec = { kind: "usage", groupBy: [...groupBy], range, timeZone: "UTC" };
+          const report = await store.report(spec);
+          assert.deepEqual(sums(report), sums(await store.report({ ...spec, exact: true })), JSON.stringify(groupBy));
+        }
+        const byHour = await store.report({ kind: "usage", groupBy: ["hour"], range, timeZone: "UTC", filters: { repos: ["acme/api"] } });
+        assert.deepEqual(byHour.rows.map((r) => [r.group.hour, r.runs]), [["2026-11-20T10:00Z", 150], ["2026-11-20T11:00Z", 150]]);
+        assert.equal(byHour.totals.inputTokens, (299 * 300) / 2);
+        const byRepo = await store.report({ kind: "usage", groupBy: ["repo", "model"], range });
+        assert.deepEqual(byRepo.rows.map((r) => [r.group.repo, r.group.model, r.inputTokens]), [["a", "b/c", 2], ["a/b", "c", 1], ["acme/api", "m", 44_850]]);
+        // Every run is in a sketch: the p95 of the 300 (100 … 3090 ms) is within the sketch's 4.8 %.
+        const p95 = byRepo.rows[2]!.p95DurationMs!;
+        assert.ok(Math.abs(p95 - 2940) <= 2940 * 0.05, `p95 ${p95}`);
+      });
+    });
+  });
+
   describe(`${s.name}: rollups equal raw rows`, () => {
     test("for random ranges, zones and groupings, every count and sum equals the raw rows' (exact)", async () => {
       await withStore(async (store) => {
