@@ -193,6 +193,22 @@ function baseTime(): number {
   return Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 2 * HOUR_MS;
 }
 
+/**
+ * Checks that each producer's two instances had every record acknowledged, and returns how
+ * many copies the servers stored as new (the rest were answered "duplicate").
+ */
+function acknowledgedFirstCopies(reports: Awaited<ReturnType<typeof finished>>[]): number {
+  let firstCopies = 0;
+  reports.forEach(({ a, b, recorded }, p) => {
+    expect({ p, recorded }).toEqual({ p, recorded: recordsOf(p) });
+    for (const stats of [a, b]) {
+      expect({ p, written: stats.written, queued: stats.queued, idCollisions: stats.idCollisions }).toEqual({ p, written: recordsOf(p), queued: 0, idCollisions: 0 });
+      firstCopies += stats.written - stats.duplicates;
+    }
+  });
+  return firstCopies;
+}
+
 (SKIP_REASON === null ? describe : describe.skip)("scale-out: three tally serve, one PostgreSQL schema, four producers", () => {
   test("every batch twice, overlapping producers on different servers: the distinct records, once", async () => {
     const schema = freshSchema("scale");
@@ -208,14 +224,7 @@ function baseTime(): number {
     const reports = await Promise.all(producers.map((child, p) => finished(child, p)));
 
     // Each instance had every record acknowledged; each record was stored by exactly one of its copies.
-    let firstCopies = 0;
-    reports.forEach(({ a, b, recorded }, p) => {
-      expect({ p, recorded }).toEqual({ p, recorded: recordsOf(p) });
-      for (const stats of [a, b]) {
-        expect({ p, written: stats.written, queued: stats.queued, idCollisions: stats.idCollisions }).toEqual({ p, written: recordsOf(p), queued: 0, idCollisions: 0 });
-        firstCopies += stats.written - stats.duplicates;
-      }
-    });
+    const firstCopies = acknowledgedFirstCopies(reports);
     expect(firstCopies).toBe(DISTINCT_RECORDS);
 
     await expectReportedTotals(servers, base);
@@ -256,14 +265,7 @@ function baseTime(): number {
     const live = [servers[0]!, servers[1]!, restarted];
     const reports = await Promise.all(producers.map((child, p) => finished(child, p)));
 
-    let firstCopies = 0;
-    reports.forEach(({ a, b, recorded }, p) => {
-      expect({ p, recorded }).toEqual({ p, recorded: recordsOf(p) });
-      for (const stats of [a, b]) {
-        expect({ p, written: stats.written, queued: stats.queued, idCollisions: stats.idCollisions }).toEqual({ p, written: recordsOf(p), queued: 0, idCollisions: 0 });
-        firstCopies += stats.written - stats.duplicates;
-      }
-    });
+    const firstCopies = acknowledgedFirstCopies(reports);
     // The victim's instances met the dead server and retried (lastError keeps the latest failure).
     expect(reports[victim]!.a.lastError).toMatch(/POST .*\/v1\/batch/);
     expect(reports[victim]!.b.lastError).toMatch(/POST .*\/v1\/batch/);
