@@ -13,7 +13,7 @@ import type { Sql, TransactionSql } from "postgres";
 import type { Batch, CacheEventRow, ExecutionRow, RateLimitEventRow, SessionEndRow, SessionStartRow, ToolCallRow } from "../../core/rows.ts";
 import { encodePairs } from "./sketch.ts";
 import { PARTITIONED_TABLES } from "./schema.ts";
-import { add, Groups, modelUsageSums, signed, usageSums, type RolledUpExecution } from "../rollup-sums.ts";
+import { add, Groups, modelUsageSums, signed, usageSums, type Group, type RolledUpExecution } from "../rollup-sums.ts";
 import { isLaterSnapshot } from "../../core/snapshot.ts";
 import { HOUR_MS } from "../../core/time-units.ts";
 import { utcDay } from "../sqlite/utc-day.ts";
@@ -33,6 +33,13 @@ export interface PostgresBatchOutcome {
 
 const PARTITIONED = new Set<string>(PARTITIONED_TABLES);
 
+/** Whether a group changes its rollup row: any sum or bucket count not zero. */
+function changes(group: Group): boolean {
+  for (const sum of group.sums) if (sum !== 0) return true;
+  for (const count of group.buckets.values()) if (count !== 0) return true;
+  return false;
+}
+
 /** The rollup groups of one batch, per table. */
 class RollupGroups {
   readonly byTable = new Map<RollupColumns, Groups>([
@@ -50,8 +57,9 @@ class RollupGroups {
     add(this.byTable.get(HOURLY_MODEL_USAGE)!, [hour, row.repo, row.provider, row.model], [...model], row.durationMs, sign);
   }
 
-  addToolCall(row: ToolCallRow): void {
-    add(this.byTable.get(DAILY_TOOL_USAGE)!, [utcDay(row.createdAt), row.server, row.toolName, row.outcome], [1, row.durationMs, row.inputBytes ?? 0, row.outputBytes ?? 0], row.durationMs);
+  addToolCall(row: ToolCallRow, sign: 1 | -1 = 1): void {
+    const sums = signed([1, row.durationMs, row.inputBytes ?? 0, row.outputBytes ?? 0], sign);
+    add(this.byTable.get(DAILY_TOOL_USAGE)!, [utcDay(row.createdAt), row.server, row.toolName, row.outcome], sums, row.durationMs, sign);
   }
 
   /** One statement upserting every touched group of every rollup, each table's groups in key order. */
@@ -60,7 +68,9 @@ class RollupGroups {
     const params: unknown[] = [];
     for (const [table, groups] of this.byTable) {
       if (groups.size === 0) continue;
-      const sorted = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
+      // A group whose rows were all stored already adds nothing: no upsert (a replayed batch touches no rollup row).
+      const sorted = [...groups.entries()].filter(([, g]) => changes(g)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
+      if (sorted.length === 0) continue;
       const first = params.length + 1;
       table.keys.forEach((_, i) => params.push(sorted.map((g) => g.key[i])));
       table.sums.forEach((_, i) => params.push(sorted.map((g) => g.sums[i])));
@@ -142,10 +152,16 @@ export async function writeBatch(tx: TransactionSql, batch: Batch, options: { re
   });
 
   const rollups = new RollupGroups();
-  const insertRows = async <R extends { id: string }>(table: TableColumns, rows: Positioned<R>[], values: (row: R) => unknown[]): Promise<Positioned<R>[]> => {
+  /**
+   * Inserts rows of one kind; returns those not inserted (stored already). `meanwhile` runs
+   * once the statement is sent, so JavaScript work (the rollup sums) overlaps the server's.
+   */
+  const insertRows = async <R extends { id: string }>(table: TableColumns, rows: Positioned<R>[], values: (row: R) => unknown[], meanwhile?: () => void): Promise<Positioned<R>[]> => {
     if (rows.length === 0) return [];
     rows.sort(byId);
-    const inserted = new Set((await tx.unsafe(insertRowsSql(table, PARTITIONED.has(table.table)), columnArrays(table, rows, values) as never[], { prepare: true })).map((r) => String(r.id)));
+    const sent = tx.unsafe(insertRowsSql(table, PARTITIONED.has(table.table)), columnArrays(table, rows, values) as never[], { prepare: true }).execute();
+    meanwhile?.();
+    const inserted = new Set((await sent).map((r) => String(r.id)));
     outcome.inserted += inserted.size;
     const repeats: Positioned<R>[] = [];
     for (const item of rows) {
@@ -156,15 +172,18 @@ export async function writeBatch(tx: TransactionSql, batch: Batch, options: { re
 
   const repeatedExecutions = await insertRows(EXECUTIONS, executions, (r) => [r.id, r.createdAt, r.deliveryId, r.repo, r.prNumber, r.eventType,
     r.provider, r.model, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheCreationTokens, r.durationMs, r.costUsd, r.costSource,
-    r.conclusion, r.sessionId, r.numTurns, r.stopReason, r.attributes]);
-  const repeatedExecutionIds = new Set(repeatedExecutions.map((e) => e.row.id));
-  for (const { row } of executions) if (!repeatedExecutionIds.has(row.id)) rollups.addExecution(row);
+    r.conclusion, r.sessionId, r.numTurns, r.stopReason, r.attributes], () => {
+    // Summed as if every row goes in, while the server inserts; those that did not are taken back out.
+    for (const { row } of executions) rollups.addExecution(row);
+  });
+  for (const { row } of repeatedExecutions) rollups.addExecution(row, -1);
   if (repeatedExecutions.length > 0) await existingExecutions(tx, repeatedExecutions, options, rollups, outcome);
 
   const repeatedCalls = await insertRows(TOOL_CALLS, toolCalls, (r) => [r.id, r.createdAt, r.sessionId, r.executionId, r.server, r.toolName,
-    r.durationMs, r.outcome, r.errorType, r.inputBytes, r.outputBytes, r.attributes]);
-  const repeatedCallIds = new Set(repeatedCalls.map((c) => c.row.id));
-  for (const { row } of toolCalls) if (!repeatedCallIds.has(row.id)) rollups.addToolCall(row);
+    r.durationMs, r.outcome, r.errorType, r.inputBytes, r.outputBytes, r.attributes], () => {
+    for (const { row } of toolCalls) rollups.addToolCall(row);
+  });
+  for (const { row } of repeatedCalls) rollups.addToolCall(row, -1);
   if (repeatedCalls.length > 0) {
     const stored = new Map((await tx.unsafe("SELECT id, server, tool_name, outcome FROM tool_calls WHERE id = ANY($1::text[])", [repeatedCalls.map((c) => c.row.id)] as never[])).map((r) => [String(r.id), r]));
     for (const { row, index } of repeatedCalls) {
