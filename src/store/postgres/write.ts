@@ -159,7 +159,8 @@ export async function writeBatch(tx: TransactionSql, batch: Batch, options: { re
   const insertRows = async <R extends { id: string }>(table: TableColumns, rows: Positioned<R>[], values: (row: R) => unknown[], meanwhile?: () => void): Promise<Positioned<R>[]> => {
     if (rows.length === 0) return [];
     rows.sort(byId);
-    const sent = tx.unsafe(insertRowsSql(table, PARTITIONED.has(table.table)), columnArrays(table, rows, values) as never[], { prepare: true }).execute();
+    // `then` sends the query now (postgres.js queries are lazy until awaited).
+    const sent = tx.unsafe(insertRowsSql(table, PARTITIONED.has(table.table)), columnArrays(table, rows, values) as never[], { prepare: true }).then((found) => found);
     meanwhile?.();
     const inserted = new Set((await sent).map((r) => String(r.id)));
     outcome.inserted += inserted.size;
