@@ -429,7 +429,7 @@ function upsertStatement(byTable: Map<RollupColumns, Groups>, shape: UpsertShape
   const ctes: string[] = [];
   const params: unknown[] = [];
   for (const [t, groups] of byTable) {
-    const sorted = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
+    const sorted = [...groups].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const first = params.length + 1;
     t.keys.forEach((_, i) => params.push(sorted.map((g) => g.key[i])));
     t.sums.forEach((_, i) => params.push(sorted.map((g) => g.sums[i])));

@@ -4,7 +4,7 @@
  */
 import type { PostgresStore, PostgresStoreOptions } from "../store/postgres/index.ts";
 import { CliError } from "./errors.ts";
-import { isPostgresUrl } from "../store/postgres/url.ts";
+import { isPostgresUrl, redactUrl } from "../store/postgres/url.ts";
 import type { CommandContext } from "./command.ts";
 
 /** Whether the command's database is a PostgreSQL URL. */
@@ -12,25 +12,32 @@ export function usesPostgres(context: Pick<CommandContext, "dbPath">): boolean {
   return isPostgresUrl(context.dbPath);
 }
 
-/** `TALLY_PG_SCHEMA`, else `tally`. */
-function schemaOf(context: CommandContext): string {
-  return context.io.env.TALLY_PG_SCHEMA || "tally";
-}
-
 /**
- * Opens the PostgreSQL store and waits until it is connected (and, unless `readonly`,
- * migrated). A server that cannot be reached, a missing schema or a newer one is a CliError
- * with a hint; the URL is shown without its password.
+ * Opens the PostgreSQL store (schema from `TALLY_PG_SCHEMA`, else `tally`) and waits until it
+ * has connected and, unless `readonly`, migrated — or given up: the caller reads
+ * `unwritableReason` (`tally doctor` reports it). A malformed URL or schema is a CliError.
  */
-export async function openPostgresForCli(context: CommandContext, options: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> {
-  const { openPostgresStore, redactUrl } = await import("../store/postgres/index.ts");
+export async function openPostgres(context: CommandContext, options: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> {
+  const { openPostgresStore } = await import("../store/postgres/index.ts");
   let store: PostgresStore;
   try {
-    store = openPostgresStore({ url: context.dbPath, schema: schemaOf(context), retentionDays: 0, connectTimeoutSeconds: 5, now: () => context.io.now(), ...options });
+    store = openPostgresStore({
+      url: context.dbPath, schema: context.io.env.TALLY_PG_SCHEMA || "tally", retentionDays: 0, connectTimeoutSeconds: 5,
+      now: () => context.io.now(), ...options,
+    });
   } catch (error) {
     throw new CliError((error as Error).message, "a database URL looks like postgres://user:password@host:5432/database");
   }
   await store.ready;
+  return store;
+}
+
+/**
+ * `openPostgres`, for commands that need the store working: a server that cannot be reached, a
+ * missing schema or a newer one is a CliError with a hint; the URL is shown without its password.
+ */
+export async function openPostgresForCli(context: CommandContext, options: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> {
+  const store = await openPostgres(context, options);
   const reason = store.unwritableReason;
   if (reason !== null && !(options.readonly === true && reason === "opened read-only")) {
     await store.close();

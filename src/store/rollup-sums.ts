@@ -22,7 +22,7 @@ export interface Group {
  */
 export class Groups {
   private readonly root = new Map<string, unknown>();
-  private readonly found = new Map<string, Group>();
+  private readonly found: Group[] = [];
 
   /** The group of `key`; on first sight a new one whose sums are `sums` itself (so `group.sums === sums` tells). */
   entry(key: string[], sums: number[]): Group {
@@ -38,26 +38,22 @@ export class Groups {
       // JSON, not a join: parts may hold any character, and two keys must never share an id.
       group = { id: JSON.stringify(key), key, sums, buckets: new Map() };
       node.set(key[last]!, group);
-      this.found.set(group.id, group);
+      this.found.push(group);
     }
     return group;
   }
 
   get size(): number {
-    return this.found.size;
+    return this.found.length;
   }
 
-  /** [id, group] pairs in the order the groups were first seen. */
-  entries(): IterableIterator<[string, Group]> {
-    return this.found.entries();
-  }
-
+  /** The groups in the order they were first seen. */
   values(): IterableIterator<Group> {
     return this.found.values();
   }
 
-  [Symbol.iterator](): IterableIterator<[string, Group]> {
-    return this.found.entries();
+  [Symbol.iterator](): IterableIterator<Group> {
+    return this.found.values();
   }
 }
 

@@ -136,12 +136,13 @@ suite("postgres: partitions and retention", () => {
 
   test("a record dated more than a year ahead is refused, not given a partition", async () => {
     const store = openTestStore();
-    const result = await store.write([execution({ createdAt: Date.now() + 400 * DAY }), execution({})]);
+    const farAhead = Date.now() + 400 * DAY;
+    const result = await store.write([execution({ createdAt: farAhead }), execution({})]);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect([result.inserted, result.refusedIndexes]).toEqual([1, [0]]);
     expect(result.refusal).toMatch(/more than a year ahead/);
-    expect((await store.partitions()).executions?.length).toBeLessThanOrEqual(4);
+    expect((await store.partitions()).executions).not.toContain(new Date(farAhead).toISOString().slice(0, 7));
   });
 });
 

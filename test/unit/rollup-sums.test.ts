@@ -14,6 +14,6 @@ describe("rollup groups of a batch", () => {
     expect(byKey.get("a|b\u0000c")!.sums).toEqual([2, 60]);
     expect([...byKey.get("a\u0000b|c")!.buckets.values()]).toEqual([1, 1]);
     expect([...byKey.get("a|b\u0000c")!.buckets.values()]).toEqual([0]); // one run in, one taken back out
-    expect(new Set([...groups.entries()].map(([id]) => id)).size).toBe(2);
+    expect(new Set([...groups].map((g) => g.id)).size).toBe(2);
   });
 });

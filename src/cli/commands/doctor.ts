@@ -1,7 +1,7 @@
 import { formatBytes, formatCount } from "../../report/format/units.ts";
 import { openSqliteStore, SCHEMA_VERSION, type DatabaseInspection } from "../../store/sqlite/index.ts";
 import type { Command, CommandContext } from "../command.ts";
-import { usesPostgres } from "../open-postgres.ts";
+import { openPostgres, usesPostgres } from "../open-postgres.ts";
 import { redactUrl } from "../../store/postgres/url.ts";
 import { EXIT } from "../errors.ts";
 import { databasePathProblem, type PathProblem } from "../open-database.ts";
@@ -90,10 +90,9 @@ function diagnose(dbPath: string, quick: boolean): { checks: Check[]; inspection
 
 /** PostgreSQL: can we connect, which schema version, which monthly partitions exist (the current month's and the next). */
 async function diagnosePostgres(context: CommandContext): Promise<{ checks: Check[]; inspection?: DatabaseInspection }> {
-  const { openPostgresStore, POSTGRES_SCHEMA_VERSION } = await import("../../store/postgres/index.ts");
-  const store = openPostgresStore({ url: context.dbPath, schema: context.io.env.TALLY_PG_SCHEMA || "tally", readonly: true, retentionDays: 0, connectTimeoutSeconds: 5 });
+  const { POSTGRES_SCHEMA_VERSION } = await import("../../store/postgres/index.ts");
+  const store = await openPostgres(context, { readonly: true });
   try {
-    await store.ready;
     const reason = store.unwritableReason;
     if (reason !== null && reason !== "opened read-only") {
       return { checks: [{ name: "connection", status: "fail", detail: reason, fix: reason.startsWith("no Tally schema") ? "start a writer on it (tally serve --db …) or set TALLY_PG_SCHEMA" : "is PostgreSQL running, and may this user connect?" }] };

@@ -2,14 +2,12 @@ import { openSqliteStore, SCHEMA_VERSION } from "../../store/sqlite/index.ts";
 import type { Command } from "../command.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { checkPath } from "../open-database.ts";
-import { openPostgresForCli, usesPostgres } from "../open-postgres.ts";
+import { openPostgres, openPostgresForCli, usesPostgres } from "../open-postgres.ts";
 import type { CommandContext } from "../command.ts";
 
 /** PostgreSQL: the version before (read-only look), then a writer's open migrates under its advisory lock. */
 async function migratePostgres(context: CommandContext): Promise<number> {
-  const { openPostgresStore } = await import("../../store/postgres/index.ts");
-  const probe = openPostgresStore({ url: context.dbPath, schema: context.io.env.TALLY_PG_SCHEMA || "tally", readonly: true, retentionDays: 0, connectTimeoutSeconds: 5 });
-  await probe.ready;
+  const probe = await openPostgres(context, { readonly: true });
   const from = probe.schemaVersion;
   await probe.close();
   const store = await openPostgresForCli(context);

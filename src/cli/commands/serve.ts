@@ -4,7 +4,7 @@ import type { Telemetry } from "../../core/telemetry.ts";
 import { TallyConfigError } from "../../core/errors.ts";
 import { isLoopback } from "../../server/loopback.ts";
 import { openSqliteStore, type SqliteStore } from "../../store/sqlite/index.ts";
-import type { PostgresStore } from "../../store/postgres/index.ts";
+import { redactUrl } from "../../store/postgres/url.ts";
 import { openPostgresForCli, usesPostgres } from "../open-postgres.ts";
 import type { Command, CommandContext } from "../command.ts";
 import { CliError, EXIT, UsageError } from "../errors.ts";
@@ -98,8 +98,9 @@ Examples:
     const demo = context.values.demo === true;
     // The demo never writes into a real database unless it is named.
     const dbPath = demo && context.values.db === undefined && !context.io.env.TALLY_DB ? resolve(context.io.cwd, "data/demo.db") : context.dbPath;
-    const store = usesPostgres({ dbPath }) ? await openPostgresForCli(context, { retentionDays, maxConnections: 8 }) : openFile(dbPath, retentionDays);
-    const shownDb = usesPostgres({ dbPath }) ? (store as PostgresStore).displayUrl : dbPath;
+    const postgres = usesPostgres({ dbPath });
+    const store = postgres ? await openPostgresForCli(context, { retentionDays, maxConnections: 8 }) : openFile(dbPath, retentionDays);
+    const shownDb = postgres ? redactUrl(dbPath) : dbPath;
     let running;
     try {
       // Loaded here, not at the top: every other `tally` command would pay for Hono, zod,

@@ -74,8 +74,8 @@ export const DAILY_TOOL_USAGE: RollupColumns = {
 };
 
 /** `unnest($1::text[], $2::int8[], …) AS u(a, b, …)` for `columns`, placeholders from `first`. */
-export function unnestFrom(columns: readonly (readonly [string, PgType | "text[]"])[], first: number, alias = "u"): string {
-  const arrays = columns.map(([, type], i) => `$${first + i}::${type === "text[]" ? "text" : type}[]`);
+export function unnestFrom(columns: readonly (readonly [string, PgType])[], first: number, alias = "u"): string {
+  const arrays = columns.map(([, type], i) => `$${first + i}::${type}[]`);
   return `unnest(${arrays.join(", ")}) AS ${alias}(${columns.map(([name]) => name).join(", ")})`;
 }
 

@@ -4,6 +4,7 @@
  * report engine's PostgreSQL dialect. Needs the `postgres` package (an optional peer).
  * @module tally/postgres
  */
+import { checkDays, nonNegativeInteger } from "../options.ts";
 import type { Sql } from "postgres";
 import type { Batch, StoredRecord } from "../../core/rows.ts";
 import type { WriteResult } from "../../core/store.ts";
@@ -18,12 +19,10 @@ import { runAsyncProgram, type ReportProgram, type SqlRows } from "../../report/
 import { checkSchemaName, openPool } from "./connection.ts";
 import { postgresDialect } from "./dialect.ts";
 import { classifyPostgresError, isConnectionError } from "./errors.ts";
-import { migrate, PostgresSchemaTooNewError } from "./migrate.ts";
+import { migrate, PostgresSchemaTooNewError, readSchemaVersion } from "./migrate.ts";
 import { Partitions } from "./partitions.ts";
 import { purge, readWatermarks, type Watermarks } from "./purge.ts";
-import { PARTITIONED_TABLES, PLAIN_RAW_TABLES, POSTGRES_SCHEMA_VERSION } from "./schema.ts";
-
-const RAW_TABLES = [...PARTITIONED_TABLES, ...PLAIN_RAW_TABLES];
+import { PARTITIONED, PARTITIONED_TABLES, POSTGRES_SCHEMA_VERSION, RAW_TABLES } from "./schema.ts";
 import { writeBatch } from "./write.ts";
 import { isPostgresUrl, redactUrl } from "./url.ts";
 import { ImportStates, type ImportFileState } from "./import-state.ts";
@@ -92,11 +91,6 @@ export interface PostgresStore extends ReadableStore {
   partitions(): Promise<Record<string, string[]>>;
 }
 
-function nonNegativeInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 0) throw new TallyConfigError(`${name} must be a non-negative integer, got ${String(value)}`);
-  return value;
-}
 
 /** Months ahead whose partitions exist before any row needs them. */
 const MONTHS_AHEAD = 2;
@@ -143,7 +137,6 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     try {
       sql ??= await openPool({ url: options.url, schema, maxConnections, connectTimeoutSeconds });
       if (readonly) {
-        const { readSchemaVersion } = await import("./migrate.ts");
         schemaVersion = await readSchemaVersion(sql, schema);
         if (schemaVersion === 0) throw new StoreUnavailableError(`no Tally schema "${schema}" in ${displayUrl}`);
         if (schemaVersion > POSTGRES_SCHEMA_VERSION) permanentReason = new PostgresSchemaTooNewError(schemaVersion).message;
@@ -216,7 +209,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
       if (createdAt !== null && mark !== undefined && createdAt < mark) {
         refused.push(index);
         reasons.add(`expired: older than the retention cut-off (${new Date(mark).toISOString()}); its raw row could not be told from a first copy`);
-      } else if (createdAt !== null && createdAt > at + MAX_FUTURE_MS && (PARTITIONED_TABLES as readonly string[]).includes(table)) {
+      } else if (createdAt !== null && createdAt > at + MAX_FUTURE_MS && PARTITIONED.has(table)) {
         refused.push(index);
         reasons.add("createdAt is more than a year ahead of the server's clock");
       } else {
@@ -253,7 +246,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
         step = "read retention watermarks";
         const { keep, keptIndexes, refused, reasons } = checkAges(batch, await readWatermarks(db), now());
         step = "create partitions";
-        await partitions!.ensure(keep.filter((r) => r.kind === "execution" || r.kind === "toolCall" || r.kind === "cacheEvent").map((r) => (r.row as { createdAt: number }).createdAt));
+        await partitions!.ensure(keep.filter((r) => PARTITIONED.has(TABLE_OF[r.kind])).map((r) => (r.row as { createdAt: number }).createdAt));
         step = "write";
         const outcome = await db.begin(async (tx) => {
           const done = await writeBatch(tx, keep, writeOptions);
@@ -290,7 +283,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     },
 
     async purgeOlderThan(days) {
-      if (!Number.isFinite(days) || days < 0) throw new TallyConfigError(`purgeOlderThan needs a non-negative number of days, got ${String(days)}`);
+      checkDays("purgeOlderThan", days);
       if (closed || readonly || permanentReason !== null) return 0;
       const db = await connected();
       const deleted = await purge(db, schema, partitions!, { rawCutoff: now() - days * DAY_MS, rollupCutoff: now() - Math.max(days, rollupRetentionDays) * DAY_MS });
@@ -340,7 +333,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     },
 
     async countOlderThan(days) {
-      if (!Number.isFinite(days) || days < 0) throw new TallyConfigError(`countOlderThan needs a non-negative number of days, got ${String(days)}`);
+      checkDays("countOlderThan", days);
       const db = await connected();
       let rows = 0;
       for (const table of RAW_TABLES) {

@@ -10,7 +10,7 @@
 import type { Sql } from "postgres";
 import { advisoryKey } from "./migrate.ts";
 import type { Partitions } from "./partitions.ts";
-import { PARTITIONED_TABLES, PLAIN_RAW_TABLES } from "./schema.ts";
+import { PARTITIONED_TABLES, RAW_TABLES } from "./schema.ts";
 import { utcDay } from "../sqlite/utc-day.ts";
 
 /** Rows per DELETE, so no statement holds its locks for long. */
@@ -46,9 +46,8 @@ export async function purge(sql: Sql, schema: string, partitions: Partitions, cu
 }
 
 async function purgeLocked(sql: Sql, partitions: Partitions, { rawCutoff, rollupCutoff }: { rawCutoff: number; rollupCutoff: number }): Promise<number> {
-  const tables = [...PARTITIONED_TABLES, ...PLAIN_RAW_TABLES];
   const stale: string[] = [];
-  for (const table of tables) {
+  for (const table of RAW_TABLES) {
     const [row] = await sql.unsafe(`SELECT EXISTS (SELECT 1 FROM ${table} WHERE created_at < $1) AS any`, [rawCutoff] as never[]);
     if (row?.any === true) stale.push(table);
   }

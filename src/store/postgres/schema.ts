@@ -23,7 +23,13 @@ export const PARTITIONED_TABLES = ["executions", "tool_calls", "cache_events"] a
 export type PartitionedTable = (typeof PARTITIONED_TABLES)[number];
 
 /** Raw tables kept whole, purged by DELETE. */
-export const PLAIN_RAW_TABLES = ["rate_limit_events", "sessions"] as const;
+const PLAIN_RAW_TABLES = ["rate_limit_events", "sessions"] as const;
+
+/** The partitioned tables, for membership checks. */
+export const PARTITIONED: ReadonlySet<string> = new Set(PARTITIONED_TABLES);
+
+/** Every raw table, partitioned or not. */
+export const RAW_TABLES = [...PARTITIONED_TABLES, ...PLAIN_RAW_TABLES] as const;
 
 const SKETCH = "int4[]";
 

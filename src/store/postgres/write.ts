@@ -1,20 +1,23 @@
 /**
  * One batch into PostgreSQL, in one transaction, safe with many writers on one database:
- * - raw rows go in with one `INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING
- *   RETURNING id` per kind, sorted by id (two writers inserting overlapping batches take
- *   their row locks in the same order: they wait, never deadlock);
- * - only the rows a statement returns (actually inserted) are summed into the rollups;
- *   a writer that met a row another transaction was inserting waits for it to commit, then
- *   sees a conflict: the row counts once, whoever wins;
+ * - raw rows go in with one `INSERT … SELECT FROM unnest(arrays)` per kind, sorted by id (two
+ *   writers inserting overlapping batches take their locks in the same order: they wait, never
+ *   deadlock); on the partitioned tables each id is first claimed in `<table>_ids` in the same
+ *   statement (columns.ts), elsewhere `ON CONFLICT DO NOTHING`; the statement returns the ids
+ *   actually inserted — a writer that met an id another transaction was writing waits for it
+ *   to commit, then finds it taken: the record counts once, whoever wins;
+ * - the rollup sums are made while the server inserts, as if every row goes in, and the rows
+ *   stored already are taken back out, so the rollups count inserted rows only;
  * - the rollups are upserted in one statement, groups sorted by key, sums added and sketches
  *   merged by the database under the row's lock (`tally_sketch_merge`).
  */
-import type { Sql, TransactionSql } from "postgres";
+import type { TransactionSql } from "postgres";
 import type { Batch, CacheEventRow, ExecutionRow, RateLimitEventRow, SessionEndRow, SessionStartRow, ToolCallRow } from "../../core/rows.ts";
 import { encodePairs } from "./sketch.ts";
-import { PARTITIONED_TABLES } from "./schema.ts";
+import { PARTITIONED } from "./schema.ts";
 import { add, Groups, modelUsageSums, signed, usageSums, type Group, type RolledUpExecution } from "../rollup-sums.ts";
 import { isLaterSnapshot } from "../../core/snapshot.ts";
+import { differingField, EXECUTION_IDENTITY, replacedSnapshot, rolledUp, TOOL_CALL_IDENTITY, type StoredExecution } from "../stored-records.ts";
 import { HOUR_MS } from "../../core/time-units.ts";
 import { utcDay } from "../sqlite/utc-day.ts";
 import {
@@ -31,7 +34,6 @@ export interface PostgresBatchOutcome {
   replaced: number;
 }
 
-const PARTITIONED = new Set<string>(PARTITIONED_TABLES);
 
 /** Whether a group changes its rollup row: any sum or bucket count not zero. */
 function changes(group: Group): boolean {
@@ -69,7 +71,7 @@ class RollupGroups {
     for (const [table, groups] of this.byTable) {
       if (groups.size === 0) continue;
       // A group whose rows were all stored already adds nothing: no upsert (a replayed batch touches no rollup row).
-      const sorted = [...groups.entries()].filter(([, g]) => changes(g)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
+      const sorted = [...groups].filter(changes).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       if (sorted.length === 0) continue;
       const first = params.length + 1;
       table.keys.forEach((_, i) => params.push(sorted.map((g) => g.key[i])));
@@ -106,21 +108,6 @@ const REPLACE_SNAPSHOT = `UPDATE executions SET model = $1, input_tokens = $2, o
 const END_SESSIONS = `UPDATE sessions SET ended_at = u.ended_at FROM unnest($1::text[], $2::int8[]) AS u(id, ended_at)
   WHERE sessions.id = u.id AND sessions.ended_at IS NULL RETURNING sessions.id`;
 
-const EXECUTION_IDENTITY = [
-  ["model", "model"], ["inputTokens", "input_tokens"], ["outputTokens", "output_tokens"], ["cacheReadTokens", "cache_read_tokens"],
-  ["cacheCreationTokens", "cache_creation_tokens"], ["costUsd", "cost_usd"], ["conclusion", "conclusion"],
-] as const;
-const TOOL_CALL_IDENTITY = [["server", "server"], ["toolName", "tool_name"], ["outcome", "outcome"]] as const;
-
-function differingField(row: object, stored: Record<string, unknown>, fields: readonly (readonly [string, string])[]): string | null {
-  for (const [name, column] of fields) {
-    const a = (row as Record<string, unknown>)[name];
-    const b = stored[column];
-    if (a !== b && !(typeof a === "number" && Number(b) === a)) return name;
-  }
-  return null;
-}
-
 /**
  * Writes `batch` inside `tx`. Records were checked by the caller (expired ones refused,
  * partitions made); repeats of an id within the batch are duplicates of its first copy.
@@ -142,7 +129,7 @@ export async function writeBatch(tx: TransactionSql, batch: Batch, options: { re
       if (record.kind === "sessionEnd") return;
       duplicate(outcome, index);
       const identity = record.kind === "execution" ? EXECUTION_IDENTITY : record.kind === "toolCall" ? TOOL_CALL_IDENTITY : null;
-      const field = identity === null || options.replaceSnapshots === true ? null : differingField(record.row, first, identity.map(([name]) => [name, name] as const));
+      const field = identity === null || options.replaceSnapshots === true ? null : differingField(record.row as unknown as Record<string, unknown>, first, identity.map(([name]) => [name, name] as const));
       if (field !== null) outcome.collisions.push(`${record.kind}.${field}`);
       return;
     }
@@ -219,26 +206,19 @@ function duplicate(outcome: PostgresBatchOutcome, index: number): void {
 /** Executions whose id is stored: a later snapshot replaces the stored row; a replay is counted; a collision named. */
 async function existingExecutions(tx: TransactionSql, repeats: Positioned<ExecutionRow>[], options: { replaceSnapshots?: boolean }, rollups: RollupGroups, outcome: PostgresBatchOutcome): Promise<void> {
   const rows = await tx.unsafe(STORED_EXECUTION, [repeats.map((e) => e.row.id)] as never[]);
-  const stored = new Map(rows.map((r) => [String(r.id), r as Record<string, unknown>]));
+  const stored = new Map(rows.map((r) => [String(r.id), r as unknown as StoredExecution]));
   for (const { row: r, index } of repeats) {
     const found = stored.get(r.id);
     if (found === undefined) {
       duplicate(outcome, index);
       continue;
     }
-    if (options.replaceSnapshots === true && isLaterSnapshot(r, { outputTokens: Number(found.output_tokens), stopReason: (found.stop_reason as string | null) ?? null })) {
+    if (options.replaceSnapshots === true && isLaterSnapshot(r, { outputTokens: Number(found.output_tokens), stopReason: found.stop_reason ?? null })) {
       await tx.unsafe(REPLACE_SNAPSHOT, [r.model, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheCreationTokens, r.costUsd, r.costSource,
         r.stopReason, r.attributes, r.id, Number(found.created_at)] as never[]);
-      const before: RolledUpExecution = {
-        createdAt: Number(found.created_at), repo: String(found.repo), eventType: String(found.event_type), provider: String(found.provider),
-        model: String(found.model), conclusion: String(found.conclusion), inputTokens: Number(found.input_tokens), outputTokens: Number(found.output_tokens),
-        cacheReadTokens: Number(found.cache_read_tokens), cacheCreationTokens: Number(found.cache_creation_tokens), costUsd: Number(found.cost_usd),
-        costSource: found.cost_source as ExecutionRow["costSource"], durationMs: Number(found.duration_ms),
-      };
+      const before = rolledUp(found);
       rollups.addExecution(before, -1);
-      // The first snapshot's time stays: a response never moves to another hour or day.
-      rollups.addExecution({ ...before, model: r.model, inputTokens: r.inputTokens, outputTokens: r.outputTokens, cacheReadTokens: r.cacheReadTokens,
-        cacheCreationTokens: r.cacheCreationTokens, costUsd: r.costUsd, costSource: r.costSource });
+      rollups.addExecution(replacedSnapshot(before, r));
       outcome.replaced++;
       continue;
     }
@@ -249,4 +229,3 @@ async function existingExecutions(tx: TransactionSql, repeats: Positioned<Execut
   }
 }
 
-export type { Sql };

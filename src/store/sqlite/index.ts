@@ -2,6 +2,7 @@
  * The embedded SQLite store: bun:sqlite under Bun, better-sqlite3 under Node.
  * @module tally/sqlite
  */
+import { checkDays, nonNegativeInteger } from "../options.ts";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Batch } from "../../core/rows.ts";
@@ -135,11 +136,6 @@ function readOnlyReason(driver: SqliteDriver, schemaVersion: number): string | n
 
 const ROLLBACK_PROBE = new Error("probe: roll back");
 
-function nonNegativeInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 0) throw new TallyConfigError(`${name} must be a non-negative integer, got ${String(value)}`);
-  return value;
-}
 
 /**
  * Opens (creating and migrating as needed) a Tally database. Never throws for I/O: a file
@@ -296,7 +292,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     purgeOlderThan(days) {
-      if (!Number.isFinite(days) || days < 0) throw new TallyConfigError(`purgeOlderThan needs a non-negative number of days, got ${String(days)}`);
+      checkDays("purgeOlderThan", days);
       if (closed || writer === null || driver === null) return 0;
       const deleted = purgeRawRows(driver, days, now());
       purgeRollups(driver, Math.max(days, rollupRetentionDays), now());
@@ -345,7 +341,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     countOlderThan(days) {
-      if (!Number.isFinite(days) || days < 0) throw new TallyConfigError(`countOlderThan needs a non-negative number of days, got ${String(days)}`);
+      checkDays("countOlderThan", days);
       if (closed || driver === null) return 0;
       return countOlderThan(driver, now() - days * DAY_MS);
     },

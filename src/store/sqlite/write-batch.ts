@@ -4,6 +4,7 @@ import { utcDay } from "./utc-day.ts";
 import { addEncodedBuckets, encodeBuckets } from "../../core/duration-buckets.ts";
 import { add, Groups, modelUsageSums, signed, usageSums, type RolledUpExecution } from "../rollup-sums.ts";
 import { isLaterSnapshot } from "../../core/snapshot.ts";
+import { differingField, EXECUTION_IDENTITY, replacedSnapshot, rolledUp, TOOL_CALL_IDENTITY, type StoredExecution } from "../stored-records.ts";
 
 const SQL = {
   execution: `INSERT INTO executions (id, created_at, delivery_id, repo, pr_number, event_type, provider, model,
@@ -77,55 +78,6 @@ class UsageSums {
   }
 }
 
-/** A stored execution as `storedExecution` reads it. */
-interface StoredExecution {
-  created_at: number;
-  repo: string;
-  event_type: string;
-  provider: string;
-  model: string;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_creation_tokens: number;
-  duration_ms: number;
-  cost_usd: number;
-  cost_source: ExecutionRow["costSource"];
-  conclusion: string;
-  stop_reason: string | null;
-}
-
-function rolledUp(stored: StoredExecution): RolledUpExecution {
-  return {
-    createdAt: Number(stored.created_at), repo: stored.repo, eventType: stored.event_type, provider: stored.provider,
-    model: stored.model, conclusion: stored.conclusion, inputTokens: Number(stored.input_tokens), outputTokens: Number(stored.output_tokens),
-    cacheReadTokens: Number(stored.cache_read_tokens), cacheCreationTokens: Number(stored.cache_creation_tokens),
-    costUsd: Number(stored.cost_usd), costSource: stored.cost_source, durationMs: Number(stored.duration_ms),
-  };
-}
-
-/**
- * The fields that say what a run was: a record with a stored id that differs in one of them
- * is not a replay but most likely another run that was handed the same id.
- */
-const EXECUTION_IDENTITY = [
-  ["model", "model"], ["inputTokens", "input_tokens"], ["outputTokens", "output_tokens"], ["cacheReadTokens", "cache_read_tokens"],
-  ["cacheCreationTokens", "cache_creation_tokens"], ["costUsd", "cost_usd"], ["conclusion", "conclusion"],
-] as const satisfies readonly (readonly [keyof ExecutionRow, keyof StoredExecution])[];
-
-const TOOL_CALL_IDENTITY = [["server", "server"], ["toolName", "tool_name"], ["outcome", "outcome"]] as const;
-
-/** The first field (by the record's name) in which `row` differs from `stored`, or null. */
-function differingField<R, S>(row: R, stored: S, fields: readonly (readonly [keyof R & string, keyof S])[]): string | null {
-  for (const [name, column] of fields) {
-    const a = row[name] as unknown;
-    const b = stored[column] as unknown;
-    if (a !== b && !(typeof a === "number" && Number(b) === a)) return name;
-  }
-  return null;
-}
-
-
 /**
  * The duration sketches this connection last wrote, by rollup row. Valid only while no other
  * connection has committed since (PRAGMA data_version tells); then a group's merge needs no
@@ -152,7 +104,7 @@ const SKETCH_CACHE_ROWS = 20_000;
 
 /** Upserts each group, merging its duration sketch with the stored one (same transaction). */
 function upsertGroups(table: string, groups: Groups, read: SqliteStatement, upsert: SqliteStatement, cache: SketchCache): void {
-  for (const [id, { key, sums, buckets }] of groups) {
+  for (const { id, key, sums, buckets } of groups) {
     const known = cache.get(table, id);
     if (known) for (const [bucket, n] of known) buckets.set(bucket, (buckets.get(bucket) ?? 0) + n);
     else addEncodedBuckets(buckets, read.get(...key)?.duration_buckets);
@@ -344,9 +296,7 @@ export class BatchWriter {
         r.stopReason, r.attributes, r.id);
       const before = rolledUp(stored);
       sums.addExecution(before, -1);
-      // The first snapshot's time stays: a response never moves to another hour or day.
-      sums.addExecution({ ...before, model: r.model, inputTokens: r.inputTokens, outputTokens: r.outputTokens, cacheReadTokens: r.cacheReadTokens,
-        cacheCreationTokens: r.cacheCreationTokens, costUsd: r.costUsd, costSource: r.costSource });
+      sums.addExecution(replacedSnapshot(before, r));
       outcome.replaced++;
       return before.createdAt;
     }
