@@ -74,3 +74,63 @@ export function addEncodedBuckets(into: Map<number, number>, encoded: unknown): 
     into.set(bucket, (into.get(bucket) ?? 0) + view.getUint32(offset + 4, true));
   }
 }
+
+/** Buckets a sketch can hold: durations up to 1.1^1023 ms; a larger stored bucket is malformed. */
+const MAX_BUCKETS = 1024;
+
+/**
+ * Bucket counts being merged for a report: an array indexed by bucket (merging thousands of
+ * sketches into maps was most of a report's time). Counts may be taken away as well as added
+ * (a whole day read, less the hours outside the range); what is left is never below zero.
+ */
+export class DurationCounts {
+  private counts = new Float64Array(256);
+
+  /** Adds `sign` × each (bucket, count) of a stored sketch (see addEncodedBuckets); ignores anything malformed. */
+  addEncoded(encoded: unknown, sign: number): void {
+    if (Array.isArray(encoded)) {
+      for (let i = 0; i + 1 < encoded.length; i += 2) {
+        const count = Number(encoded[i + 1]);
+        if (count > 0) this.add(Number(encoded[i]), sign * count);
+      }
+      return;
+    }
+    if (!(encoded instanceof Uint8Array) || encoded.length % 8 !== 0) return;
+    // Bytes read one by one: a DataView asks for the array's buffer, which cost more than the reading.
+    const e = encoded;
+    for (let o = 0; o < e.length; o += 8) {
+      const bucket = (e[o]! | (e[o + 1]! << 8) | (e[o + 2]! << 16) | (e[o + 3]! << 24)) >>> 0;
+      const count = (e[o + 4]! | (e[o + 5]! << 8) | (e[o + 6]! << 16) | (e[o + 7]! << 24)) >>> 0;
+      this.add(bucket, sign * count);
+    }
+  }
+
+  /** Adds `count` (negative: takes away) to `bucket`. */
+  add(bucket: number, count: number): void {
+    if (!Number.isInteger(bucket) || bucket < 0 || bucket >= MAX_BUCKETS) return;
+    if (bucket >= this.counts.length) {
+      const grown = new Float64Array(MAX_BUCKETS);
+      grown.set(this.counts);
+      this.counts = grown;
+    }
+    this.counts[bucket]! += count;
+  }
+
+  /** The q-quantile (0..1) by nearest rank, as `quantileFromBuckets`; null when empty. */
+  quantile(q: number): number | null {
+    let total = 0;
+    for (const count of this.counts) if (count > 0) total += count;
+    if (total === 0) return null;
+    const rank = Math.max(1, Math.ceil(q * total));
+    let seen = 0;
+    let last = 0;
+    for (let bucket = 0; bucket < this.counts.length; bucket++) {
+      const count = this.counts[bucket]!;
+      if (count <= 0) continue;
+      seen += count;
+      last = bucket;
+      if (seen >= rank) return bucketValue(bucket);
+    }
+    return bucketValue(last);
+  }
+}

@@ -16,7 +16,7 @@ const DEGRADATION_SOURCE: GroupedSource<Dimension, "runs" | "retries" | "skipped
     table: "rate_limit_events",
     time: { kind: "instant", column: "created_at" },
     dimensions: { repo: "repo", resource: "resource", degradation: "degradation" },
-    measures: { runs: "count(*)", retries: "sum(retry_attempts)", skipped: "sum(skipped_queries)" },
+    measures: { runs: "1", retries: "retry_attempts", skipped: "skipped_queries" },
     filterColumns: { repos: "repo" },
   },
 };
@@ -30,10 +30,10 @@ const CACHE_SOURCE: GroupedSource<"hour" | "day" | "cache", "lookups" | "hits" |
     time: { kind: "instant", column: "created_at" },
     dimensions: { cache: "cache" },
     measures: {
-      lookups: "count(*)",
-      hits: "sum(CASE WHEN outcome = 'hit' THEN 1 ELSE 0 END)",
-      misses: "sum(CASE WHEN outcome = 'miss' THEN 1 ELSE 0 END)",
-      errors: "sum(CASE WHEN outcome = 'error' THEN 1 ELSE 0 END)",
+      lookups: "1",
+      hits: "CASE WHEN outcome = 'hit' THEN 1 ELSE 0 END",
+      misses: "CASE WHEN outcome = 'miss' THEN 1 ELSE 0 END",
+      errors: "CASE WHEN outcome = 'error' THEN 1 ELSE 0 END",
     },
     filterColumns: { repos: "repo" },
   },

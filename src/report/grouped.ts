@@ -4,10 +4,10 @@
  * the rows (time-bucket labels in the report's zone, sums across pieces, percentiles from
  * duration sketches or exact durations, totals, order).
  */
-import { addEncodedBuckets, durationBucket, quantileFromBuckets } from "../core/duration-buckets.ts";
+import { durationBucket, DurationCounts } from "../core/duration-buckets.ts";
 import { bucketLabel } from "./bucket-label.ts";
 import { parseGlob } from "./glob.ts";
-import { bucketKeyDivisor, planPieces, type Piece, type TimeUnit } from "./plan.ts";
+import { bucketKeyDivisor, pieceSign, planPieces, type Piece, type TimeUnit } from "./plan.ts";
 import type { SqlDialect } from "./sql/dialect.ts";
 import { ParamList, type ReportProgram, type SqlQuery } from "./sql/query.ts";
 import { DAY_MS } from "../core/time-units.ts";
@@ -22,7 +22,11 @@ export interface TableSql<D extends string, M extends string> {
   time: TimeColumn;
   /** Non-time dimensions this table can group by; absent ones rule it out for that report. */
   dimensions: Partial<Record<D, string>>;
-  /** Sums; the first one counts the rows (runs, calls) and is never 0 for a real group. */
+  /**
+   * What each row adds to each sum, as an expression of its columns (the engine sums them, in
+   * the statement for raw rows, here for rollup rows); the first counts the rows (runs, calls)
+   * and is never 0 for a real group.
+   */
   measures: Record<M, string>;
   /** Filter name → column; absent ones rule it out when that filter is set. */
   filterColumns: Record<string, string>;
@@ -56,6 +60,8 @@ export interface GroupedResult<D extends string, M extends string> {
   totals: GroupedRow<D, M>;
   /** The range as read (open ends closed by the data's own bounds): each piece with the table that answered it. */
   parts: Part<D, M>[];
+  /** The range as raw rows alone would read it: for what rollups cannot answer (distinct sessions). */
+  rawParts: Part<D, M>[];
   /**
    * ISO time of the last purge of raw rows, when part of the range had to be read from raw
    * rows older than it: those parts count less than happened. Else null.
@@ -116,16 +122,24 @@ export function partWhere<D extends string, M extends string>(
   return `WHERE ${conditions.join(" AND ")}`;
 }
 
-/** How a grouping reads off one part's rows: the columns to select, and each row's group. */
+/** How a grouping reads off one part's rows: the columns to select, and the groups each row counts in. */
 export interface GroupReader<D extends string> {
   /** `dimension AS g0, …, time key AS k`: the SELECT list (and, by alias, the GROUP BY). */
   columns: string[];
   aliases: string[];
-  /** The row's group (labels in the report's zone) and its key in the result. */
-  groupOf(row: Record<string, unknown>): { key: string; group: Partial<Record<D, string>> };
+  /** The sign of each group a row counts in (−1: rows of hours taken away from a whole day), in `keysOf`'s order. */
+  signs: readonly number[];
+  /** The keys (see `groupKey`) of the groups a row counts in. */
+  keysOf(row: Record<string, unknown>): string[];
+  /** The `index`-th group a row counts in, labels in the report's zone. */
+  groupOf(row: Record<string, unknown>, index: number): Partial<Record<D, string>>;
 }
 
-/** The group columns of `part` for `groupBy`, and how to read a row's group back, time labels computed once per key. */
+/**
+ * The group columns of `part` for `groupBy`, and how to read a row's groups back, time labels
+ * computed once per key. A piece that counts in buckets of its own (`piece.counts`) selects no
+ * time key: its rows count in those buckets, whatever their times.
+ */
 export function groupReader<D extends string, M extends string>(
   dialect: SqlDialect,
   params: ParamList,
@@ -137,26 +151,47 @@ export function groupReader<D extends string, M extends string>(
   const timeDims = groupBy.filter((d) => source.timeDimensions[d] !== undefined);
   const divisor = bucketKeyDivisor(timeDims.map((d) => source.timeDimensions[d]!));
   const columns = plainDims.map((d, i) => `${table.dimensions[d]} AS g${i}`);
-  if (timeDims.length > 0) columns.push(`${timeKeySql(dialect, params, table.time, piece.offsetMs, divisor)} AS k`);
-  const timeLabels = new Map<unknown, Partial<Record<D, string>>>();
-  const labelsOf = (k: unknown) => {
-    let labels = timeLabels.get(k);
-    if (labels === undefined) {
-      const wall = wallOf(table.time, k, piece.offsetMs, divisor);
-      labels = {};
-      for (const d of timeDims) labels[d] = bucketLabel(source.timeDimensions[d]!, wall, piece.offsetMs);
-      timeLabels.set(k, labels);
-    }
+  const keyedByRow = timeDims.length > 0 && piece.counts === undefined;
+  if (keyedByRow) columns.push(`${timeKeySql(dialect, params, table.time, piece.offsetMs, divisor)} AS k`);
+  const labelsOfWall = (wall: number) => {
+    const labels: Partial<Record<D, string>> = {};
+    for (const d of timeDims) labels[d] = bucketLabel(source.timeDimensions[d]!, wall, piece.offsetMs);
     return labels;
+  };
+  const timeLabels = new Map<unknown, Partial<Record<D, string>>>();
+  const labelsOfKey = (k: unknown) => {
+    let labels = timeLabels.get(k);
+    if (labels === undefined) timeLabels.set(k, (labels = labelsOfWall(wallOf(table.time, k, piece.offsetMs, divisor))));
+    return labels;
+  };
+  // The buckets a piece of its own counts in: the bucket holding each instant named, labelled as a row of that time would be.
+  const counts = keyedByRow ? [{ at: 0, sign: 1 }] : (piece.counts ?? [{ at: 0, sign: 1 }]);
+  const fixedLabels = counts.map((c): Partial<Record<D, string>> => (timeDims.length > 0 ? labelsOfWall(Math.floor((c.at + piece.offsetMs) / divisor) * divisor) : {}));
+  const plainIndex = new Map(plainDims.map((d, i) => [d, `g${i}`]));
+  const labelsFor = (row: Record<string, unknown>, index: number) => (keyedByRow ? labelsOfKey(row.k) : fixedLabels[index]!);
+  const groupOf = (row: Record<string, unknown>, index: number) => {
+    const group: Partial<Record<D, string>> = { ...labelsFor(row, index) };
+    for (const [d, alias] of plainIndex) group[d] = String(row[alias] ?? "");
+    return group;
   };
   return {
     columns,
     aliases: columns.map((c) => c.slice(c.lastIndexOf(" AS ") + 4)),
-    groupOf(row) {
-      const group: Partial<Record<D, string>> = timeDims.length > 0 ? { ...labelsOf(row.k) } : {};
-      plainDims.forEach((d, i) => (group[d] = String(row[`g${i}`] ?? "")));
-      return { key: groupKey(groupBy, group), group };
+    signs: counts.map((c) => c.sign),
+    keysOf(row) {
+      const keys: string[] = [];
+      for (let index = 0; index < counts.length; index++) {
+        const labels = labelsFor(row, index);
+        let key = "";
+        groupBy.forEach((d, i) => {
+          const alias = plainIndex.get(d);
+          key += (i > 0 ? "\u0000" : "") + (alias === undefined ? (labels[d] ?? "") : String(row[alias] ?? ""));
+        });
+        keys.push(key);
+      }
+      return keys;
     },
+    groupOf,
   };
 }
 
@@ -214,10 +249,13 @@ function exactQuantile(sorted: Float64Array, q: number): number | null {
   return sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1]!;
 }
 
-interface Accumulator<D extends string, M extends string> {
+interface Accumulator<D extends string> {
   group: Partial<Record<D, string>>;
-  measures: Record<M, number>;
-  buckets: Map<number, number>;
+  /** The sums, in the source's measure order. */
+  sums: Float64Array;
+  /** What float additions to `sums` lost (Neumaier), as the databases' own sum() keeps it. */
+  lost: Float64Array;
+  buckets: DurationCounts;
   durations: number[];
 }
 
@@ -242,7 +280,7 @@ export function* groupedReport<D extends string, M extends string>(
   const zeros = () => Object.fromEntries(measureNames.map((m) => [m, 0])) as Record<M, number>;
 
   const bounds = yield* resolveBounds(source, spec.range, rollup);
-  if (bounds === null) return { source: "raw", rows: [], parts: [], rawRowsPurgedBefore: null, totals: { group: {}, measures: zeros(), p50: null, p95: null } };
+  if (bounds === null) return { source: "raw", rows: [], parts: [], rawParts: [], rawRowsPurgedBefore: null, totals: { group: {}, measures: zeros(), p50: null, p95: null } };
 
   // The facts the plan needs, in one read: which hours the hourly rollup covers, and where
   // raw rows were last purged.
@@ -261,73 +299,101 @@ export function* groupedReport<D extends string, M extends string>(
   const purgedBefore = meta(purgedKey);
   const readsPurged = pieces.some((p) => p.source === "raw" && p.since < purgedBefore);
 
-  const rows = new Map<string, Accumulator<D, M>>();
-  const allBuckets = new Map<number, number>();
+  const rows = new Map<string, Accumulator<D>>();
+  const allBuckets = new DurationCounts();
   const allDurations: number[] = [];
+  const wantDurations = spec.percentiles !== false;
+  const measureCount = measureNames.length;
+  const values = new Float64Array(measureCount);
   for (const part of parts) {
     const { table } = part;
+    const durations = wantDurations ? table.durations : undefined;
     const params = new ParamList(dialect);
     const reader = groupReader(dialect, params, source, spec.groupBy, part);
-    const groupSql = reader.aliases.length > 0 ? `GROUP BY ${reader.aliases.join(", ")}` : "";
-    const measures = measureNames.map((m) => `${table.measures[m]} AS "${m}"`);
     const where = partWhere(dialect, params, part, filters);
-    const sums = yield { sql: `SELECT ${[...reader.columns, ...measures].join(", ")} FROM ${table.table} ${where} ${groupSql}`, params: params.values };
-    for (const row of sums) {
-      if (Number(row[measureNames[0]!] ?? 0) === 0) continue; // an aggregate over no rows
-      const { key, group } = reader.groupOf(row);
-      let target = rows.get(key);
-      if (target === undefined) rows.set(key, (target = { group, measures: zeros(), buckets: new Map(), durations: [] }));
-      for (const m of measureNames) target.measures[m] += Number(row[m] ?? 0);
-    }
-
-    // Durations: the sketches of rollup rows, or each raw row's value; the same WHERE again.
-    const durations = table.durations;
-    if (durations === undefined || spec.percentiles === false) continue;
-    const durationParams = new ParamList(dialect);
-    const durationReader = groupReader(dialect, durationParams, source, spec.groupBy, part);
-    const durationWhere = partWhere(dialect, durationParams, part, filters);
-    const durationRows = yield {
-      sql: `SELECT ${[...durationReader.columns, `${durations.column} AS dur`].join(", ")} FROM ${table.table} ${durationWhere}`,
-      params: durationParams.values,
-    };
-    for (const row of durationRows) {
-      const target = rows.get(durationReader.groupOf(row).key);
+    // Raw rows are many: summed by the database, their durations listed per group. Rollup
+    // rows are few (an hour or a day per group): read one by one and summed here, sketches
+    // and all, in one statement.
+    const summedHere = part.piece.source !== "raw";
+    const select = summedHere
+      ? [...reader.columns, ...measureNames.map((m) => `${table.measures[m]} AS "${m}"`), ...(durations ? [`${durations.column} AS dur`] : [])]
+      : [...reader.columns, ...measureNames.map((m) => `sum(${table.measures[m]}) AS "${m}"`), ...(durations ? [`${dialect.listAgg(durations.column)} AS dur`] : [])];
+    const groupSql = !summedHere && reader.aliases.length > 0 ? ` GROUP BY ${reader.aliases.join(", ")}` : "";
+    const result = yield { sql: `SELECT ${select.join(", ")} FROM ${table.table} ${where}${groupSql}`, params: params.values };
+    const sign = pieceSign(part.piece);
+    const { signs } = reader;
+    const firstMeasure = reader.columns.length;
+    for (const row of result) {
+      // A row's cells in SELECT order: one read of them all costs less than a read by name per measure.
+      const cells = Object.values(row);
+      for (let i = 0; i < measureCount; i++) values[i] = Number(cells[firstMeasure + i] ?? 0);
+      if (values[0] === 0) continue; // an aggregate over no rows
+      const keys = reader.keysOf(row);
+      const targets = keys.map((key, index) => {
+        let target = rows.get(key);
+        if (target === undefined) rows.set(key, (target = { group: reader.groupOf(row, index), sums: new Float64Array(measureCount), lost: new Float64Array(measureCount), buckets: new DurationCounts(), durations: [] }));
+        for (let i = 0; i < measureCount; i++) addCompensated(target.sums, target.lost, i, signs[index]! * values[i]!);
+        return target;
+      });
+      if (durations === undefined || row.dur === null || row.dur === undefined) continue;
       if (durations.kind === "sketch") {
-        if (target) addEncodedBuckets(target.buckets, row.dur);
-        addEncodedBuckets(allBuckets, row.dur);
-      } else if (fromRollups) {
-        const bucket = durationBucket(Number(row.dur));
-        if (target) target.buckets.set(bucket, (target.buckets.get(bucket) ?? 0) + 1);
-        allBuckets.set(bucket, (allBuckets.get(bucket) ?? 0) + 1);
+        targets.forEach((target, index) => target.buckets.addEncoded(row.dur, signs[index]!));
+        allBuckets.addEncoded(row.dur, sign);
+        continue;
+      }
+      const listed = String(row.dur).split(",");
+      if (fromRollups) {
+        for (const value of listed) {
+          const bucket = durationBucket(Number(value));
+          targets.forEach((target, index) => target.buckets.add(bucket, signs[index]!));
+          allBuckets.add(bucket, sign);
+        }
       } else {
-        target?.durations.push(Number(row.dur));
-        allDurations.push(Number(row.dur));
+        // Raw rows only: every piece counts once, in its rows' own buckets.
+        for (const value of listed) {
+          targets[0]!.durations.push(Number(value));
+          allDurations.push(Number(value));
+        }
       }
     }
   }
 
-  const percentiles = (buckets: Map<number, number>, durations: number[]) => {
+  const percentiles = (buckets: DurationCounts, durations: number[]) => {
     // A bucket value is an estimate within ±4.8 %: whole milliseconds say no more than it knows.
     const round = (v: number | null) => (v === null ? null : Math.round(v));
-    if (fromRollups) return { p50: round(quantileFromBuckets(buckets, 0.5)), p95: round(quantileFromBuckets(buckets, 0.95)) };
+    if (fromRollups) return { p50: round(buckets.quantile(0.5)), p95: round(buckets.quantile(0.95)) };
     const sorted = Float64Array.from(durations).sort();
     return { p50: exactQuantile(sorted, 0.5), p95: exactQuantile(sorted, 0.95) };
   };
 
   const out: GroupedRow<D, M>[] = [];
-  const totalMeasures = zeros();
+  const totalSums = new Float64Array(measureCount);
+  const totalLost = new Float64Array(measureCount);
+  const named = (sums: Float64Array, lost: Float64Array) => Object.fromEntries(measureNames.map((m, i) => [m, sums[i]! + lost[i]!])) as Record<M, number>;
   for (const row of rows.values()) {
-    for (const m of measureNames) totalMeasures[m] += row.measures[m];
-    out.push({ group: row.group, measures: row.measures, ...percentiles(row.buckets, row.durations) });
+    // A group seen only in hours taken away from a whole day has no rows in the range.
+    if (row.sums[0]! + row.lost[0]! === 0) continue;
+    for (let i = 0; i < measureCount; i++) addCompensated(totalSums, totalLost, i, row.sums[i]! + row.lost[i]!);
+    out.push({ group: row.group, measures: named(row.sums, row.lost), ...percentiles(row.buckets, row.durations) });
   }
+  const totalMeasures = named(totalSums, totalLost);
   out.sort((a, b) => compareGroups(spec.groupBy, a.group, b.group));
   return {
     source: fromRollups ? "rollups" : "raw",
     rows: out,
     totals: { group: {}, measures: totalMeasures, ...percentiles(allBuckets, allDurations) },
     parts,
+    rawParts: planPieces({ ...bounds, timeZone: spec.timeZone, units, exact: true, dailyRollups: false, hourly: null }).map((piece) => ({ piece, table: source.raw })),
     rawRowsPurgedBefore: readsPurged ? new Date(purgedBefore).toISOString() : null,
   };
+}
+
+/** `sums[i] += value`, keeping what the float addition lost in `lost[i]` (Neumaier's summation). */
+function addCompensated(sums: Float64Array, lost: Float64Array, i: number, value: number): void {
+  const sum = sums[i]!;
+  const next = sum + value;
+  lost[i]! += Math.abs(sum) >= Math.abs(value) ? sum - next + value : value - next + sum;
+  sums[i] = next;
 }
 
 /** Group order: by each dimension's label in turn. */

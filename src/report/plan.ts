@@ -12,12 +12,30 @@ export type TimeUnit = "hour" | "day" | "week" | "month";
 /** Where a piece of the range is read from: raw rows, or rollups of whole UTC hours or days. */
 export type PieceSource = "raw" | "hour" | "day";
 
-/** [since, until) read from one source; every instant in it has the zone offset `offsetMs`. */
+/** A time bucket a piece's rows count in (named by an instant inside it), added (+1) or taken away (−1). */
+export interface PieceCount {
+  at: number;
+  sign: 1 | -1;
+}
+
+/** [since, until) read from one source; every instant of the buckets it counts in has the zone offset `offsetMs`. */
 export interface Piece {
   source: PieceSource;
   since: number;
   until: number;
   offsetMs: number;
+  /**
+   * Where its rows count. Absent: each row in the bucket of its own time (the statement
+   * computes it), once. Present: in each bucket listed, with its sign, whatever the rows'
+   * times: a whole UTC day read for the bucket that holds most of it, and the hours of that
+   * day outside the bucket taken away again (and often added to the neighbouring bucket).
+   */
+  counts?: PieceCount[];
+}
+
+/** How much a piece's rows weigh in a report's answer: the sum of its signs (1 when it counts once). */
+export function pieceSign(piece: Piece): number {
+  return piece.counts === undefined ? 1 : piece.counts.reduce((sum, c) => sum + c.sign, 0);
 }
 
 export interface PlanInput {
@@ -34,6 +52,13 @@ export interface PlanInput {
   /** The hours [from, to) for which hourly rollups that fit the grouping hold every row, or null. */
   hourly: { from: number; to: number } | null;
 }
+
+/**
+ * What reading an hour of raw rows costs, in hourly rollup reads. Measured on 10M runs
+ * (BENCHMARKS.md): ~20 when every hour holds thousands of runs, ~1–2 at a small team's
+ * density. Only the choice between two exact plans depends on it, never a number.
+ */
+const RAW_HOUR_COST = 4;
 
 /** Instants in (since, until) where a bucket of `unit` starts, for a span of constant offset. */
 function bucketStarts(unit: TimeUnit, since: number, until: number, offsetMs: number): number[] {
@@ -59,49 +84,71 @@ function bucketStarts(unit: TimeUnit, since: number, until: number, offsetMs: nu
   return starts;
 }
 
+const floorTo = (ms: number, size: number) => Math.floor(ms / size) * size;
+const ceilTo = (ms: number, size: number) => Math.ceil(ms / size) * size;
+
+/** A piece as planned: where it counts, and whether it lies inside that bucket (so its rows' own times name it). */
+interface Draft extends Piece {
+  counts: PieceCount[];
+  inside: boolean;
+}
+
 /**
- * Cuts [since, until) where the zone's offset changes and where a bucket of `unit` starts,
- * then reads each part from whole UTC days of the daily rollups, whole hours of the hourly
- * ones where they cover them, and raw rows for the rest (partial hours at the edges, the half
- * hours of a +05:30 zone's days). Adjacent pieces of one source and offset are merged.
+ * Cuts [since, until) where the zone's offset changes and where a bucket of `unit` starts;
+ * reads each part's whole UTC days from the daily rollups, its other whole hours from the
+ * hourly ones where they cover them, and raw rows for the rest (partial hours at the edges,
+ * the half hours of a +05:30 zone's days). A part that holds most of a UTC day but not all of
+ * it reads the whole day and takes the hours outside it away, when that reads less: a day of
+ * Los Angeles is one UTC day less 8 hours, plus 8 hours, rather than 24 hours. The same
+ * hours, taken from one bucket and added to the next, are read once. Adjacent pieces of one
+ * source, each inside its own bucket, are merged into one statement.
  */
 export function planPieces(input: PlanInput): Piece[] {
-  const pieces: Piece[] = [];
-  const push = (source: PieceSource, since: number, until: number, offsetMs: number) => {
-    if (since >= until) return;
-    const last = pieces[pieces.length - 1];
-    if (last && last.source === source && last.offsetMs === offsetMs && last.until === since) last.until = until;
-    else pieces.push({ source, since, until, offsetMs });
+  const drafts: Draft[] = [];
+  const covered = input.hourly;
+  const draft = (source: PieceSource, since: number, until: number, offsetMs: number, count: PieceCount, inside: boolean) => {
+    if (since < until) drafts.push({ source, since, until, offsetMs, counts: [count], inside });
   };
-  /** Whole hours from the hourly rollups where they cover them, raw rows elsewhere. */
-  const pushHours = (since: number, until: number, offsetMs: number) => {
-    const covered = input.hourly;
-    if (covered === null) return push("raw", since, until, offsetMs);
-    const from = Math.min(Math.max(since, covered.from), until);
-    const to = Math.max(Math.min(until, covered.to), from);
-    push("raw", since, from, offsetMs);
-    push("hour", from, to, offsetMs);
-    push("raw", to, until, offsetMs);
+  /** Reads [since, until) from whole hours where the hourly rollups cover them, raw rows elsewhere. */
+  const readHours = (since: number, until: number, offsetMs: number, count: PieceCount, inside: boolean) => {
+    const firstHour = ceilTo(since, HOUR_MS);
+    const lastHour = floorTo(until, HOUR_MS);
+    if (covered === null || firstHour >= lastHour) return draft("raw", since, until, offsetMs, count, inside);
+    const from = Math.min(Math.max(firstHour, covered.from), lastHour);
+    const to = Math.max(Math.min(lastHour, covered.to), from);
+    draft("raw", since, from, offsetMs, count, inside);
+    draft("hour", from, to, offsetMs, count, inside);
+    draft("raw", to, until, offsetMs, count, inside);
   };
-  /**
-   * One segment lies inside one bucket: its whole UTC days from the daily rollups, its other
-   * whole hours from the hourly ones, its partial hours at either end from raw rows.
-   */
+  /** What `readHours` would cost, in hourly rollup reads. */
+  const hoursCost = (since: number, until: number) => {
+    if (since >= until) return 0;
+    const firstHour = ceilTo(since, HOUR_MS);
+    const lastHour = floorTo(until, HOUR_MS);
+    if (covered === null || firstHour >= lastHour) return ((until - since) / HOUR_MS) * RAW_HOUR_COST;
+    const from = Math.min(Math.max(firstHour, covered.from), lastHour);
+    const to = Math.max(Math.min(lastHour, covered.to), from);
+    return ((from - since + (until - to)) / HOUR_MS) * RAW_HOUR_COST + (to - from) / HOUR_MS;
+  };
+  /** One segment lies inside one bucket; each UTC day it touches is read whole, in part, or whole less the rest. */
   const coverSegment = (since: number, until: number, offsetMs: number) => {
-    const firstHour = Math.ceil(since / HOUR_MS) * HOUR_MS;
-    const lastHour = Math.floor(until / HOUR_MS) * HOUR_MS;
-    if (input.exact || (!input.dailyRollups && input.hourly === null) || firstHour >= lastHour) return push("raw", since, until, offsetMs);
-    push("raw", since, firstHour, offsetMs);
-    const firstDay = Math.ceil(firstHour / DAY_MS) * DAY_MS;
-    const lastDay = Math.floor(lastHour / DAY_MS) * DAY_MS;
-    if (input.dailyRollups && firstDay < lastDay) {
-      pushHours(firstHour, firstDay, offsetMs);
-      push("day", firstDay, lastDay, offsetMs);
-      pushHours(lastDay, lastHour, offsetMs);
-    } else {
-      pushHours(firstHour, lastHour, offsetMs);
+    const own: PieceCount = { at: since, sign: 1 };
+    if (input.exact || (!input.dailyRollups && covered === null) || ceilTo(since, HOUR_MS) >= floorTo(until, HOUR_MS)) {
+      return draft("raw", since, until, offsetMs, own, true);
     }
-    push("raw", lastHour, until, offsetMs);
+    for (let day = floorTo(since, DAY_MS); day < until; day += DAY_MS) {
+      const from = Math.max(since, day);
+      const to = Math.min(until, day + DAY_MS);
+      if (input.dailyRollups && from === day && to === day + DAY_MS) {
+        draft("day", day, day + DAY_MS, offsetMs, own, true);
+      } else if (input.dailyRollups && 1 + hoursCost(day, from) + hoursCost(to, day + DAY_MS) < hoursCost(from, to)) {
+        draft("day", day, day + DAY_MS, offsetMs, own, false);
+        readHours(day, from, offsetMs, { at: since, sign: -1 }, false);
+        readHours(to, day + DAY_MS, offsetMs, { at: since, sign: -1 }, false);
+      } else {
+        readHours(from, to, offsetMs, own, true);
+      }
+    }
   };
   // Without time buckets the zone changes nothing: instants are instants.
   const spans = input.units.length === 0 ? [{ since: input.since, until: input.until, offsetMs: 0 }] : offsetSpans(input.timeZone, input.since, input.until);
@@ -110,6 +157,37 @@ export function planPieces(input: PlanInput): Piece[] {
     for (const unit of input.units) for (const start of bucketStarts(unit, span.since, span.until, span.offsetMs)) starts.add(start);
     const cuts = [span.since, ...[...starts].sort((a, b) => a - b), span.until];
     for (let i = 0; i + 1 < cuts.length; i++) coverSegment(cuts[i]!, cuts[i + 1]!, span.offsetMs);
+  }
+  return mergeDrafts(drafts);
+}
+
+/**
+ * One statement per distinct read: the same rows for two buckets (hours taken from one day
+ * and added to the next) are read once and counted in both; then runs of adjacent pieces of
+ * one source that each lie inside the one bucket they count in become one statement whose
+ * rows name their own bucket.
+ */
+function mergeDrafts(drafts: Draft[]): Piece[] {
+  const byRead = new Map<string, Draft>();
+  for (const d of drafts) {
+    const key = `${d.source} ${d.since} ${d.until} ${d.offsetMs}`;
+    const same = byRead.get(key);
+    if (same === undefined) byRead.set(key, { ...d, counts: [...d.counts] });
+    else {
+      same.counts.push(...d.counts);
+      same.inside = false;
+    }
+  }
+  const pieces: Piece[] = [];
+  for (const d of [...byRead.values()].sort((a, b) => a.since - b.since || a.until - b.until)) {
+    const { counts, inside, ...read } = d;
+    if (!inside || counts.length !== 1 || counts[0]!.sign !== 1) {
+      pieces.push({ ...read, counts });
+      continue;
+    }
+    const last = pieces[pieces.length - 1];
+    if (last && last.counts === undefined && last.source === read.source && last.offsetMs === read.offsetMs && last.until === read.since) last.until = read.until;
+    else pieces.push(read);
   }
   return pieces;
 }

@@ -18,10 +18,10 @@ export const TOOL_SOURCE: GroupedSource<ToolDimension, Measure> = {
       time: { kind: "utcDay", column: "day" },
       dimensions: { tool: "tool_name", server: "server" },
       measures: {
-        calls: "sum(calls)",
-        errors: `sum(CASE WHEN ${ERROR_OUTCOMES} THEN calls ELSE 0 END)`,
-        cancelled: "sum(CASE WHEN outcome = 'cancelled' THEN calls ELSE 0 END)",
-        durationMs: "sum(duration_ms)",
+        calls: "calls",
+        errors: `CASE WHEN ${ERROR_OUTCOMES} THEN calls ELSE 0 END`,
+        cancelled: "CASE WHEN outcome = 'cancelled' THEN calls ELSE 0 END",
+        durationMs: "duration_ms",
       },
       filterColumns: { tools: "tool_name", servers: "server" },
       durations: { kind: "sketch", column: "duration_buckets" },
@@ -32,10 +32,10 @@ export const TOOL_SOURCE: GroupedSource<ToolDimension, Measure> = {
     time: { kind: "instant", column: "created_at" },
     dimensions: { tool: "tool_name", server: "server" },
     measures: {
-      calls: "count(*)",
-      errors: `sum(CASE WHEN ${ERROR_OUTCOMES} THEN 1 ELSE 0 END)`,
-      cancelled: "sum(CASE WHEN outcome = 'cancelled' THEN 1 ELSE 0 END)",
-      durationMs: "sum(duration_ms)",
+      calls: "1",
+      errors: `CASE WHEN ${ERROR_OUTCOMES} THEN 1 ELSE 0 END`,
+      cancelled: "CASE WHEN outcome = 'cancelled' THEN 1 ELSE 0 END",
+      durationMs: "duration_ms",
     },
     filterColumns: { tools: "tool_name", servers: "server" },
     durations: { kind: "values", column: "duration_ms" },
@@ -67,14 +67,13 @@ export function* toolsReport(dialect: SqlDialect, spec: ToolsReportSpec): Report
   // one (group, session) pair each, counted here.
   const sessionsByKey = new Map<string, Set<string>>();
   const allSessions = new Set<string>();
-  for (const { piece } of result.parts) {
-    const part = { piece, table: TOOL_SOURCE.raw };
+  for (const part of result.rawParts) {
     const params = new ParamList(dialect);
     const reader = groupReader(dialect, params, TOOL_SOURCE, spec.groupBy, part);
     const where = partWhere(dialect, params, part, activeFilters(filters));
     const rows = yield { sql: `SELECT DISTINCT ${[...reader.columns, "session_id AS s"].join(", ")} FROM tool_calls ${where} AND session_id IS NOT NULL`, params: params.values };
     for (const row of rows) {
-      const { key } = reader.groupOf(row);
+      const [key] = reader.keysOf(row) as [string];
       let set = sessionsByKey.get(key);
       if (set === undefined) sessionsByKey.set(key, (set = new Set()));
       set.add(String(row.s));

@@ -4,27 +4,29 @@ import { activeFilters, groupedReport, partWhere, type GroupedRow, type GroupedS
 import type { UsageDimension, UsageReport, UsageReportSpec, UsageRow } from "./spec.ts";
 import type { SqlDialect } from "./sql/dialect.ts";
 import { ParamList, type ReportProgram } from "./sql/query.ts";
+import { pieceSign } from "./plan.ts";
 
 type Measure = "runs" | "successes" | "failures" | "errors" | "inputTokens" | "outputTokens" | "cacheReadTokens" | "cacheCreationTokens" | "costUsd" | "unpricedRuns" | "durationMs";
 
+/** What a row adds to each sum (the engine sums them). */
 const TOKEN_SUMS = {
-  inputTokens: "sum(input_tokens)",
-  outputTokens: "sum(output_tokens)",
-  cacheReadTokens: "sum(cache_read_tokens)",
-  cacheCreationTokens: "sum(cache_creation_tokens)",
-  costUsd: "sum(cost_usd)",
-  durationMs: "sum(duration_ms)",
+  inputTokens: "input_tokens",
+  outputTokens: "output_tokens",
+  cacheReadTokens: "cache_read_tokens",
+  cacheCreationTokens: "cache_creation_tokens",
+  costUsd: "cost_usd",
+  durationMs: "duration_ms",
 } as const;
 
-const conclusionCount = (word: string, countColumn: string) => `sum(CASE WHEN conclusion = '${word}' THEN ${countColumn} ELSE 0 END)`;
+const conclusionCount = (word: string, countColumn: string) => `CASE WHEN conclusion = '${word}' THEN ${countColumn} ELSE 0 END`;
 
 const DAY = { kind: "utcDay", column: "day" } as const;
 
 /** The dimensions and sums of the coarsest rollups, per day and per hour. */
 const MODEL_DIMENSIONS = { repo: "repo", model: "model", provider: "provider" };
 const MODEL_MEASURES = {
-  runs: "sum(runs)", successes: "sum(successes)", failures: "sum(failures)", errors: "sum(errors)",
-  ...TOKEN_SUMS, unpricedRuns: "sum(unpriced_runs)",
+  runs: "runs", successes: "successes", failures: "failures", errors: "errors",
+  ...TOKEN_SUMS, unpricedRuns: "unpriced_runs",
 };
 
 /** The dimensions of daily_usage and of the raw table alike. */
@@ -32,7 +34,7 @@ const EVERY_DIMENSION = { repo: "repo", model: "model", provider: "provider", ev
 
 /** Runs and their outcomes from a conclusion column, each row weighing `countColumn` (`runs` in a rollup, `1` raw). */
 const outcomeCounts = (countColumn: string) => ({
-  runs: `sum(${countColumn})`,
+  runs: countColumn,
   successes: conclusionCount("success", countColumn),
   failures: conclusionCount("failure", countColumn),
   errors: conclusionCount("error", countColumn),
@@ -57,7 +59,7 @@ export const USAGE_SOURCE: GroupedSource<UsageDimension, Measure> = {
       table: "daily_usage",
       time: DAY,
       dimensions: EVERY_DIMENSION,
-      measures: { ...outcomeCounts("runs"), ...TOKEN_SUMS, unpricedRuns: "sum(unpriced_runs)" },
+      measures: { ...outcomeCounts("runs"), ...TOKEN_SUMS, unpricedRuns: "unpriced_runs" },
       filterColumns: { repos: "repo", models: "model", events: "event_type", conclusions: "conclusion" },
       durations: { kind: "sketch", column: "duration_buckets" },
     },
@@ -76,7 +78,7 @@ export const USAGE_SOURCE: GroupedSource<UsageDimension, Measure> = {
       table: "hourly_usage",
       time: { kind: "instant", column: "hour" },
       dimensions: EVERY_DIMENSION,
-      measures: { ...outcomeCounts("runs"), ...TOKEN_SUMS, unpricedRuns: "sum(unpriced_runs)" },
+      measures: { ...outcomeCounts("runs"), ...TOKEN_SUMS, unpricedRuns: "unpriced_runs" },
       filterColumns: { repos: "repo", models: "model", events: "event_type", conclusions: "conclusion" },
       durations: { kind: "sketch", column: "duration_buckets" },
     },
@@ -86,7 +88,7 @@ export const USAGE_SOURCE: GroupedSource<UsageDimension, Measure> = {
     table: "executions",
     time: { kind: "instant", column: "created_at" },
     dimensions: EVERY_DIMENSION,
-    measures: { ...outcomeCounts("1"), runs: "count(*)", ...TOKEN_SUMS, unpricedRuns: "sum(CASE WHEN cost_source = 'unpriced' THEN 1 ELSE 0 END)" },
+    measures: { ...outcomeCounts("1"), ...TOKEN_SUMS, unpricedRuns: "CASE WHEN cost_source = 'unpriced' THEN 1 ELSE 0 END" },
     filterColumns: { repos: "repo", models: "model", events: "event_type", conclusions: "conclusion" },
     durations: { kind: "values", column: "duration_ms" },
   },
@@ -109,15 +111,18 @@ export function* usageReport(dialect: SqlDialect, spec: UsageReportSpec): Report
   const timeZone = spec.timeZone ?? "UTC";
   const result = yield* groupedReport(dialect, USAGE_SOURCE, { groupBy: spec.groupBy, range: spec.range, timeZone, filters, exact: spec.exact === true, percentiles: spec.percentiles !== false });
 
-  // Unpriced models come from the same parts that answered, with the same filters.
-  const unpriced = new Set<string>();
-  for (const part of result.parts) {
+  // Unpriced models: those with unpriced runs in the range, from the same parts that answered
+  // (each with its sign: hours taken away from a whole day take their runs away too). None
+  // to look for when the range holds no unpriced run, which the sums already say.
+  const unpricedRuns = new Map<string, number>();
+  for (const part of result.totals.measures.unpricedRuns > 0 ? result.parts : []) {
     const params = new ParamList(dialect);
     const where = partWhere(dialect, params, part, activeFilters(filters));
-    const condition = part.piece.source === "raw" ? "cost_source = 'unpriced'" : "unpriced_runs > 0";
-    const rows = yield { sql: `SELECT DISTINCT model FROM ${part.table.table} ${where} AND ${condition}`, params: params.values };
-    for (const row of rows) unpriced.add(String(row.model));
+    const runs = part.table.measures.unpricedRuns;
+    const rows = yield { sql: `SELECT model, sum(${runs}) AS n FROM ${part.table.table} ${where} AND ${runs} > 0 GROUP BY model`, params: params.values };
+    for (const row of rows) unpricedRuns.set(String(row.model), (unpricedRuns.get(String(row.model)) ?? 0) + pieceSign(part.piece) * Number(row.n));
   }
+  const unpriced = [...unpricedRuns].filter(([, runs]) => runs > 0).map(([model]) => model);
 
   return {
     kind: "usage",
@@ -127,7 +132,7 @@ export function* usageReport(dialect: SqlDialect, spec: UsageReportSpec): Report
     source: result.source,
     rows: arrangeRows(result.rows.map(toUsageRow), USAGE_SORT_FIELDS, spec.sort, spec.limit),
     totals: toUsageRow(result.totals),
-    unpricedModels: [...unpriced].sort(),
+    unpricedModels: unpriced.sort(),
     rawRowsPurgedBefore: result.rawRowsPurgedBefore,
   };
 }

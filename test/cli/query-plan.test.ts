@@ -95,8 +95,8 @@ describe("usage report", () => {
         // An open end is closed at the data's own first or last UTC day (a min/max query each).
         const key = "(day>? AND day<?)";
         const onRollups = steps.filter((s) => rollupOf(s.sql) !== undefined && !isBoundsQuery(s.sql));
-        // The sums, the duration sketches and the unpriced models.
-        expect(onRollups.length).toBeGreaterThanOrEqual(3);
+        // Sums and duration sketches in one statement (and unpriced models only when the range has unpriced runs).
+        expect(onRollups.length).toBeGreaterThanOrEqual(1);
         for (const step of onRollups) {
           expect(rollupOf(step.sql)).toMatch(table);
           expect(step.plan).toContainEqual(`SEARCH ${rollupOf(step.sql)} USING PRIMARY KEY ${key}`);
@@ -115,7 +115,7 @@ describe("usage report", () => {
       const steps = plans(spec);
       expect(fullScans(steps)).toEqual([]);
       const onExecutions = steps.filter((s) => /FROM executions/.test(s.sql) && !isBoundsQuery(s.sql));
-      expect(onExecutions.length).toBeGreaterThanOrEqual(2); // sums and durations (and unpriced models)
+      expect(onExecutions.length).toBeGreaterThanOrEqual(1); // sums with durations listed (and unpriced models)
       for (const step of onExecutions) {
         expect(step.plan.some((line) => /^SEARCH executions USING (COVERING )?INDEX idx_executions_created_at \(created_at>\?( AND created_at<\?)?\)$/.test(line))).toBe(true);
       }

@@ -130,8 +130,9 @@ export function reportContract(s: ReportContractSubject): void {
           batch.push(execution({ createdAt: edge - 150_000 + i * 1000, repo: "acme/api", model: "m", eventType: "pr", conclusion: "success", inputTokens: i, costUsd: 0.25, durationMs: 100 + i * 10 }));
         }
         // Keys that a naive joined key could confuse: the parts differ, the concatenation does not.
-        batch.push(execution({ createdAt: edge + HOUR, repo: "a/b", model: "c", inputTokens: 1 }));
-        batch.push(execution({ createdAt: edge + HOUR, repo: "a", model: "b/c", inputTokens: 2 }));
+        // (Costs in binary fractions: float sums are then exact in any order, in every database.)
+        batch.push(execution({ createdAt: edge + HOUR, repo: "a/b", model: "c", inputTokens: 1, costUsd: 0.5 }));
+        batch.push(execution({ createdAt: edge + HOUR, repo: "a", model: "b/c", inputTokens: 2, costUsd: 0.5 }));
         assert.equal(await write(store, batch), 302);
         // A later write moves the writer past those hours (SQLite rolls hours up once closed and passed).
         assert.equal(await write(store, [execution({ createdAt: edge + 5 * HOUR, repo: "later" })]), 1);

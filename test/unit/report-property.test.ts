@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { StoredRecord } from "../../src/core/rows.ts";
-import { USAGE_DIMENSIONS, TOOL_DIMENSIONS, type ToolDimension, type UsageDimension, type UsageReportSpec, type ToolsReportSpec } from "../../src/report/spec.ts";
+import { BUCKET_RELATIVE_ERROR } from "../../src/core/duration-buckets.ts";
+import { USAGE_DIMENSIONS, TOOL_DIMENSIONS, type DurationStats, type ToolDimension, type UsageDimension, type UsageReportSpec, type ToolsReportSpec } from "../../src/report/spec.ts";
 import { openSqliteStore, type SqliteStore } from "../../src/store/sqlite/index.ts";
 import { execution, toolCall } from "../contract/rows.ts";
 import { rng } from "../fixtures/claude-code/generate-transcripts.ts";
@@ -103,6 +104,25 @@ function groupBy<D extends string>(dims: readonly D[], timeDims: readonly D[]): 
   return [...chosen];
 }
 
+/**
+ * Percentiles from rollups are within the sketches' error of the exact ones (and rounded to
+ * whole ms): a sketch added or taken away with the wrong sign would move them further.
+ */
+function expectPercentilesClose(label: string, rollups: { rows: DurationStats[]; totals: DurationStats }, exact: { rows: DurationStats[]; totals: DurationStats }) {
+  const pairs: [DurationStats, DurationStats][] = [[rollups.totals, exact.totals], ...rollups.rows.map((row, i): [DurationStats, DurationStats] => [row, exact.rows[i]!])];
+  for (const [approx, truth] of pairs) {
+    for (const field of ["p50DurationMs", "p95DurationMs"] as const) {
+      const want = truth[field];
+      if (want === null) {
+        expect({ label, field, value: approx[field] }).toEqual({ label, field, value: null });
+        continue;
+      }
+      const error = Math.abs((approx[field] ?? Number.NaN) - want);
+      expect({ label, field, close: error <= want * BUCKET_RELATIVE_ERROR + 0.5 }).toEqual({ label, field, close: true });
+    }
+  }
+}
+
 /** Every count and sum of a report's rows and totals, without the percentiles. */
 function sums(report: { rows: object[]; totals: object }) {
   const strip = ({ p50DurationMs: _a, p95DurationMs: _b, ...rest }: any) => rest;
@@ -123,6 +143,7 @@ describe(`rollups plus raw edges equal --exact (seed ${SEED})`, () => {
       const label = `case ${i} (seed ${SEED}): ${JSON.stringify(spec)}`;
       expect({ label, ...sums(rollups) }).toEqual({ label, ...sums(exact) });
       expect(rollups.unpricedModels).toEqual(exact.unpricedModels);
+      expectPercentilesClose(label, rollups, exact);
     }
     // The property says something only if the rollups answered often.
     expect(fromRollups).toBeGreaterThan(CASES / 4);
@@ -132,7 +153,10 @@ describe(`rollups plus raw edges equal --exact (seed ${SEED})`, () => {
     for (let i = 0; i < CASES / 3; i++) {
       const spec: ToolsReportSpec = { kind: "tools", range: range(), timeZone: pick(ZONES), groupBy: groupBy<ToolDimension>(TOOL_DIMENSIONS, ["hour", "day"]) };
       const label = `case ${i} (seed ${SEED}): ${JSON.stringify(spec)}`;
-      expect({ label, ...sums(store.report(spec)) }).toEqual({ label, ...sums(store.report({ ...spec, exact: true })) });
+      const rollups = store.report(spec);
+      const exact = store.report({ ...spec, exact: true });
+      expect({ label, ...sums(rollups) }).toEqual({ label, ...sums(exact) });
+      expectPercentilesClose(label, rollups, exact);
     }
   }, 120_000);
 

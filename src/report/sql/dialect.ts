@@ -13,4 +13,6 @@ export interface SqlDialect {
   globMatch(column: string, placeholder: string): string;
   /** The value to bind for a pattern, in the dialect's own pattern language. */
   globParam(pattern: GlobPattern): string;
+  /** An aggregate: a group's values of an integer column as one comma-separated string (null for none). */
+  listAgg(column: string): string;
 }

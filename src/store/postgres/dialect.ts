@@ -7,4 +7,5 @@ export const postgresDialect: SqlDialect = {
   intDiv: (left, right) => `(${left} / ${right})`,
   globMatch: (column, placeholder) => `${column} ~ ${placeholder}`,
   globParam: toPostgresRegex,
+  listAgg: (column) => `string_agg(${column}::text, ',')`,
 };

@@ -271,7 +271,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
       return store.read((dialect) => reportProgram(dialect, spec));
     },
 
-    async read(program) {
+    async read<R>(program: (dialect: SqlDialect) => ReportProgram<R>): Promise<R> {
       let db: Sql;
       try {
         db = await connected();
@@ -279,7 +279,10 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
         if (error instanceof StoreUnavailableError) throw error;
         throw new StoreUnavailableError(connectionTrouble ?? toError(error).message, { cause: error });
       }
-      return runAsyncProgram(program(postgresDialect), (query) => db.unsafe(query.sql, query.params as never[], { prepare: true }) as unknown as Promise<SqlRows>);
+      // One snapshot for every statement: a report adds whole days and takes some of their hours away again.
+      return (await db.begin("isolation level repeatable read read only", (tx) =>
+        runAsyncProgram(program(postgresDialect), (query) => tx.unsafe(query.sql, query.params as never[], { prepare: true }) as unknown as Promise<SqlRows>),
+      )) as R;
     },
 
     async purgeOlderThan(days) {

@@ -7,4 +7,5 @@ export const sqliteDialect: SqlDialect = {
   intDiv: (left, right) => `(${left} / ${right})`,
   globMatch: (column, placeholder) => `${column} GLOB ${placeholder}`,
   globParam: toSqliteGlob,
+  listAgg: (column) => `group_concat(${column})`,
 };

@@ -25,6 +25,19 @@ export interface OpenDriverOptions {
 }
 
 /** Runs `work` in `BEGIN IMMEDIATE … COMMIT` (taking the write lock up front), rolling back if it throws. */
+/**
+ * Runs `work` in one read transaction: every statement sees the same snapshot, so a report
+ * that adds a whole day and takes some of its hours away again never meets a write between.
+ */
+export function inReadTransaction<T>(driver: SqliteDriver, work: () => T): T {
+  driver.exec("BEGIN");
+  try {
+    return work();
+  } finally {
+    driver.exec("COMMIT");
+  }
+}
+
 export function inTransaction<T>(driver: SqliteDriver, work: () => T): T {
   driver.exec("BEGIN IMMEDIATE");
   try {

@@ -15,7 +15,7 @@ import { runProgram, type ReportProgram } from "../../report/sql/query.ts";
 import type { SqlDialect } from "../../report/sql/dialect.ts";
 import { sqliteDialect } from "./dialect.ts";
 import { safeLog, silentLogger, type Logger } from "../../core/logger.ts";
-import { inTransaction, type SqliteDriver } from "./driver.ts";
+import { inReadTransaction, inTransaction, type SqliteDriver } from "./driver.ts";
 import { defaultDriverName, openDriver, type DriverName } from "./load-driver.ts";
 import { migrate, readSchemaVersion, SchemaTooNewError, SCHEMA_VERSION } from "./migrations.ts";
 import { purgedBefore, purgeRawRows, purgeRollups } from "./purge.ts";
@@ -231,7 +231,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     read(program) {
       const connection = readableDriver();
-      return runProgram(program(sqliteDialect), (query) => connection.prepare(query.sql).all(...query.params));
+      return inReadTransaction(connection, () => runProgram(program(sqliteDialect), (query) => connection.prepare(query.sql).all(...query.params)));
     },
 
     settings() {
