@@ -13,12 +13,14 @@ const DB = process.env.BENCH_DB ?? "/tmp/tally-bench-report-10000000.db";
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 22, 12);
 const db = new Database(DB, { readonly: true });
+if (process.env.PRAGMAS) for (const p of process.env.PRAGMAS.split(";")) db.exec(`PRAGMA ${p}`);
 const SHAPES: { name: string; groupBy: UsageDimension[]; days: number; timeZone: string }[] = [
   { name: "30 days by repo", groupBy: ["repo"], days: 30, timeZone: "UTC" },
   { name: "24 hours by hour", groupBy: ["hour"], days: 1, timeZone: "UTC" },
   { name: "30 days by day in Asia/Kolkata", groupBy: ["day"], days: 30, timeZone: "Asia/Kolkata" },
 ];
 for (const shape of SHAPES.filter((s) => !process.env.SHAPE || s.name.includes(process.env.SHAPE))) {
+  const totals: number[] = [];
   for (let round = 0; round < Number(process.env.ROUNDS ?? 3); round++) {
     const log: { sql: string; ms: number; rows: number }[] = [];
     const t0 = performance.now();
@@ -30,9 +32,11 @@ for (const shape of SHAPES.filter((s) => !process.env.SHAPE || s.name.includes(p
       return rows;
     });
     const total = performance.now() - t0;
+    totals.push(total);
     if (round < Number(process.env.ROUNDS ?? 3) - 1) continue;
     const sqlMs = log.reduce((s, e) => s + e.ms, 0);
-    console.log(`\n## ${shape.name}: ${total.toFixed(1)} ms total, ${sqlMs.toFixed(1)} ms in ${log.length} statements, ${(total - sqlMs).toFixed(1)} ms in JS`);
+    const median = [...totals].sort((a, b) => a - b)[Math.floor(totals.length / 2)]!;
+    console.log(`\n## ${shape.name}: median ${median.toFixed(1)} ms of ${totals.length}; last: ${total.toFixed(1)} ms total, ${sqlMs.toFixed(1)} ms in ${log.length} statements, ${(total - sqlMs).toFixed(1)} ms in JS`);
     const byShape = new Map<string, { ms: number; n: number; rows: number }>();
     for (const e of log) {
       const key = e.sql.replace(/\?/g, "?");

@@ -311,10 +311,10 @@ export function* groupedReport<D extends string, M extends string>(
     const params = new ParamList(dialect);
     const reader = groupReader(dialect, params, source, spec.groupBy, part);
     const where = partWhere(dialect, params, part, filters);
-    // Raw rows are many: summed by the database, their durations listed per group. Rollup
-    // rows are few (an hour or a day per group): read one by one and summed here, sketches
-    // and all, in one statement.
-    const summedHere = part.piece.source !== "raw";
+    // The database sums rows, listing raw rows' durations per group; but rollup rows whose
+    // sketches are wanted are read one by one and summed here, sketches and all, in one
+    // statement (a second statement for the sketches read every row again).
+    const summedHere = part.piece.source !== "raw" && durations !== undefined;
     const select = summedHere
       ? [...reader.columns, ...measureNames.map((m) => `${table.measures[m]} AS "${m}"`), ...(durations ? [`${durations.column} AS dur`] : [])]
       : [...reader.columns, ...measureNames.map((m) => `sum(${table.measures[m]}) AS "${m}"`), ...(durations ? [`${dialect.listAgg(durations.column)} AS dur`] : [])];
