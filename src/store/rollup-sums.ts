@@ -3,7 +3,7 @@
  * order and the duration sketch, grouped per batch so that a batch costs one upsert per
  * rollup row it touches, not one per record.
  */
-import type { ExecutionRow } from "../core/rows.ts";
+import type { CacheEventRow, ExecutionRow, RateLimitEventRow } from "../core/rows.ts";
 import { durationBucket } from "../core/duration-buckets.ts";
 
 /** One rollup group: its key (and that key as one string), its sums, and its durations by bucket. */
@@ -80,12 +80,34 @@ export function modelUsageSums(row: RolledUpExecution): number[] {
   return [1, ...outcome, ...tokenSums(row)];
 }
 
+/** A degraded run's daily_degradations key (day, repo, resource, degradation), `day` its UTC day. */
+export const degradationKey = (day: string, row: Pick<RateLimitEventRow, "repo" | "resource" | "degradation">): string[] => [day, row.repo, row.resource, row.degradation];
+
+/** What a degraded run adds to its daily_degradations row, in its columns' order: runs, retry attempts, skipped queries. */
+export function degradationSums(row: Pick<RateLimitEventRow, "retryAttempts" | "skippedQueries">): number[] {
+  return [1, row.retryAttempts, row.skippedQueries];
+}
+
+/** A cache lookup's daily_cache_usage key (day, cache, repo). */
+export const cacheLookupKey = (day: string, row: Pick<CacheEventRow, "cache" | "repo">): string[] => [day, row.cache, row.repo];
+
+/** What a cache lookup adds to its daily_cache_usage row, in its columns' order: lookups, hits, misses, errors. */
+export function cacheLookupSums(row: Pick<CacheEventRow, "outcome">): number[] {
+  return [1, row.outcome === "hit" ? 1 : 0, row.outcome === "miss" ? 1 : 0, row.outcome === "error" ? 1 : 0];
+}
+
 /** The fields of an execution that its rollup rows are keyed and summed by. */
 export type RolledUpExecution = Pick<ExecutionRow, "createdAt" | "repo" | "eventType" | "provider" | "model" | "conclusion" | "inputTokens"
   | "outputTokens" | "cacheReadTokens" | "cacheCreationTokens" | "costUsd" | "costSource" | "durationMs">;
 
 export function signed(values: number[], sign: 1 | -1): number[] {
   return sign === 1 ? values : values.map((v) => -v);
+}
+
+/** Adds a row's sums to the group with `key` (made on first sight), for rollups without duration sketches. */
+export function addSums(groups: Groups, key: string[], values: number[]): void {
+  const group = groups.entry(key, values);
+  if (group.sums !== values) for (let i = 0; i < values.length; i++) group.sums[i]! += values[i]!;
 }
 
 /** Adds a row's sums and its duration to the group with `key` (made on first sight). */
