@@ -8,10 +8,18 @@ import type { ReportProgram } from "./sql/query.ts";
 /** How each run degraded is grouped on too, then folded into `byDegradation`. */
 type Dimension = DegradationDimension | "degradation";
 
-/** One raw row per degraded run (few), so no rollups. */
+/** Degraded runs: daily_degradations for whole days, rate_limit_events itself for the rest. */
 const DEGRADATION_SOURCE: GroupedSource<Dimension, "runs" | "retries" | "skipped"> = {
   timeDimensions: { hour: "hour", day: "day" },
-  rollups: [],
+  rollups: [
+    {
+      table: "daily_degradations",
+      time: { kind: "utcDay", column: "day" },
+      dimensions: { repo: "repo", resource: "resource", degradation: "degradation" },
+      measures: { runs: "runs", retries: "retry_attempts", skipped: "skipped_queries" },
+      filterColumns: { repos: "repo" },
+    },
+  ],
   raw: {
     table: "rate_limit_events",
     time: { kind: "instant", column: "created_at" },
@@ -21,10 +29,18 @@ const DEGRADATION_SOURCE: GroupedSource<Dimension, "runs" | "retries" | "skipped
   },
 };
 
-/** Cache lookups from the raw rows, per cache and, when the report is grouped by time, per bucket. */
+/** Cache lookups per cache and, when the report is grouped by time, per bucket: daily_cache_usage, else the raw rows. */
 const CACHE_SOURCE: GroupedSource<"hour" | "day" | "cache", "lookups" | "hits" | "misses" | "errors"> = {
   timeDimensions: { hour: "hour", day: "day" },
-  rollups: [],
+  rollups: [
+    {
+      table: "daily_cache_usage",
+      time: { kind: "utcDay", column: "day" },
+      dimensions: { cache: "cache" },
+      measures: { lookups: "lookups", hits: "hits", misses: "misses", errors: "errors" },
+      filterColumns: { repos: "repo" },
+    },
+  ],
   raw: {
     table: "cache_events",
     time: { kind: "instant", column: "created_at" },
@@ -56,7 +72,7 @@ const hitRate = (hits: number, misses: number) => (hits + misses > 0 ? hits / (h
 export function* degradationsReport(dialect: SqlDialect, spec: DegradationsReportSpec): ReportProgram<DegradationsReport> {
   const timeZone = spec.timeZone ?? "UTC";
   const grouped = yield* groupedReport(dialect, DEGRADATION_SOURCE, {
-    groupBy: [...spec.groupBy, "degradation"], range: spec.range, timeZone, filters: { repos: spec.filters?.repos }, exact: true,
+    groupBy: [...spec.groupBy, "degradation"], range: spec.range, timeZone, filters: { repos: spec.filters?.repos }, exact: spec.exact === true,
   });
   const byKey = new Map<string, DegradationRow>();
   const totals: DegradationRow = { group: {}, degradedRuns: 0, retryAttempts: 0, skippedQueries: 0, byDegradation: {} };
@@ -82,7 +98,7 @@ export function* degradationsReport(dialect: SqlDialect, spec: DegradationsRepor
   // One read of the cache lookups gives both the hit rate per cache and, grouped by time, its series.
   const time = spec.groupBy.find((d): d is "hour" | "day" => d === "hour" || d === "day");
   const lookups = yield* groupedReport(dialect, CACHE_SOURCE, {
-    groupBy: time === undefined ? ["cache"] : [time, "cache"], range: spec.range, timeZone, filters: { repos: spec.filters?.repos }, exact: true,
+    groupBy: time === undefined ? ["cache"] : [time, "cache"], range: spec.range, timeZone, filters: { repos: spec.filters?.repos }, exact: spec.exact === true,
   });
   const perCache = new Map<string, CacheRow>();
   const cacheSeries: CacheSeriesRow[] = [];

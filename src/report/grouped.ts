@@ -60,8 +60,8 @@ export interface GroupedResult<D extends string, M extends string> {
   totals: GroupedRow<D, M>;
   /** The range as read (open ends closed by the data's own bounds): each piece with the table that answered it. */
   parts: Part<D, M>[];
-  /** The range as raw rows alone would read it: for what rollups cannot answer (distinct sessions). */
-  rawParts: Part<D, M>[];
+  /** Both ends of the range as read (open ends closed by the data's own bounds), or null for no data. */
+  bounds: { since: number; until: number } | null;
   /**
    * ISO time of the last purge of raw rows, when part of the range had to be read from raw
    * rows older than it: those parts count less than happened. Else null.
@@ -280,7 +280,7 @@ export function* groupedReport<D extends string, M extends string>(
   const zeros = () => Object.fromEntries(measureNames.map((m) => [m, 0])) as Record<M, number>;
 
   const bounds = yield* resolveBounds(source, spec.range, rollup);
-  if (bounds === null) return { source: "raw", rows: [], parts: [], rawParts: [], rawRowsPurgedBefore: null, totals: { group: {}, measures: zeros(), p50: null, p95: null } };
+  if (bounds === null) return { source: "raw", rows: [], parts: [], bounds: null, rawRowsPurgedBefore: null, totals: { group: {}, measures: zeros(), p50: null, p95: null } };
 
   // The facts the plan needs, in one read: which hours the hourly rollup covers, and where
   // raw rows were last purged.
@@ -383,7 +383,7 @@ export function* groupedReport<D extends string, M extends string>(
     rows: out,
     totals: { group: {}, measures: totalMeasures, ...percentiles(allBuckets, allDurations) },
     parts,
-    rawParts: planPieces({ ...bounds, timeZone: spec.timeZone, units, exact: true, dailyRollups: false, hourly: null }).map((piece) => ({ piece, table: source.raw })),
+    bounds,
     rawRowsPurgedBefore: readsPurged ? new Date(purgedBefore).toISOString() : null,
   };
 }

@@ -51,6 +51,8 @@ export interface PlanInput {
   dailyRollups: boolean;
   /** The hours [from, to) for which hourly rollups that fit the grouping hold every row, or null. */
   hourly: { from: number; to: number } | null;
+  /** Whether rows may be taken away from a whole day: not for sets (distinct sessions), only for sums. @default true */
+  subtract?: boolean;
 }
 
 /**
@@ -141,7 +143,7 @@ export function planPieces(input: PlanInput): Piece[] {
       const to = Math.min(until, day + DAY_MS);
       if (input.dailyRollups && from === day && to === day + DAY_MS) {
         draft("day", day, day + DAY_MS, offsetMs, own, true);
-      } else if (input.dailyRollups && 1 + hoursCost(day, from) + hoursCost(to, day + DAY_MS) < hoursCost(from, to)) {
+      } else if (input.dailyRollups && input.subtract !== false && 1 + hoursCost(day, from) + hoursCost(to, day + DAY_MS) < hoursCost(from, to)) {
         draft("day", day, day + DAY_MS, offsetMs, own, false);
         readHours(day, from, offsetMs, { at: since, sign: -1 }, false);
         readHours(to, day + DAY_MS, offsetMs, { at: since, sign: -1 }, false);

@@ -138,6 +138,8 @@ export interface DegradationsReportSpec extends ReportWindow {
   kind: "degradations";
   groupBy: DegradationDimension[];
   filters?: { repos?: string[] };
+  /** Read raw rows only, not the daily rollups (the counts are the same either way). @default false */
+  exact?: boolean;
 }
 
 export interface DegradationRow {

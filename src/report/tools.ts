@@ -4,6 +4,7 @@ import { activeFilters, groupedReport, groupKey, groupReader, partWhere, type Gr
 import type { ToolDimension, ToolRow, ToolsReport, ToolsReportSpec } from "./spec.ts";
 import type { SqlDialect } from "./sql/dialect.ts";
 import { ParamList, type ReportProgram } from "./sql/query.ts";
+import { planPieces } from "./plan.ts";
 
 type Measure = "calls" | "errors" | "cancelled" | "durationMs";
 
@@ -42,6 +43,21 @@ export const TOOL_SOURCE: GroupedSource<ToolDimension, Measure> = {
   },
 };
 
+/** The sessions that called each tool: the set kept per day, or the raw calls. */
+const SESSION_SOURCE: GroupedSource<ToolDimension, never> = {
+  timeDimensions: { hour: "hour", day: "day" },
+  rollups: [
+    {
+      table: "daily_tool_sessions",
+      time: { kind: "utcDay", column: "day" },
+      dimensions: { tool: "tool_name", server: "server" },
+      measures: {},
+      filterColumns: { tools: "tool_name", servers: "server" },
+    },
+  ],
+  raw: { ...TOOL_SOURCE.raw, measures: {}, durations: undefined },
+};
+
 function toToolRow(row: GroupedRow<ToolDimension, Measure>, sessions: number): ToolRow {
   const { calls, errors, cancelled, durationMs } = row.measures;
   return {
@@ -63,15 +79,18 @@ export function* toolsReport(dialect: SqlDialect, spec: ToolsReportSpec): Report
   const timeZone = spec.timeZone ?? "UTC";
   const result = yield* groupedReport(dialect, TOOL_SOURCE, { groupBy: spec.groupBy, range: spec.range, timeZone, filters, exact: spec.exact === true, percentiles: spec.percentiles !== false });
 
-  // Distinct sessions cannot be summed across days or parts: the raw rows of every part,
-  // one (group, session) pair each, counted here.
+  // Distinct sessions cannot be summed, nor taken away: whole days from the set of (day, tool,
+  // session) kept, partial days from the raw calls, and the sets united here.
   const sessionsByKey = new Map<string, Set<string>>();
   const allSessions = new Set<string>();
-  for (const part of result.rawParts) {
+  const units = spec.groupBy.filter((d): d is "hour" | "day" => d === "hour" || d === "day");
+  const pieces = result.bounds === null ? [] : planPieces({ ...result.bounds, timeZone, units, exact: spec.exact === true, dailyRollups: true, hourly: null, subtract: false });
+  for (const piece of pieces) {
+    const part = { piece, table: piece.source === "day" ? SESSION_SOURCE.rollups[0]! : SESSION_SOURCE.raw };
     const params = new ParamList(dialect);
-    const reader = groupReader(dialect, params, TOOL_SOURCE, spec.groupBy, part);
+    const reader = groupReader(dialect, params, SESSION_SOURCE, spec.groupBy, part);
     const where = partWhere(dialect, params, part, activeFilters(filters));
-    const rows = yield { sql: `SELECT DISTINCT ${[...reader.columns, "session_id AS s"].join(", ")} FROM tool_calls ${where} AND session_id IS NOT NULL`, params: params.values };
+    const rows = yield { sql: `SELECT DISTINCT ${[...reader.columns, "session_id AS s"].join(", ")} FROM ${part.table.table} ${where} AND session_id IS NOT NULL`, params: params.values };
     for (const row of rows) {
       const [key] = reader.keysOf(row) as [string];
       let set = sessionsByKey.get(key);

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { StoredRecord } from "../../src/core/rows.ts";
-import { openSqliteStore } from "../../src/store/sqlite/index.ts";
+import { openSqliteStore, SCHEMA_VERSION } from "../../src/store/sqlite/index.ts";
 import { cacheEvent, execution, rateLimitEvent, toolCall } from "../contract/rows.ts";
 import { removeTempDirs, tempDir } from "../support/temp-dir.ts";
 import { expectCleanError, tally, tallyJson } from "./harness.ts";
@@ -152,7 +152,7 @@ describe("doctor", () => {
     const checks = lines.slice(0, -2);
     for (const line of checks) expect(line).toMatch(/^✓ /);
     expect(checks).toContainEqual(expect.stringMatching(/^✓ integrity +integrity_check ok$/));
-    expect(checks).toContainEqual(expect.stringMatching(/^✓ schema +version 3$/));
+    expect(checks).toContainEqual(expect.stringMatching(new RegExp(`^✓ schema +version ${SCHEMA_VERSION}$`)));
     expect(checks).toContainEqual(expect.stringMatching(/^✓ executions +8 rows, 2026-10-30T10:00:00Z … 2026-11-22T15:00:00Z$/));
     expect(checks).toContainEqual(expect.stringMatching(/^✓ tool_calls +0 rows$/));
     expect(checks).toContainEqual(expect.stringMatching(/^✓ pricing +every run has a cost$/));
@@ -186,7 +186,7 @@ describe("doctor", () => {
     expect(Object.keys(inspection).sort()).toEqual(["fileBytes", "integrity", "legacyTables", "missingTables", "schemaVersion", "tables", "unpricedModels", "walBytes"]);
     expect(inspection.missingTables).toEqual([]);
     expect(inspection.integrity).toEqual(["ok"]);
-    expect(inspection.schemaVersion).toBe(3);
+    expect(inspection.schemaVersion).toBe(SCHEMA_VERSION);
     expect(inspection.fileBytes).toBe(statSync(db).size);
     expect(inspection.tables).toEqual([
       { name: "executions", rows: 10, oldest: Date.parse("2026-10-30T10:00:00Z"), newest: Date.parse("2026-11-22T15:00:00Z") },
@@ -223,7 +223,7 @@ describe("doctor", () => {
     raw.close();
     const run = await tally(["doctor", "--db", path]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^✗ schema +version 99 is newer than this tally \(3\)$/m);
+    expect(run.stdout).toMatch(new RegExp(`^✗ schema +version 99 is newer than this tally \\(${SCHEMA_VERSION}\\)$`, "m"));
     expect(run.stdout).toMatch(/^ +→ upgrade tally$/m);
   });
 
@@ -232,7 +232,7 @@ describe("doctor", () => {
     copyFileSync(LEGACY_FIXTURE, path);
     const run = await tally(["doctor", "--db", path]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^✗ schema +version 0, this tally writes 3$/m);
+    expect(run.stdout).toMatch(new RegExp(`^✗ schema +version 0, this tally writes ${SCHEMA_VERSION}$`, "m"));
     expect(run.stdout).toContain(`→ tally migrate --db ${path}`);
     // Its times are ISO text, not epoch ms: counted, without a time span.
     expect(run.stdout).toMatch(/^✓ executions +3 rows$/m);
@@ -259,11 +259,11 @@ describe("migrate", () => {
 
   test("the legacy review-bot file: reports refuse it until migrated, then show its 3 runs", async () => {
     const path = legacyCopy();
-    expectCleanError(await tally(["report", "--db", path]), 1, /has schema version 0; this tally reads version 3/);
+    expectCleanError(await tally(["report", "--db", path]), 1, new RegExp(`has schema version 0; this tally reads version ${SCHEMA_VERSION}`));
     expect((await tally(["report", "--db", path])).stderr).toContain(`tally migrate --db ${path}`);
 
-    expect(await tally(["migrate", "--db", path])).toEqual({ code: 0, stdout: "migrated schema version 0 → 3\n", stderr: "" });
-    expect(await tally(["migrate", "--db", path])).toEqual({ code: 0, stdout: "schema is up to date (version 3)\n", stderr: "" });
+    expect(await tally(["migrate", "--db", path])).toEqual({ code: 0, stdout: `migrated schema version 0 → ${SCHEMA_VERSION}\n`, stderr: "" });
+    expect(await tally(["migrate", "--db", path])).toEqual({ code: 0, stdout: `schema is up to date (version ${SCHEMA_VERSION})\n`, stderr: "" });
 
     for (const exact of [[], ["--exact"]]) {
       const report = await tallyJson(["report", "--db", path, ...exact]);
@@ -288,8 +288,8 @@ describe("migrate", () => {
 
   test("--json", async () => {
     const path = legacyCopy();
-    expect(await tallyJson(["migrate", "--db", path])).toEqual({ from: 0, to: 3 });
-    expect(await tallyJson(["migrate", "--db", path])).toEqual({ from: 3, to: 3 });
+    expect(await tallyJson(["migrate", "--db", path])).toEqual({ from: 0, to: SCHEMA_VERSION });
+    expect(await tallyJson(["migrate", "--db", path])).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION });
   });
 
   test("a missing file, or one newer than this tally: exit 1", async () => {

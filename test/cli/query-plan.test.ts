@@ -151,21 +151,30 @@ describe("hourly rollups", () => {
 });
 
 describe("tools and degradations reports", () => {
-  test("tools: the tool rollups by day range, sessions through the created_at index", () => {
-    const steps = plans({ kind: "tools", groupBy: ["tool", "server"], range: WEEK });
-    expect(fullScans(steps)).toEqual([]);
-    expect(steps.flatMap((s) => s.plan)).toContainEqual("SEARCH daily_tool_usage USING PRIMARY KEY (day>? AND day<?)");
-    expect(steps.flatMap((s) => s.plan).some((l) => /^SEARCH tool_calls USING (COVERING )?INDEX idx_tool_calls_created_at /.test(l))).toBe(true);
+  const byPrimaryKey = (table: string) => `SEARCH ${table} USING PRIMARY KEY (day>? AND day<?)`;
+  const byTimeIndex = (table: string) => new RegExp(`^SEARCH ${table} USING (COVERING )?INDEX idx_${table}_created_at \\(created_at>\\? AND created_at<\\?\\)$`);
+
+  test("tools: whole days from the tool rollups and the sessions kept per day, by primary key; partial days through the created_at index", () => {
+    const week = plans({ kind: "tools", groupBy: ["tool", "server"], range: WEEK });
+    expect(fullScans(week)).toEqual([]);
+    expect(week.flatMap((s) => s.plan)).toContainEqual(byPrimaryKey("daily_tool_usage"));
+    expect(week.flatMap((s) => s.plan)).toContainEqual(byPrimaryKey("daily_tool_sessions"));
+    expect(week.some((s) => /FROM tool_calls/.test(s.sql) && !isBoundsQuery(s.sql))).toBe(false);
+    const hours = plans({ kind: "tools", groupBy: ["tool", "server"], range: HOURS });
+    expect(fullScans(hours)).toEqual([]);
+    expect(hours.flatMap((s) => s.plan).some((l) => byTimeIndex("tool_calls").test(l))).toBe(true);
   });
 
-  test("degradations: every raw table through its created_at index", () => {
-    const steps = plans({ kind: "degradations", groupBy: ["repo"], range: WEEK });
-    expect(fullScans(steps)).toEqual([]);
-    const lines = steps.flatMap((s) => s.plan);
-    for (const table of ["rate_limit_events", "cache_events"]) {
-      expect(lines.some((l) => new RegExp(`^SEARCH ${table} USING (COVERING )?INDEX idx_${table}_created_at \\(created_at>\\? AND created_at<\\?\\)$`).test(l))).toBe(true);
-    }
+  test("degradations: whole days from daily_degradations and daily_cache_usage by primary key; partial days through each raw table's created_at index", () => {
+    const week = plans({ kind: "degradations", groupBy: ["repo"], range: WEEK });
+    expect(fullScans(week)).toEqual([]);
+    for (const table of ["daily_degradations", "daily_cache_usage"]) expect(week.flatMap((s) => s.plan)).toContainEqual(byPrimaryKey(table));
+    expect(week.some((s) => /FROM (rate_limit_events|cache_events)/.test(s.sql) && !isBoundsQuery(s.sql))).toBe(false);
+    const hours = plans({ kind: "degradations", groupBy: ["repo"], range: HOURS });
+    expect(fullScans(hours)).toEqual([]);
+    const lines = hours.flatMap((s) => s.plan);
+    for (const table of ["rate_limit_events", "cache_events"]) expect(lines.some((l) => byTimeIndex(table).test(l))).toBe(true);
     // The runs in range (to put degraded runs in proportion) come from the usage rollups, as a usage report's do.
-    expect(lines.some((l) => /^SCAN executions\b/.test(l))).toBe(false);
+    expect([...lines, ...week.flatMap((s) => s.plan)].some((l) => /^SCAN executions\b/.test(l))).toBe(false);
   });
 });

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { StoredRecord } from "../../src/core/rows.ts";
 import { BUCKET_RELATIVE_ERROR } from "../../src/core/duration-buckets.ts";
-import { USAGE_DIMENSIONS, TOOL_DIMENSIONS, type DurationStats, type ToolDimension, type UsageDimension, type UsageReportSpec, type ToolsReportSpec } from "../../src/report/spec.ts";
+import { DEGRADATION_DIMENSIONS, USAGE_DIMENSIONS, TOOL_DIMENSIONS, type DegradationDimension, type DegradationsReportSpec, type DurationStats, type ToolDimension, type UsageDimension, type UsageReportSpec, type ToolsReportSpec } from "../../src/report/spec.ts";
 import { openSqliteStore, type SqliteStore } from "../../src/store/sqlite/index.ts";
-import { execution, toolCall } from "../contract/rows.ts";
+import { cacheEvent, execution, rateLimitEvent, toolCall } from "../contract/rows.ts";
 import { rng } from "../fixtures/claude-code/generate-transcripts.ts";
 import { removeTempDirs, tempDir } from "../support/temp-dir.ts";
 
@@ -62,7 +62,12 @@ beforeAll(() => {
       durationMs: int(0, 120_000),
     }));
     records.push(toolCall({ createdAt: instant(), toolName: pick(["search", "read", "write"]), server: pick(["github", "jira", ""]),
-      outcome: pick(["ok", "ok", "tool_error", "cancelled"]), durationMs: int(0, 5000), sessionId: pick(["s1", "s2", "s3", null]) }));
+      outcome: pick(["ok", "ok", "tool_error", "cancelled"]), durationMs: int(0, 5000), sessionId: pick(["s1", "s2", "s3", "s4", "s5", null]) }));
+    if (i % 4 === 0) {
+      records.push(rateLimitEvent({ createdAt: instant(), deliveryId: null, repo: pick(["acme/api", "acme/web", "other/tool"]), resource: pick(["search", "graphql"]),
+        retryAttempts: int(0, 3), skippedQueries: int(0, 2), degradation: pick(["partial", "skipped"]) }));
+      records.push(cacheEvent({ createdAt: instant(), cache: pick(["diffs", "files"]), repo: pick(["acme/api", "other/tool"]), outcome: pick(["hit", "hit", "miss", "error"]) }));
+    }
   }
   // In time order, in small batches, but one record in twenty arrives late (at the end), so
   // hours already rolled up are rolled up again.
@@ -158,6 +163,22 @@ describe(`rollups plus raw edges equal --exact (seed ${SEED})`, () => {
       expect({ label, ...sums(rollups) }).toEqual({ label, ...sums(exact) });
       expectPercentilesClose(label, rollups, exact);
     }
+  }, 120_000);
+
+  test(`degradations and cache lookups: ${Math.ceil(CASES / 3)} random ranges, zones and groupings`, () => {
+    let fromRollups = 0;
+    for (let i = 0; i < CASES / 3; i++) {
+      const spec: DegradationsReportSpec = {
+        kind: "degradations", range: range(), timeZone: pick(ZONES), groupBy: groupBy<DegradationDimension>(DEGRADATION_DIMENSIONS, ["hour", "day"]),
+        filters: random() < 0.2 ? { repos: ["acme/*"] } : undefined,
+      };
+      const label = `case ${i} (seed ${SEED}): ${JSON.stringify(spec)}`;
+      const rollups = store.report(spec);
+      const exact = store.report({ ...spec, exact: true });
+      expect({ label, ...rollups }).toEqual({ label, ...exact });
+      if (rollups.totals.degradedRuns > 0 && !spec.groupBy.includes("hour")) fromRollups++;
+    }
+    expect(fromRollups).toBeGreaterThan(CASES / 12);
   }, 120_000);
 
   test("a day is a calendar day in its zone: 23 hours when DST starts, 25 when it ends, and still one row", () => {

@@ -233,7 +233,7 @@ describe("the migration to schema 3", () => {
       daily.filter((r) => String((r as Row).day) < "2026-11-10"),
     );
     expect(Number((again.query("SELECT count(*) AS n FROM executions").get() as Row).n)).toBe(rawCount + 150);
-    expect((again.query("PRAGMA user_version").get() as Row).user_version).toBe(3);
+    expect((again.query("PRAGMA user_version").get() as Row).user_version).toBe(SCHEMA_VERSION);
     again.close();
   });
 });

@@ -3,6 +3,7 @@ import { copyLegacyRows, setAsideLegacyTables } from "./legacy.ts";
 import { SCHEMA_V1 } from "./schema-v1.ts";
 import { SCHEMA_V2 } from "./schema-v2.ts";
 import { SCHEMA_V3 } from "./schema-v3.ts";
+import { BACKFILL_V4, SCHEMA_V4 } from "./schema-v4.ts";
 import { startHourlyRollups } from "./hourly-rollup.ts";
 import { purgedBefore } from "./purge.ts";
 
@@ -40,6 +41,14 @@ const MIGRATIONS: readonly Migration[] = [
       // both tables from the raw rows still held (additive: raw rows and daily rollups untouched).
       driver.exec("DELETE FROM hourly_model_usage");
       startHourlyRollups(driver, purgedBefore(driver, "executions"));
+    },
+  },
+  {
+    version: 4,
+    description: "daily rollups of degraded runs, cache lookups and the sessions that called each tool",
+    up(driver) {
+      driver.exec(SCHEMA_V4);
+      driver.exec(BACKFILL_V4);
     },
   },
 ];

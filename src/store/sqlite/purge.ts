@@ -1,5 +1,6 @@
 import type { SqliteDriver } from "./driver.ts";
-import { RAW_TABLES, ROLLUP_TABLES } from "./schema-v1.ts";
+import { RAW_TABLES } from "./schema-v1.ts";
+import { ROLLUP_TABLES } from "./schema-v4.ts";
 import { afterRawPurge, afterRollupPurge } from "./hourly-rollup.ts";
 import { utcDay } from "./utc-day.ts";
 import { raiseMeta, readMeta } from "./meta.ts";

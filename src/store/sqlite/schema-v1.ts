@@ -193,5 +193,3 @@ export const RAW_TABLES = [
   { table: "cache_events", timeColumn: "created_at" },
 ] as const;
 
-/** Rollup tables, dated by their `day` column. */
-export const ROLLUP_TABLES = ["daily_usage", "daily_model_usage", "daily_tool_usage"] as const;

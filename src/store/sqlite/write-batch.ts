@@ -1,8 +1,10 @@
-import type { Batch, ExecutionRow, ToolCallRow } from "../../core/rows.ts";
+import type { Batch, CacheEventRow, ExecutionRow, RateLimitEventRow, ToolCallRow } from "../../core/rows.ts";
 import type { SqliteDriver, SqliteStatement } from "./driver.ts";
 import { utcDay } from "./utc-day.ts";
 import { addEncodedBuckets, encodeBuckets } from "../../core/duration-buckets.ts";
-import { add, Groups, modelUsageSums, signed, usageSums, type RolledUpExecution } from "../rollup-sums.ts";
+import {
+  add, addSums, cacheLookupKey, cacheLookupSums, degradationKey, degradationSums, Groups, modelUsageSums, signed, usageSums, type RolledUpExecution,
+} from "../rollup-sums.ts";
 import { isLaterSnapshot } from "../../core/snapshot.ts";
 import { differingField, EXECUTION_IDENTITY, replacedSnapshot, rolledUp, TOOL_CALL_IDENTITY, type StoredExecution } from "../stored-records.ts";
 
@@ -51,6 +53,14 @@ const SQL = {
       input_bytes = input_bytes + excluded.input_bytes, output_bytes = output_bytes + excluded.output_bytes,
       duration_buckets = excluded.duration_buckets`,
   dailyToolUsageBuckets: `SELECT duration_buckets FROM daily_tool_usage WHERE day = ? AND server = ? AND tool_name = ? AND outcome = ?`,
+  dailyDegradations: `INSERT INTO daily_degradations (day, repo, resource, degradation, runs, retry_attempts, skipped_queries)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (day, repo, resource, degradation) DO UPDATE SET runs = runs + excluded.runs,
+      retry_attempts = retry_attempts + excluded.retry_attempts, skipped_queries = skipped_queries + excluded.skipped_queries`,
+  dailyCacheUsage: `INSERT INTO daily_cache_usage (day, cache, repo, lookups, hits, misses, errors) VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (day, cache, repo) DO UPDATE SET lookups = lookups + excluded.lookups, hits = hits + excluded.hits,
+      misses = misses + excluded.misses, errors = errors + excluded.errors`,
+  dailyToolSession: `INSERT INTO daily_tool_sessions (day, server, tool_name, session_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   storedExecution: `SELECT created_at, repo, event_type, provider, model, input_tokens, output_tokens, cache_read_tokens,
     cache_creation_tokens, duration_ms, cost_usd, cost_source, conclusion, stop_reason FROM executions WHERE id = ?`,
   replaceSnapshot: `UPDATE executions SET model = ?, input_tokens = ?, output_tokens = ?, cache_read_tokens = ?,
@@ -65,6 +75,10 @@ class UsageSums {
   readonly executions = new Groups();
   readonly models = new Groups();
   readonly tools = new Groups();
+  readonly degradations = new Groups();
+  readonly caches = new Groups();
+  /** (day, server, tool, session) of the batch's tool calls made in a session. */
+  readonly toolSessions = new Groups();
 
   /** Counts a run in; `sign` -1 takes one back out (a stored snapshot being replaced). */
   addExecution(row: RolledUpExecution, sign: 1 | -1 = 1): void {
@@ -74,7 +88,17 @@ class UsageSums {
   }
 
   addToolCall(row: ToolCallRow): void {
-    add(this.tools, [utcDay(row.createdAt), row.server, row.toolName, row.outcome], [1, row.durationMs, row.inputBytes ?? 0, row.outputBytes ?? 0], row.durationMs);
+    const day = utcDay(row.createdAt);
+    add(this.tools, [day, row.server, row.toolName, row.outcome], [1, row.durationMs, row.inputBytes ?? 0, row.outputBytes ?? 0], row.durationMs);
+    if (row.sessionId !== null) this.toolSessions.entry([day, row.server, row.toolName, row.sessionId], []);
+  }
+
+  addRateLimitEvent(row: RateLimitEventRow): void {
+    addSums(this.degradations, degradationKey(utcDay(row.createdAt), row), degradationSums(row));
+  }
+
+  addCacheEvent(row: CacheEventRow): void {
+    addSums(this.caches, cacheLookupKey(utcDay(row.createdAt), row), cacheLookupSums(row));
   }
 }
 
@@ -166,8 +190,13 @@ export class BatchWriter {
 
   constructor(driver: SqliteDriver) {
     this.dataVersion = driver.prepare("PRAGMA data_version");
+    // Each prepared on first use: a migration that copies a legacy file writes at schema 1,
+    // before the tables of later versions exist.
     const prepared = {} as Record<StatementName, SqliteStatement>;
-    for (const name of Object.keys(SQL) as StatementName[]) prepared[name] = driver.prepare(SQL[name]);
+    for (const name of Object.keys(SQL) as StatementName[]) {
+      let statement: SqliteStatement | undefined;
+      Object.defineProperty(prepared, name, { get: () => (statement ??= driver.prepare(SQL[name])) });
+    }
     this.statements = prepared;
   }
 
@@ -178,7 +207,7 @@ export class BatchWriter {
     this.rollUp(sums);
   }
 
-  /** Merges the sums into the three rollups, naming each step for error messages. */
+  /** Merges the sums into the daily rollups, naming each step for error messages. */
   private rollUp(sums: UsageSums): void {
     const s = this.statements;
     this.current = "dailyUsage";
@@ -187,6 +216,12 @@ export class BatchWriter {
     upsertGroups("daily_model_usage", sums.models, s.dailyModelUsageBuckets, s.dailyModelUsage, this.cache);
     this.current = "dailyToolUsage";
     upsertGroups("daily_tool_usage", sums.tools, s.dailyToolUsageBuckets, s.dailyToolUsage, this.cache);
+    this.current = "dailyDegradations";
+    for (const { key, sums: values } of sums.degradations) s.dailyDegradations.run(...key, ...values);
+    this.current = "dailyCacheUsage";
+    for (const { key, sums: values } of sums.caches) s.dailyCacheUsage.run(...key, ...values);
+    this.current = "dailyToolSession";
+    for (const { key } of sums.toolSessions) s.dailyToolSession.run(...key);
   }
 
   /**
@@ -238,8 +273,10 @@ export class BatchWriter {
         }
         case "rateLimitEvent": {
           const r = record.row;
-          count(s.rateLimitEvent.run(r.id, r.createdAt, r.deliveryId, r.eventType, r.repo, r.prNumber, r.executionId,
-            r.resource, r.limit, r.remaining, r.resetAt, r.retryAttempts, r.skippedQueries, r.degradation, r.attributes).changes);
+          const changes = s.rateLimitEvent.run(r.id, r.createdAt, r.deliveryId, r.eventType, r.repo, r.prNumber, r.executionId,
+            r.resource, r.limit, r.remaining, r.resetAt, r.retryAttempts, r.skippedQueries, r.degradation, r.attributes).changes;
+          count(changes);
+          if (changes > 0) sums.addRateLimitEvent(r);
           break;
         }
         case "toolCall": {
@@ -268,7 +305,9 @@ export class BatchWriter {
           break;
         case "cacheEvent": {
           const r = record.row;
-          count(s.cacheEvent.run(r.id, r.createdAt, r.cache, r.outcome, r.deliveryId, r.eventType, r.repo).changes);
+          const changes = s.cacheEvent.run(r.id, r.createdAt, r.cache, r.outcome, r.deliveryId, r.eventType, r.repo).changes;
+          count(changes);
+          if (changes > 0) sums.addCacheEvent(r);
           break;
         }
       }
