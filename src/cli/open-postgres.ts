@@ -45,6 +45,15 @@ export async function openPostgresForCli(context: CommandContext, options: Parti
     if (reason.startsWith("cannot open")) throw new CliError(reason, `is PostgreSQL running at ${redactUrl(context.dbPath)}, and may this user connect?`);
     throw new CliError(reason, "upgrade tally");
   }
+  // A reader does not migrate: an older schema lacks tables the reports read.
+  const { POSTGRES_SCHEMA_VERSION } = await import("../store/postgres/schema.ts");
+  if (options.readonly === true && store.schemaVersion < POSTGRES_SCHEMA_VERSION) {
+    await store.close();
+    throw new CliError(
+      `${redactUrl(context.dbPath)} has schema version ${store.schemaVersion}; this tally reads version ${POSTGRES_SCHEMA_VERSION}`,
+      `upgrade it once with \`tally migrate --db ${redactUrl(context.dbPath)}\` (additive: nothing is deleted)`,
+    );
+  }
   return store;
 }
 

@@ -9,7 +9,9 @@ import { COMMANDS } from "../../src/cli/commands/index.ts";
 import type { CliIo } from "../../src/cli/io.ts";
 import { runCli } from "../../src/cli/main.ts";
 import { openSqliteStore } from "../../src/store/sqlite/index.ts";
+import postgres from "postgres";
 import { POSTGRES_SCHEMA_VERSION } from "../../src/store/postgres/index.ts";
+import { MIGRATIONS } from "../../src/store/postgres/schema.ts";
 import { generateTranscripts } from "../fixtures/claude-code/generate-transcripts.ts";
 import { cacheEvent, execution, rateLimitEvent, toolCall } from "../contract/rows.ts";
 import { removeTempDirs, tempDir } from "../support/temp-dir.ts";
@@ -101,5 +103,29 @@ suite("tally --db postgres://", () => {
     expect([missing.code, missing.stderr]).toEqual([1, expect.stringContaining("no Tally schema")]);
     const badSchema = await tally(["report", "--db", POSTGRES_URL], { TALLY_PG_SCHEMA: "Robert'); DROP" });
     expect([badSchema.code, badSchema.stderr]).toEqual([1, expect.stringContaining("schema must be lower-case letters")]);
+  });
+
+  test("a schema older than this tally: readers refuse with the migrate command; after `tally migrate` they answer", async () => {
+    const schema = freshSchema();
+    const db = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
+    try {
+      await db.begin(async (tx) => {
+        await tx.unsafe(`CREATE SCHEMA "${schema}"`);
+        await tx.unsafe(`SET LOCAL search_path TO "${schema}"`);
+        await tx.unsafe(MIGRATIONS.find((m) => m.version === 1)!.sql);
+        await tx.unsafe("INSERT INTO tally_meta (key, value) VALUES ('schema_version', '1')");
+      });
+    } finally {
+      await db.end();
+    }
+    const env = { TALLY_PG_SCHEMA: schema };
+    const refused = await tally(["degradations", "--db", POSTGRES_URL], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`has schema version 1; this tally reads version ${POSTGRES_SCHEMA_VERSION}`);
+    expect(refused.stderr).toContain("tally migrate --db");
+    const migrated = await tally(["migrate", "--json", "--db", POSTGRES_URL], env);
+    expect(JSON.parse(migrated.stdout)).toEqual({ from: 1, to: POSTGRES_SCHEMA_VERSION });
+    const answered = await tally(["degradations", "--json", "--db", POSTGRES_URL], env);
+    expect([answered.code, JSON.parse(answered.stdout).totalRuns]).toEqual([0, 0]);
   });
 });

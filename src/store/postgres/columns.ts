@@ -52,6 +52,8 @@ export interface RollupColumns {
   table: string;
   keys: readonly (readonly [string, PgType])[];
   sums: readonly (readonly [string, PgType])[];
+  /** Whether it keeps a duration sketch (`duration_buckets`), merged by the upsert. @default true */
+  sketch?: boolean;
 }
 
 const TOKEN_SUMS = [
@@ -71,6 +73,29 @@ export const DAILY_TOOL_USAGE: RollupColumns = {
   table: "daily_tool_usage",
   keys: [["day", "text"], ["server", "text"], ["tool_name", "text"], ["outcome", "text"]],
   sums: [["calls", "int8"], ["duration_ms", "int8"], ["input_bytes", "int8"], ["output_bytes", "int8"]],
+};
+
+/** Degraded runs per UTC day (schema 2); no durations, so no sketch. */
+export const DAILY_DEGRADATIONS: RollupColumns = {
+  table: "daily_degradations",
+  keys: [["day", "text"], ["repo", "text"], ["resource", "text"], ["degradation", "text"]],
+  sums: [["runs", "int8"], ["retry_attempts", "int8"], ["skipped_queries", "int8"]],
+  sketch: false,
+};
+/** Cache lookups per UTC day (schema 2). */
+export const DAILY_CACHE_USAGE: RollupColumns = {
+  table: "daily_cache_usage",
+  keys: [["day", "text"], ["cache", "text"], ["repo", "text"]],
+  sums: [["lookups", "int8"], ["hits", "int8"], ["misses", "int8"], ["errors", "int8"]],
+  sketch: false,
+};
+/**
+ * Which sessions called which tool on which UTC day (schema 2): a set, not sums (distinct
+ * sessions over several days cannot be added up), so its rows are only ever inserted.
+ */
+export const DAILY_TOOL_SESSIONS: TableColumns = {
+  table: "daily_tool_sessions",
+  columns: [["day", "text"], ["server", "text"], ["tool_name", "text"], ["session_id", "text"]],
 };
 
 /** `unnest($1::text[], $2::int8[], …) AS u(a, b, …)` for `columns`, placeholders from `first`. */
@@ -104,13 +129,24 @@ export function insertRowsSql({ table, columns }: TableColumns, partitioned: boo
  * One CTE that upserts a rollup's groups from arrays (placeholders from `first`): sums add up
  * and sketches merge inside the statement, under the row lock the upsert takes.
  */
-export function upsertRollupCte(name: string, { table, keys, sums }: RollupColumns, first: number): string {
-  const columns = [...keys, ...sums, ["duration_buckets", "text"] as const];
+export function upsertRollupCte(name: string, { table, keys, sums, sketch = true }: RollupColumns, first: number): string {
+  // A group's sketch is bound as the text of an int4[] literal and cast here: a 2-D array param could not be ragged.
+  const columns = sketch ? [...keys, ...sums, ["duration_buckets", "text"] as const] : [...keys, ...sums];
   const names = columns.map(([n]) => n).join(", ");
-  const select = [...keys, ...sums].map(([n]) => n).join(", ");
+  const select = [...keys, ...sums].map(([n]) => n);
+  if (sketch) select.push("duration_buckets::int4[]");
   const updates = sums.map(([n]) => `${n} = ${table}.${n} + excluded.${n}`);
-  updates.push(`duration_buckets = tally_sketch_merge(${table}.duration_buckets, excluded.duration_buckets)`);
+  if (sketch) updates.push(`duration_buckets = tally_sketch_merge(${table}.duration_buckets, excluded.duration_buckets)`);
   return `${name} AS (INSERT INTO ${table} (${names})
-    SELECT ${select}, duration_buckets::int4[] FROM ${unnestFrom(columns, first)}
+    SELECT ${select.join(", ")} FROM ${unnestFrom(columns, first)}
     ON CONFLICT (${keys.map(([n]) => n).join(", ")}) DO UPDATE SET ${updates.join(", ")} RETURNING 1)`;
+}
+
+/**
+ * One CTE that inserts rows of a set table (every column is key) from arrays, placeholders
+ * from `first`; rows held already are left as they are.
+ */
+export function insertSetCte(name: string, { table, columns }: TableColumns, first: number): string {
+  const names = columns.map(([n]) => n).join(", ");
+  return `${name} AS (INSERT INTO ${table} (${names}) SELECT ${names} FROM ${unnestFrom(columns, first)} ON CONFLICT DO NOTHING RETURNING 1)`;
 }

@@ -13,6 +13,9 @@ import type { Partitions } from "./partitions.ts";
 import { PARTITIONED_TABLES, RAW_TABLES } from "./schema.ts";
 import { utcDay } from "../sqlite/utc-day.ts";
 
+/** The rollups dated by a `day` column, of every schema version. */
+const DAILY_ROLLUP_TABLES = ["daily_usage", "daily_model_usage", "daily_tool_usage", "daily_degradations", "daily_cache_usage", "daily_tool_sessions"] as const;
+
 /** Rows per DELETE, so no statement holds its locks for long. */
 const CHUNK_ROWS = 5000;
 
@@ -70,7 +73,7 @@ async function purgeLocked(sql: Sql, partitions: Partitions, { rawCutoff, rollup
   }
   const cutoffDay = utcDay(rollupCutoff);
   const dayStart = Date.parse(`${cutoffDay}T00:00:00Z`);
-  for (const table of ["daily_usage", "daily_model_usage", "daily_tool_usage"]) await sql.unsafe(`DELETE FROM ${table} WHERE day < $1`, [cutoffDay] as never[]);
+  for (const table of DAILY_ROLLUP_TABLES) await sql.unsafe(`DELETE FROM ${table} WHERE day < $1`, [cutoffDay] as never[]);
   for (const table of ["hourly_usage", "hourly_model_usage"]) await sql.unsafe(`DELETE FROM ${table} WHERE hour < $1`, [dayStart] as never[]);
   await sql.unsafe(RAISE, ["hourly_from", String(dayStart)] as never[]);
   return deleted;

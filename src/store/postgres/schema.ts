@@ -211,7 +211,50 @@ $$;
 INSERT INTO tally_meta (key, value) VALUES ('hourly_from', '0'), ('hourly_to', '${Number.MAX_SAFE_INTEGER}');
 `;
 
+/**
+ * The UTC day (`YYYY-MM-DD`) of an epoch-ms column in SQL, as utcDay() computes it: the day
+ * number by floor division in integers (exact, whatever the session's time zone; no float near
+ * midnight; before 1970 too), formatted by to_char (DateStyle does not change it).
+ */
+export const utcDaySql = (column: string) =>
+  `to_char(DATE '1970-01-01' + ((${column} - ((${column} % 86400000) + 86400000) % 86400000) / 86400000)::int, 'YYYY-MM-DD')`;
+
+const DAY_OF = utcDaySql("created_at");
+
+/**
+ * Version 2: daily rollups of degraded runs, cache lookups and the sessions that called each
+ * tool (SQLite's schema 4), so those reports read days, not raw rows. Written with the raw rows
+ * by every batch (write.ts); built here from the raw rows still held.
+ */
+const V2 = `
+CREATE TABLE daily_degradations (
+  day text NOT NULL, repo text NOT NULL, resource text NOT NULL, degradation text NOT NULL,
+  runs bigint NOT NULL DEFAULT 0, retry_attempts bigint NOT NULL DEFAULT 0, skipped_queries bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (day, repo, resource, degradation)
+);
+CREATE TABLE daily_cache_usage (
+  day text NOT NULL, cache text NOT NULL, repo text NOT NULL,
+  lookups bigint NOT NULL DEFAULT 0, hits bigint NOT NULL DEFAULT 0, misses bigint NOT NULL DEFAULT 0, errors bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (day, cache, repo)
+);
+-- Distinct sessions cannot be summed across days: the set of (day, tool, session) is kept.
+CREATE TABLE daily_tool_sessions (
+  day text NOT NULL, server text NOT NULL, tool_name text NOT NULL, session_id text NOT NULL,
+  PRIMARY KEY (day, server, tool_name, session_id)
+);
+
+INSERT INTO daily_degradations (day, repo, resource, degradation, runs, retry_attempts, skipped_queries)
+  SELECT ${DAY_OF}, repo, resource, degradation, count(*), sum(retry_attempts), sum(skipped_queries)
+  FROM rate_limit_events GROUP BY 1, 2, 3, 4;
+INSERT INTO daily_cache_usage (day, cache, repo, lookups, hits, misses, errors)
+  SELECT ${DAY_OF}, cache, repo, count(*), count(*) FILTER (WHERE outcome = 'hit'), count(*) FILTER (WHERE outcome = 'miss'),
+    count(*) FILTER (WHERE outcome = 'error')
+  FROM cache_events GROUP BY 1, 2, 3;
+INSERT INTO daily_tool_sessions (day, server, tool_name, session_id)
+  SELECT DISTINCT ${DAY_OF}, server, tool_name, session_id FROM tool_calls WHERE session_id IS NOT NULL;
+`;
+
 /** Migrations by version; the database keeps its version in tally_meta ('schema_version'). */
-export const MIGRATIONS: readonly { version: number; sql: string }[] = [{ version: 1, sql: V1 }];
+export const MIGRATIONS: readonly { version: number; sql: string }[] = [{ version: 1, sql: V1 }, { version: 2, sql: V2 }];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

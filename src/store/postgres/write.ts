@@ -9,20 +9,25 @@
  * - the rollup sums are made while the server inserts, as if every row goes in, and the rows
  *   stored already are taken back out, so the rollups count inserted rows only;
  * - the rollups are upserted in one statement, groups sorted by key, sums added and sketches
- *   merged by the database under the row's lock (`tally_sketch_merge`).
+ *   merged by the database under the row's lock (`tally_sketch_merge`); the same statement
+ *   adds the (day, tool, session) rows of the inserted tool calls to daily_tool_sessions.
  */
 import type { TransactionSql } from "postgres";
 import type { Batch, CacheEventRow, ExecutionRow, RateLimitEventRow, SessionEndRow, SessionStartRow, ToolCallRow } from "../../core/rows.ts";
 import { encodePairs } from "./sketch.ts";
 import { PARTITIONED } from "./schema.ts";
-import { add, Groups, modelUsageSums, signed, usageSums, type Group, type RolledUpExecution } from "../rollup-sums.ts";
+import {
+  add, addSums, cacheLookupKey, cacheLookupSums, degradationKey, degradationSums, Groups, modelUsageSums, signed, usageSums, type Group,
+  type RolledUpExecution,
+} from "../rollup-sums.ts";
 import { isLaterSnapshot } from "../../core/snapshot.ts";
 import { differingField, EXECUTION_IDENTITY, replacedSnapshot, rolledUp, TOOL_CALL_IDENTITY, type StoredExecution } from "../stored-records.ts";
 import { HOUR_MS } from "../../core/time-units.ts";
 import { utcDay } from "../sqlite/utc-day.ts";
 import {
-  CACHE_EVENTS, DAILY_MODEL_USAGE, DAILY_TOOL_USAGE, DAILY_USAGE, EXECUTIONS, HOURLY_MODEL_USAGE, HOURLY_USAGE, insertRowsSql,
-  RATE_LIMIT_EVENTS, SESSIONS, TOOL_CALLS, upsertRollupCte, type RollupColumns, type TableColumns,
+  CACHE_EVENTS, DAILY_CACHE_USAGE, DAILY_DEGRADATIONS, DAILY_MODEL_USAGE, DAILY_TOOL_SESSIONS, DAILY_TOOL_USAGE, DAILY_USAGE, EXECUTIONS,
+  HOURLY_MODEL_USAGE, HOURLY_USAGE, insertRowsSql, insertSetCte, RATE_LIMIT_EVENTS, SESSIONS, TOOL_CALLS, upsertRollupCte, type RollupColumns,
+  type TableColumns,
 } from "./columns.ts";
 
 /** What one batch did (the store turns it into a WriteResult). */
@@ -46,7 +51,14 @@ function changes(group: Group): boolean {
 class RollupGroups {
   readonly byTable = new Map<RollupColumns, Groups>([
     [DAILY_USAGE, new Groups()], [DAILY_MODEL_USAGE, new Groups()], [HOURLY_USAGE, new Groups()], [HOURLY_MODEL_USAGE, new Groups()], [DAILY_TOOL_USAGE, new Groups()],
+    [DAILY_DEGRADATIONS, new Groups()], [DAILY_CACHE_USAGE, new Groups()],
   ]);
+  /**
+   * daily_tool_sessions rows by key, with how many of the batch's calls name each: counted like
+   * the sums (every call, then the stored ones taken out), so a row goes in only when a call
+   * naming it was inserted.
+   */
+  private readonly toolSessions = new Map<string, { key: string[]; calls: number }>();
 
   addExecution(row: RolledUpExecution, sign: 1 | -1 = 1): void {
     const day = utcDay(row.createdAt);
@@ -61,7 +73,22 @@ class RollupGroups {
 
   addToolCall(row: ToolCallRow, sign: 1 | -1 = 1): void {
     const sums = signed([1, row.durationMs, row.inputBytes ?? 0, row.outputBytes ?? 0], sign);
-    add(this.byTable.get(DAILY_TOOL_USAGE)!, [utcDay(row.createdAt), row.server, row.toolName, row.outcome], sums, row.durationMs, sign);
+    const day = utcDay(row.createdAt);
+    add(this.byTable.get(DAILY_TOOL_USAGE)!, [day, row.server, row.toolName, row.outcome], sums, row.durationMs, sign);
+    if (row.sessionId === null) return;
+    const key = [day, row.server, row.toolName, row.sessionId];
+    const id = JSON.stringify(key); // JSON, not a join: parts may hold any character
+    const entry = this.toolSessions.get(id);
+    if (entry === undefined) this.toolSessions.set(id, { key, calls: sign });
+    else entry.calls += sign;
+  }
+
+  addRateLimitEvent(row: RateLimitEventRow, sign: 1 | -1 = 1): void {
+    addSums(this.byTable.get(DAILY_DEGRADATIONS)!, degradationKey(utcDay(row.createdAt), row), signed(degradationSums(row), sign));
+  }
+
+  addCacheEvent(row: CacheEventRow, sign: 1 | -1 = 1): void {
+    addSums(this.byTable.get(DAILY_CACHE_USAGE)!, cacheLookupKey(utcDay(row.createdAt), row), signed(cacheLookupSums(row), sign));
   }
 
   /** One statement upserting every touched group of every rollup, each table's groups in key order. */
@@ -76,8 +103,15 @@ class RollupGroups {
       const first = params.length + 1;
       table.keys.forEach((_, i) => params.push(sorted.map((g) => g.key[i])));
       table.sums.forEach((_, i) => params.push(sorted.map((g) => g.sums[i])));
-      params.push(sorted.map((g) => encodePairs(g.buckets)));
+      if (table.sketch !== false) params.push(sorted.map((g) => encodePairs(g.buckets)));
       ctes.push(upsertRollupCte(`r${ctes.length}`, table, first));
+    }
+    // Sorted too: two writers adding the same rows take their locks in the same order.
+    const sessionRows = [...this.toolSessions].filter(([, e]) => e.calls > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (sessionRows.length > 0) {
+      const first = params.length + 1;
+      DAILY_TOOL_SESSIONS.columns.forEach((_, i) => params.push(sessionRows.map(([, e]) => e.key[i])));
+      ctes.push(insertSetCte(`r${ctes.length}`, DAILY_TOOL_SESSIONS, first));
     }
     if (ctes.length === 0) return null;
     return { sql: `WITH ${ctes.join(",\n")} SELECT 1`, params };
@@ -182,10 +216,23 @@ export async function writeBatch(tx: TransactionSql, batch: Batch, options: { re
     }
   }
 
-  for (const { index } of await insertRows(RATE_LIMIT_EVENTS, rateLimits, (r) => [r.id, r.createdAt, r.deliveryId, r.eventType, r.repo, r.prNumber,
-    r.executionId, r.resource, r.limit, r.remaining, r.resetAt, r.retryAttempts, r.skippedQueries, r.degradation, r.attributes])) duplicate(outcome, index);
+  // Not inserted: an id stored already, or (rate limits) another id's run of the same delivery and event type.
+  const repeatedRateLimits = await insertRows(RATE_LIMIT_EVENTS, rateLimits, (r) => [r.id, r.createdAt, r.deliveryId, r.eventType, r.repo, r.prNumber,
+    r.executionId, r.resource, r.limit, r.remaining, r.resetAt, r.retryAttempts, r.skippedQueries, r.degradation, r.attributes], () => {
+    for (const { row } of rateLimits) rollups.addRateLimitEvent(row);
+  });
+  for (const { row, index } of repeatedRateLimits) {
+    rollups.addRateLimitEvent(row, -1);
+    duplicate(outcome, index);
+  }
   for (const { index } of await insertRows(SESSIONS, sessions, (r) => [r.id, r.createdAt, r.createdAt, r.source, r.clientName, r.clientVersion])) duplicate(outcome, index);
-  for (const { index } of await insertRows(CACHE_EVENTS, caches, (r) => [r.id, r.createdAt, r.cache, r.outcome, r.deliveryId, r.eventType, r.repo])) duplicate(outcome, index);
+  const repeatedCaches = await insertRows(CACHE_EVENTS, caches, (r) => [r.id, r.createdAt, r.cache, r.outcome, r.deliveryId, r.eventType, r.repo], () => {
+    for (const { row } of caches) rollups.addCacheEvent(row);
+  });
+  for (const { row, index } of repeatedCaches) {
+    rollups.addCacheEvent(row, -1);
+    duplicate(outcome, index);
+  }
   if (ends.length > 0) {
     ends.sort(byId);
     outcome.inserted += (await tx.unsafe(END_SESSIONS, [ends.map((e) => e.row.id), ends.map((e) => e.row.endedAt)] as never[])).length;
