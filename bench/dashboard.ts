@@ -7,11 +7,14 @@
  * Also ROUNDS (default 5 page loads), API_ROUNDS (default 20 replays per view), VIEWS (comma-separated), TALLY_CHROMIUM.
  */
 import { existsSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { chromium, type Browser } from "playwright-core";
 import type { StoredRecord } from "../src/core/rows.ts";
 import { buildDashboardAssets } from "../src/server/dashboard/build.ts";
 import { startServer } from "../src/server/start.ts";
 import { openSqliteStore } from "../src/store/sqlite/index.ts";
+import { startReportWorkers } from "../src/store/sqlite/report-workers.ts";
+import { silentLogger } from "../src/core/logger.ts";
 import { machineInfo, machineLine, percentile, sortedCopy, writeResults } from "./lib.ts";
 
 const ROWS = Number(process.env.ROWS ?? 10_000_000);
@@ -179,7 +182,11 @@ console.log(`shipped assets: gzip ${(gzipTotal / 1024).toFixed(1)} KB, brotli ${
 console.log(`database: ${DB} (${(statSync(DB).size / 2 ** 30).toFixed(2)} GiB, ${ROWS} runs over ${SPAN_DAYS} days)`);
 
 const store = openSqliteStore({ path: DB, retentionDays: 0 });
-const server = await startServer({ store, port: 0, now: () => NOW });
+// As `tally serve` runs: reports on worker threads (REPORT_WORKERS, default one per core, at most 4; 0: the server's thread).
+const REPORT_WORKERS = Number(process.env.REPORT_WORKERS ?? Math.min(4, availableParallelism()));
+const reports = REPORT_WORKERS > 0 ? startReportWorkers({ path: DB, driver: store.driverName, workers: REPORT_WORKERS, logger: silentLogger }) : null;
+console.log(`report workers: ${reports === null ? 0 : REPORT_WORKERS}`);
+const server = await startServer({ store, reports: reports ?? undefined, port: 0, now: () => NOW });
 const browser = await chromium.launch({ executablePath: process.env.TALLY_CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
 const results: ViewResult[] = [];
 try {
@@ -196,6 +203,7 @@ try {
 } finally {
   await browser.close();
   await server.close();
+  reports?.close();
   store.close();
 }
 console.log(`results: ${writeResults("dashboard", { machine: machineInfo(), rows: ROWS, db: DB, assets: assetSizes, gzipTotal, brotliTotal, rounds: ROUNDS, apiRounds: API_ROUNDS, results })}`);

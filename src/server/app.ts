@@ -62,7 +62,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   app.route("/", operationsRoutes(resolved.store, metrics, () => closing));
   app.route("/", batchRoute(ingestor, metrics, resolved.maxBodyBytes));
   app.route("/", otlpRoutes(ingestor, metrics, resolved.maxBodyBytes));
-  app.route("/", readApi(resolved.store, resolved.now));
+  app.route("/", readApi(resolved.store, resolved.reports, resolved.now));
   app.route("/", dashboardRoutes());
   app.notFound((c) => problem(c, 404, `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`));
   let errorLogged = false;

@@ -11,6 +11,12 @@ import type { ReadableStore } from "../report/readable-store.ts";
 export interface ServerAppOptions {
   /** Where records go and reports come from. */
   store: ReadableStore;
+  /**
+   * Answers reports instead of the store's own thread (`tally serve` on a SQLite file: worker
+   * threads, `startReportWorkers`), so that long reports run side by side and never hold up
+   * ingest. Runs lists and details still come from the store.
+   */
+  reports?: Pick<ReadableStore, "report">;
   /** Bearer token for `POST /v1/*`; without it ingest is open (loopback only, see `listen`). */
   ingestToken?: string;
   /** Bearer token for `/api/*` and `/metrics`; without it reading is open. */
@@ -61,8 +67,10 @@ export function resolveServerAppOptions(options: ServerAppOptions): ResolvedServ
   if (typeof options?.store?.write !== "function" || typeof options.store.report !== "function") {
     throw new TallyConfigError("createServerApp needs a store that can write and report (openSqliteStore)");
   }
+  if (options.reports !== undefined && typeof options.reports?.report !== "function") throw new TallyConfigError("reports must answer report(spec) (startReportWorkers)");
   return {
     store: options.store,
+    reports: options.reports ?? options.store,
     ingestToken: checkToken("ingestToken", options.ingestToken),
     readToken: checkToken("readToken", options.readToken),
     maxBodyBytes: wholeNumberInRange("maxBodyBytes", options.maxBodyBytes, SERVER_DEFAULTS.maxBodyBytes, 1024, 1024 ** 3),

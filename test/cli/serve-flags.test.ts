@@ -44,6 +44,24 @@ describe("tally serve flags", () => {
     expect(JSON.parse(run.stdout.split("\n")[0]!).auth).toEqual({ ingest: "token", read: "token" });
   });
 
+  test("--report-workers 0 and 3 answer reports alike (on the server's thread, on three worker threads)", async () => {
+    const answers: unknown[] = [];
+    for (const workers of ["0", "3"]) {
+      const run = await serve(["--report-workers", workers], {}, async (url) => {
+        const post = await fetch(`${url}/v1/batch`, {
+          method: "POST", headers: { "content-type": "application/json" },
+          body: JSON.stringify({ records: [{ kind: "execution", id: "r1", model: "claude-sonnet-4-5", conclusion: "success", repo: "acme/api", inputTokens: 7, createdAt: "2026-11-22T10:00:00Z" }] }),
+        });
+        expect(post.status).toBe(200);
+        const responses = await Promise.all(["by=repo", "by=model", "by=hour&tz=Asia/Kolkata"].map((q) => fetch(`${url}/api/v1/reports/usage?since=2026-11-01&until=2026-12-01&${q}`)));
+        answers.push(await Promise.all(responses.map((r) => r.json())));
+      });
+      expect(run.code).toBe(0);
+    }
+    expect(answers[0]).toEqual(answers[1]);
+    expect((answers[0] as { totals: { inputTokens: number } }[])[0]!.totals.inputTokens).toBe(7);
+  });
+
   test("beyond loopback without both tokens: refused before anything listens (exit 2)", async () => {
     const run = await serve(["--host", "0.0.0.0"], { TALLY_INGEST_TOKEN: "only-the-ingest-token-1" });
     expect(run.code).toBe(2);
@@ -71,6 +89,8 @@ describe("tally serve flags", () => {
       [["--port", "abc"], {}, /--port takes a whole number/, 2],
       [["--max-body-bytes", "12"], {}, /--max-body-bytes takes a whole number from 1024/, 2],
       [["--retention-days", "-1"], {}, /--retention-days/, 2],
+      [["--report-workers", "65"], {}, /--report-workers takes a whole number from 0 to 64/, 2],
+      [[], { TALLY_REPORT_WORKERS: "two" }, /--report-workers takes a whole number/, 2],
       [[], { TALLY_PORT: "x" }, /--port takes a whole number/, 2],
       [["--ingest-token", "short"], {}, /ingestToken must be at least 16 characters/, 2],
       [["--read-token", "has spaces in it, sixteen+"], {}, /readToken may hold only/, 2],

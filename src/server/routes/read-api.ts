@@ -107,7 +107,7 @@ function filterProblem(filters: Record<string, string[] | undefined>): string | 
 }
 
 /** Mounts the read API on `app`; `now` is the server's clock. */
-export function readApi(store: ReadableStore, now: () => number): OpenAPIHono {
+export function readApi(store: ReadableStore, reports: Pick<ReadableStore, "report">, now: () => number): OpenAPIHono {
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success) {
@@ -170,7 +170,7 @@ export function readApi(store: ReadableStore, now: () => number): OpenAPIHono {
       };
       try {
         const spec = readReportSpec(kind, values, { now: now(), defaultTimeZone: "UTC" });
-        return c.json(reportJson(await store.report(spec)) as Record<string, unknown>, 200);
+        return c.json(reportJson(await reports.report(spec)) as Record<string, unknown>, 200);
       } catch (error) {
         if (error instanceof ReportOptionError) return problem(c, 400, error.message, error.hint);
         throw error;
