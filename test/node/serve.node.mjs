@@ -59,6 +59,9 @@ test("the built bin: tally serve commits what it acknowledged and exits 0 on SIG
   const response = await fetch(`${url}/v1/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ records }) });
   assert.equal(response.status, 200);
   assert.equal((await response.json()).accepted, 100);
+  // Reports come from its worker threads (report-worker.js on better-sqlite3), several at once.
+  const reports = await Promise.all(["by=model", "by=day&tz=Asia/Kolkata", "by=hour"].map(async (q) => (await fetch(`${url}/api/v1/reports/usage?${q}`)).json()));
+  assert.deepEqual(reports.map((r) => r.totals.runs), [100, 100, 100]);
   const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
   child.kill("SIGTERM");
   assert.equal(await exited, 0, stderr);
