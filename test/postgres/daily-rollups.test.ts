@@ -7,7 +7,6 @@
  * database's own day arithmetic is what is being checked, so it is not used to check it.
  */
 import { afterAll, expect, test, describe } from "bun:test";
-import { join } from "node:path";
 import postgres from "postgres";
 import type { StoredRecord } from "../../src/core/rows.ts";
 import { openPostgresStore } from "../../src/store/postgres/index.ts";
@@ -15,7 +14,7 @@ import { Partitions } from "../../src/store/postgres/partitions.ts";
 import { MIGRATIONS, utcDaySql } from "../../src/store/postgres/schema.ts";
 import { utcDay } from "../../src/store/sqlite/utc-day.ts";
 import { cacheEvent, rateLimitEvent, toolCall } from "../contract/rows.ts";
-import { closeStores, freshSchema, openTestStore, POSTGRES_URL, SKIP_REASON } from "./harness.ts";
+import { closeStores, freshSchema, openTestStore, POSTGRES_URL, rawConnection, runWriterProcesses, SKIP_REASON } from "./harness.ts";
 
 const suite = SKIP_REASON === null ? describe : describe.skip;
 const DAY = 86_400_000;
@@ -25,10 +24,7 @@ afterAll(closeStores);
 
 type Db = ReturnType<typeof postgres>;
 
-/** A plain connection, to look at what the store wrote. */
-function raw(schema: string): Db {
-  return postgres(POSTGRES_URL, { connection: { search_path: schema }, onnotice: () => {}, max: 1 });
-}
+const raw = rawConnection;
 
 /** The three rollups as sorted tuples (text keys, numeric sums). */
 interface DailyRollups {
@@ -145,10 +141,7 @@ suite("postgres daily rollups: written with the batch, for inserted rows only", 
     await store.ready; // migrated once, before the writers race
     const writers = 4;
     const batches = 10;
-    const script = join(import.meta.dir, "fixtures/daily-rollup-writer.ts");
-    const children = Array.from({ length: writers }, (_, w) =>
-      Bun.spawn([process.execPath, script, POSTGRES_URL, store.schema, String(w), String(batches)], { stdout: "inherit", stderr: "inherit" }));
-    expect(await Promise.all(children.map((c) => c.exited))).toEqual([0, 0, 0, 0]);
+    expect(await runWriterProcesses("daily-rollup-writer.ts", store.schema, writers, batches)).toEqual([0, 0, 0, 0]);
     const rollups = await expectRollupsEqualRawRows(store.schema);
     // By hand, from the fixture: own runs of every writer, one run per shared delivery, one per shared id.
     const total = (rows: (string | number)[][], column: number) => rows.reduce((sum, r) => sum + (r[column] as number), 0);

@@ -4,6 +4,8 @@
  * the PostgreSQL suites are skipped, and say why.
  */
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import postgres from "postgres";
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from "../../src/store/postgres/index.ts";
 
 export const POSTGRES_URL = process.env.TALLY_TEST_POSTGRES_URL ?? "";
@@ -26,4 +28,20 @@ export function openTestStore(options: Partial<PostgresStoreOptions> = {}): Post
 
 export async function closeStores(): Promise<void> {
   await Promise.all(opened.splice(0).map((s) => s.close()));
+}
+
+/** A plain connection to `schema`, to look at what the store wrote. */
+export function rawConnection(schema: string): ReturnType<typeof postgres> {
+  return postgres(POSTGRES_URL, { connection: { search_path: schema }, onnotice: () => {}, max: 1 });
+}
+
+/**
+ * Runs `writers` processes of a writer script in fixtures/ at once against `schema` (each told
+ * its number and how many batches to write); resolves to their exit codes.
+ */
+export async function runWriterProcesses(fixture: string, schema: string, writers: number, batches: number): Promise<number[]> {
+  const script = join(import.meta.dir, "fixtures", fixture);
+  const children = Array.from({ length: writers }, (_, w) =>
+    Bun.spawn([process.execPath, script, POSTGRES_URL, schema, String(w), String(batches)], { stdout: "inherit", stderr: "inherit" }));
+  return Promise.all(children.map((c) => c.exited));
 }
