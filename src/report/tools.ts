@@ -1,6 +1,7 @@
 /** The tools report (calls, errors, latency, sessions per tool and server) for every store. */
 import { arrangeRows, TOOL_SORT_FIELDS } from "./arrange.ts";
-import { activeFilters, groupedReport, groupKey, groupReader, partWhere, type GroupedRow, type GroupedSource } from "./grouped.ts";
+import { activeFilters, groupedReport, partWhere, type GroupedRow, type GroupedSource } from "./grouped.ts";
+import { groupKey, groupReader } from "./group-reader.ts";
 import type { ToolDimension, ToolRow, ToolsReport, ToolsReportSpec } from "./spec.ts";
 import type { SqlDialect } from "./sql/dialect.ts";
 import { ParamList, type ReportProgram } from "./sql/query.ts";
