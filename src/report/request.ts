@@ -108,6 +108,7 @@ export function readReportSpec<K extends ReportKind>(kind: K, values: ReportOpti
     spec.exact = values.exact === true;
     if (values.percentiles === false) spec.percentiles = false;
   } else {
+    if (values.exact === true) spec.exact = true;
     if (values.percentiles === false) throw new ReportOptionError("the degradations report has no percentiles to leave out", "percentiles");
     for (const option of ["sort", "limit"] as const) {
       if (values[option] !== undefined) throw new ReportOptionError(`the degradations report takes no ${label(option)}`, option);

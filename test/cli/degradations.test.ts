@@ -58,6 +58,12 @@ describe("JSON", () => {
     expect(r.caches.find((c) => c.cache === "search")).toEqual({ cache: "search", hits: 3, misses: 1, errors: 1, hitRate: 0.75 });
   });
 
+  test("--exact (raw rows only) answers as the daily rollups do, for whole and partial days", async () => {
+    for (const args of [[], ["--since", "7d"], ["--by", "day,resource", "--tz", "Asia/Kolkata"], ["--since", "2026-11-20T09:30:00Z", "--by", "hour"]]) {
+      expect(await degradations(...args, "--exact")).toEqual(await degradations(...args));
+    }
+  });
+
   test("--by resource", async () => {
     const r = await degradations("--by", "resource");
     expect(r.rows.map((row) => [row.group.resource, row.degradedRuns, row.retryAttempts, row.skippedQueries, row.byDegradation])).toEqual([

@@ -25,10 +25,12 @@ export const degradationsCommand: Command = {
     by: { type: "string", multiple: true, valueName: "DIMS", description: `group by ${DEGRADATION_DIMENSIONS.join(" | ")} (default: repo)` },
     ...RANGE_FLAGS,
     repo: { type: "string", multiple: true, valueName: "GLOB", description: "only these repos (glob)" },
+    exact: { type: "boolean", description: "scan raw rows, not the daily rollups (the same counts; slower on big files)" },
   },
   details: `
 One rate-limit row is stored per degraded run (per delivery and event type), however many
 retries it took. Cache hit rate = hits / (hits + misses) over the cache lookups in range.
+Whole days come from the daily rollups, the rest from raw rows; --exact reads raw rows only.
 
 Examples:
   tally degradations --since 7d
