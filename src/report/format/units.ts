@@ -2,11 +2,13 @@
 
 /** Made on first use: creating it loads ICU data (~6 ms), which `--json` runs never need. */
 let grouped: Intl.NumberFormat | undefined;
+/** Two decimals, grouped: made once (a `toLocaleString` with options builds a formatter per call). */
+let cents: Intl.NumberFormat | undefined;
 
 /** `$1,234.56`; below a dollar, four significant digits so $0.0081 does not read as $0.01. */
 export function formatUsd(usd: number): string {
   if (usd === 0) return "$0.00";
-  if (Math.abs(usd) >= 1) return `$${usd.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  if (Math.abs(usd) >= 1) return `$${(cents ??= new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })).format(usd)}`;
   return `$${usd.toPrecision(4).replace(/0+$/, "").replace(/\.$/, "")}`;
 }
 
