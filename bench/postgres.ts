@@ -61,7 +61,7 @@ import { openPostgresStore } from "../src/store/postgres/index.ts";
 import { Partitions } from "../src/store/postgres/partitions.ts";
 import { encodePairs } from "../src/store/postgres/sketch.ts";
 import { writeBatch } from "../src/store/postgres/write.ts";
-import { add, Groups, modelUsageSums, usageSums, type Group } from "../src/store/rollup-sums.ts";
+import { add, Groups, modelUsageSums, usageSums, type Group, type RolledUpExecution } from "../src/store/rollup-sums.ts";
 import { utcDay } from "../src/store/sqlite/utc-day.ts";
 import { envInt, fmt, loadNow, machineInfo, machineLine, makeExecution, max, median, min, nextTurn, percentile, ratio, rowValues, sleep, sortedCopy, table, writeResults } from "./lib.ts";
 
@@ -324,7 +324,11 @@ async function ingestCopyAll(schema: string, n: number): Promise<IngestResult> {
   return { seconds, rowsPerSecond: n / seconds, rows, extra: cpu };
 }
 
-async function ingestCopy1000(schema: string, n: number): Promise<IngestResult> {
+/**
+ * Writes rows 0 … n−1 in statements of 1000 (`writeChunk` writes rows [from, to)), timing each
+ * statement; checks the count afterwards.
+ */
+async function ingestPer1000(schema: string, n: number, name: string, writeChunk: (sql: Sql, from: number, to: number) => Promise<void>): Promise<IngestResult> {
   await reset(schema);
   const sql = await pool();
   const latencies: number[] = [];
@@ -332,39 +336,32 @@ async function ingestCopy1000(schema: string, n: number): Promise<IngestResult> 
   const meter = cpuMeter();
   for (let i = 0; i < n; i += 1000) {
     const s = ms();
-    let chunk = "";
-    for (let j = i; j < Math.min(n, i + 1000); j++) chunk += copyLine(rawRow(j));
-    const { stream, done } = await openCopy(sql, `"${schema}".executions`);
-    stream.end(chunk);
-    await done;
+    await writeChunk(sql, i, Math.min(n, i + 1000));
     latencies.push(ms() - s);
   }
   const seconds = (ms() - t0) / 1000;
   const cpu = meter();
   const rows = await count(schema);
-  if (rows !== n) console.error(`  warning: copy1000 wrote ${rows} rows`);
+  if (rows !== n) console.error(`  warning: ${name} wrote ${rows} rows`);
   return { seconds, rowsPerSecond: n / seconds, rows, extra: { msPerStatementP50: median(latencies), ...cpu } };
 }
 
-async function ingestInsert1000(schema: string, n: number): Promise<IngestResult> {
-  await reset(schema);
-  const sql = await pool();
-  const latencies: number[] = [];
-  const t0 = ms();
-  const meter = cpuMeter();
-  for (let i = 0; i < n; i += 1000) {
-    const s = ms();
+function ingestCopy1000(schema: string, n: number): Promise<IngestResult> {
+  return ingestPer1000(schema, n, "copy1000", async (sql, from, to) => {
+    let chunk = "";
+    for (let j = from; j < to; j++) chunk += copyLine(rawRow(j));
+    const { stream, done } = await openCopy(sql, `"${schema}".executions`);
+    stream.end(chunk);
+    await done;
+  });
+}
+
+function ingestInsert1000(schema: string, n: number): Promise<IngestResult> {
+  return ingestPer1000(schema, n, "insert1000", async (sql, from, to) => {
     const params: (string | number | null)[] = [];
-    const end = Math.min(n, i + 1000);
-    for (let j = i; j < end; j++) params.push(...rawRow(j));
-    await sql.unsafe(multiRowInsert(`"${schema}".executions`, end - i), params as never[], { prepare: true });
-    latencies.push(ms() - s);
-  }
-  const seconds = (ms() - t0) / 1000;
-  const cpu = meter();
-  const rows = await count(schema);
-  if (rows !== n) console.error(`  warning: insert1000 wrote ${rows} rows`);
-  return { seconds, rowsPerSecond: n / seconds, rows, extra: { msPerStatementP50: median(latencies), ...cpu } };
+    for (let j = from; j < to; j++) params.push(...rawRow(j));
+    await sql.unsafe(multiRowInsert(`"${schema}".executions`, to - from), params as never[], { prepare: true });
+  });
 }
 
 const INGEST_RUN: Record<IngestVariant, (schema: string, n: number) => Promise<IngestResult>> = {
@@ -682,21 +679,7 @@ function mix(x: number): number {
 }
 
 /** The fields of report row j that the rollups need (the rest are derived in reportLine). */
-interface ReportRow {
-  createdAt: number;
-  repo: string;
-  eventType: string;
-  provider: string;
-  model: string;
-  conclusion: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheCreationTokens: number;
-  durationMs: number;
-  costUsd: number;
-  costSource: "reported";
-}
+type ReportRow = RolledUpExecution;
 
 function reportRow(j: number, createdAt: number): ReportRow {
   const h = mix(j);

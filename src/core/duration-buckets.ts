@@ -23,23 +23,6 @@ export function bucketValue(bucket: number): number {
 }
 
 /**
- * The q-quantile (0..1) of durations given as bucket → count, by nearest rank; null when empty.
- */
-export function quantileFromBuckets(counts: ReadonlyMap<number, number>, q: number): number | null {
-  let total = 0;
-  for (const count of counts.values()) total += count;
-  if (total === 0) return null;
-  const rank = Math.max(1, Math.ceil(q * total));
-  const buckets = [...counts.keys()].sort((a, b) => a - b);
-  let seen = 0;
-  for (const bucket of buckets) {
-    seen += counts.get(bucket)!;
-    if (seen >= rank) return bucketValue(bucket);
-  }
-  return bucketValue(buckets[buckets.length - 1]!);
-}
-
-/**
  * A sketch as stored in a rollup row: little-endian uint32 pairs (bucket, count), sorted by
  * bucket. A day of one group holds a few dozen pairs, a few hundred bytes.
  */
@@ -55,24 +38,29 @@ export function encodeBuckets(counts: ReadonlyMap<number, number>): Uint8Array {
 }
 
 /**
- * Adds a stored sketch into `into`: SQLite's bytes (above), or PostgreSQL's `int4[]` of
- * (bucket, count) pairs, which the database merges itself. Ignores anything malformed.
+ * Each (bucket, count) of a stored sketch: SQLite's bytes (above), or PostgreSQL's `int4[]` of
+ * pairs, which the database merges itself. Skips anything malformed.
  */
-export function addEncodedBuckets(into: Map<number, number>, encoded: unknown): void {
+function forEachPair(encoded: unknown, visit: (bucket: number, count: number) => void): void {
   if (Array.isArray(encoded)) {
     for (let i = 0; i + 1 < encoded.length; i += 2) {
       const bucket = Number(encoded[i]);
       const count = Number(encoded[i + 1]);
-      if (Number.isInteger(bucket) && count > 0) into.set(bucket, (into.get(bucket) ?? 0) + count);
+      if (Number.isInteger(bucket) && count > 0) visit(bucket, count);
     }
     return;
   }
-  if (!(encoded instanceof Uint8Array) || encoded.byteLength % 8 !== 0) return;
-  const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
-  for (let offset = 0; offset < encoded.byteLength; offset += 8) {
-    const bucket = view.getUint32(offset, true);
-    into.set(bucket, (into.get(bucket) ?? 0) + view.getUint32(offset + 4, true));
+  if (!(encoded instanceof Uint8Array) || encoded.length % 8 !== 0) return;
+  // Bytes read one by one: a DataView asks for the array's buffer, which cost more than the reading.
+  const e = encoded;
+  for (let o = 0; o < e.length; o += 8) {
+    visit((e[o]! | (e[o + 1]! << 8) | (e[o + 2]! << 16) | (e[o + 3]! << 24)) >>> 0, (e[o + 4]! | (e[o + 5]! << 8) | (e[o + 6]! << 16) | (e[o + 7]! << 24)) >>> 0);
   }
+}
+
+/** Adds a stored sketch (see `forEachPair`) into `into`. */
+export function addEncodedBuckets(into: Map<number, number>, encoded: unknown): void {
+  forEachPair(encoded, (bucket, count) => into.set(bucket, (into.get(bucket) ?? 0) + count));
 }
 
 /** Buckets a sketch can hold: durations up to 1.1^1023 ms; a larger stored bucket is malformed. */
@@ -86,23 +74,9 @@ const MAX_BUCKETS = 1024;
 export class DurationCounts {
   private counts = new Float64Array(256);
 
-  /** Adds `sign` × each (bucket, count) of a stored sketch (see addEncodedBuckets); ignores anything malformed. */
+  /** Adds `sign` × each (bucket, count) of a stored sketch (see `forEachPair`); skips anything malformed. */
   addEncoded(encoded: unknown, sign: number): void {
-    if (Array.isArray(encoded)) {
-      for (let i = 0; i + 1 < encoded.length; i += 2) {
-        const count = Number(encoded[i + 1]);
-        if (count > 0) this.add(Number(encoded[i]), sign * count);
-      }
-      return;
-    }
-    if (!(encoded instanceof Uint8Array) || encoded.length % 8 !== 0) return;
-    // Bytes read one by one: a DataView asks for the array's buffer, which cost more than the reading.
-    const e = encoded;
-    for (let o = 0; o < e.length; o += 8) {
-      const bucket = (e[o]! | (e[o + 1]! << 8) | (e[o + 2]! << 16) | (e[o + 3]! << 24)) >>> 0;
-      const count = (e[o + 4]! | (e[o + 5]! << 8) | (e[o + 6]! << 16) | (e[o + 7]! << 24)) >>> 0;
-      this.add(bucket, sign * count);
-    }
+    forEachPair(encoded, (bucket, count) => this.add(bucket, sign * count));
   }
 
   /** Adds `count` (negative: takes away) to `bucket`. */
@@ -116,7 +90,7 @@ export class DurationCounts {
     this.counts[bucket]! += count;
   }
 
-  /** The q-quantile (0..1) by nearest rank, as `quantileFromBuckets`; null when empty. */
+  /** The q-quantile (0..1) of the durations counted, by nearest rank; null when empty. */
   quantile(q: number): number | null {
     let total = 0;
     for (const count of this.counts) if (count > 0) total += count;

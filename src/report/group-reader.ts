@@ -66,17 +66,14 @@ export function groupReader<D extends string, M extends string>(
     aliases: columns.map((c) => c.slice(c.lastIndexOf(" AS ") + 4)),
     signs: counts.map((c) => c.sign),
     keysOf(row) {
-      const keys: string[] = [];
-      for (let index = 0; index < counts.length; index++) {
+      // The key without building the group object (a row in a hundred makes a new group).
+      return counts.map((_, index) => {
         const labels = labelsFor(row, index);
-        let key = "";
-        groupBy.forEach((d, i) => {
+        return keyOf(groupBy, (d) => {
           const alias = plainIndex.get(d);
-          key += (i > 0 ? "\u0000" : "") + (alias === undefined ? (labels[d] ?? "") : String(row[alias] ?? ""));
+          return alias === undefined ? labels[d] : String(row[alias] ?? "");
         });
-        keys.push(key);
-      }
-      return keys;
+      });
     },
     groupOf,
   };
@@ -84,7 +81,14 @@ export function groupReader<D extends string, M extends string>(
 
 /** A group's key in a result: its labels in `groupBy` order. */
 export function groupKey<D extends string>(groupBy: readonly D[], group: Partial<Record<D, string>>): string {
-  return groupBy.map((d) => group[d] ?? "").join("\u0000");
+  return keyOf(groupBy, (d) => group[d]);
+}
+
+/** The one key format: each dimension's label in `groupBy` order, NUL-separated. */
+function keyOf<D extends string>(groupBy: readonly D[], labelOf: (dimension: D) => string | undefined): string {
+  let key = "";
+  for (let i = 0; i < groupBy.length; i++) key += (i > 0 ? "\u0000" : "") + (labelOf(groupBy[i]!) ?? "");
+  return key;
 }
 
 /** The time-bucket key a statement groups by: local hours or days since 1970 for instants, the day itself for rollups. */

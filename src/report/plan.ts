@@ -111,13 +111,20 @@ export function planPieces(input: PlanInput): Piece[] {
   const draft = (source: PieceSource, since: number, until: number, offsetMs: number, count: PieceCount, inside: boolean) => {
     if (since < until) drafts.push({ source, since, until, offsetMs, counts: [count], inside });
   };
-  /** Reads [since, until) from whole hours where the hourly rollups cover them, raw rows elsewhere. */
-  const readHours = (since: number, until: number, offsetMs: number, count: PieceCount, inside: boolean) => {
+  /**
+   * How [since, until) splits into raw rows before, whole hours the hourly rollups cover, and
+   * raw rows after (`from` = `to` when no hour is covered).
+   */
+  const splitHours = (since: number, until: number) => {
     const firstHour = ceilTo(since, HOUR_MS);
     const lastHour = floorTo(until, HOUR_MS);
-    if (covered === null || firstHour >= lastHour) return draft("raw", since, until, offsetMs, count, inside);
+    if (covered === null || firstHour >= lastHour) return { from: until, to: until };
     const from = Math.min(Math.max(firstHour, covered.from), lastHour);
-    const to = Math.max(Math.min(lastHour, covered.to), from);
+    return { from, to: Math.max(Math.min(lastHour, covered.to), from) };
+  };
+  /** Reads [since, until) from whole hours where the hourly rollups cover them, raw rows elsewhere. */
+  const readHours = (since: number, until: number, offsetMs: number, count: PieceCount, inside: boolean) => {
+    const { from, to } = splitHours(since, until);
     draft("raw", since, from, offsetMs, count, inside);
     draft("hour", from, to, offsetMs, count, inside);
     draft("raw", to, until, offsetMs, count, inside);
@@ -125,11 +132,7 @@ export function planPieces(input: PlanInput): Piece[] {
   /** What `readHours` would cost, in hourly rollup reads. */
   const hoursCost = (since: number, until: number) => {
     if (since >= until) return 0;
-    const firstHour = ceilTo(since, HOUR_MS);
-    const lastHour = floorTo(until, HOUR_MS);
-    if (covered === null || firstHour >= lastHour) return ((until - since) / HOUR_MS) * RAW_HOUR_COST;
-    const from = Math.min(Math.max(firstHour, covered.from), lastHour);
-    const to = Math.max(Math.min(lastHour, covered.to), from);
+    const { from, to } = splitHours(since, until);
     return ((from - since + (until - to)) / HOUR_MS) * RAW_HOUR_COST + (to - from) / HOUR_MS;
   };
   /** One segment lies inside one bucket; each UTC day it touches is read whole, in part, or whole less the rest. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { BUCKET_RELATIVE_ERROR, bucketValue, durationBucket, quantileFromBuckets } from "../../src/core/duration-buckets.ts";
+import { addEncodedBuckets, BUCKET_RELATIVE_ERROR, bucketValue, durationBucket, DurationCounts, encodeBuckets } from "../../src/core/duration-buckets.ts";
 
 function exactQuantile(sorted: number[], q: number): number {
   return sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1]!;
@@ -20,14 +20,34 @@ describe("duration buckets", () => {
     let seed = 7;
     const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
     const durations = Array.from({ length: 20_000 }, () => Math.round(Math.exp(5 + random() * 8)));
-    const counts = new Map<number, number>();
-    for (const d of durations) counts.set(durationBucket(d), (counts.get(durationBucket(d)) ?? 0) + 1);
+    const counts = new DurationCounts();
+    for (const d of durations) counts.add(durationBucket(d), 1);
     const sorted = [...durations].sort((a, b) => a - b);
     for (const q of [0.5, 0.95, 0.99]) {
       const exact = exactQuantile(sorted, q);
-      const approx = quantileFromBuckets(counts, q)!;
+      const approx = counts.quantile(q)!;
       expect(Math.abs(approx - exact) / exact).toBeLessThanOrEqual(BUCKET_RELATIVE_ERROR + 1e-9);
     }
-    expect(quantileFromBuckets(new Map(), 0.5)).toBeNull();
+    expect(new DurationCounts().quantile(0.5)).toBeNull();
+  });
+
+  test("stored sketches, bytes or int4[] pairs, add and take away exactly; malformed ones add nothing", () => {
+    const day = new Map([[10, 3], [40, 2], [90, 5]]);
+    const hours = new Map([[40, 2], [90, 1]]);
+    const counts = new DurationCounts();
+    counts.addEncoded(encodeBuckets(day), 1);
+    counts.addEncoded([40, 2, 90, 1], -1); // PostgreSQL's pairs, the same as `hours`
+    const expected = new DurationCounts();
+    expected.add(10, 3);
+    expected.add(90, 4);
+    for (const q of [0.1, 0.5, 0.9, 1]) expect(counts.quantile(q)).toBe(expected.quantile(q));
+    counts.addEncoded(encodeBuckets(hours), 1);
+    counts.addEncoded(new Uint8Array(7), 1);
+    counts.addEncoded("not a sketch", 1);
+    counts.addEncoded([1.5, 3, 2, -1], 1);
+    const restored = new Map<number, number>();
+    addEncodedBuckets(restored, encodeBuckets(day));
+    expect(restored).toEqual(day);
+    expect(counts.quantile(0.5)).toBe(bucketValue(40));
   });
 });

@@ -11,10 +11,13 @@ import type { Sql } from "postgres";
 import { advisoryKey } from "./migrate.ts";
 import type { Partitions } from "./partitions.ts";
 import { PARTITIONED_TABLES, RAW_TABLES } from "./schema.ts";
+import { DAILY_CACHE_USAGE, DAILY_DEGRADATIONS, DAILY_MODEL_USAGE, DAILY_TOOL_SESSIONS, DAILY_TOOL_USAGE, DAILY_USAGE, HOURLY_MODEL_USAGE, HOURLY_USAGE } from "./columns.ts";
 import { utcDay } from "../sqlite/utc-day.ts";
 
 /** The rollups dated by a `day` column, of every schema version. */
-const DAILY_ROLLUP_TABLES = ["daily_usage", "daily_model_usage", "daily_tool_usage", "daily_degradations", "daily_cache_usage", "daily_tool_sessions"] as const;
+const DAILY_ROLLUP_TABLES = [DAILY_USAGE, DAILY_MODEL_USAGE, DAILY_TOOL_USAGE, DAILY_DEGRADATIONS, DAILY_CACHE_USAGE, DAILY_TOOL_SESSIONS].map((t) => t.table);
+/** The rollups dated by an `hour` column. */
+const HOURLY_ROLLUP_TABLES = [HOURLY_USAGE, HOURLY_MODEL_USAGE].map((t) => t.table);
 
 /** Rows per DELETE, so no statement holds its locks for long. */
 const CHUNK_ROWS = 5000;
@@ -74,7 +77,7 @@ async function purgeLocked(sql: Sql, partitions: Partitions, { rawCutoff, rollup
   const cutoffDay = utcDay(rollupCutoff);
   const dayStart = Date.parse(`${cutoffDay}T00:00:00Z`);
   for (const table of DAILY_ROLLUP_TABLES) await sql.unsafe(`DELETE FROM ${table} WHERE day < $1`, [cutoffDay] as never[]);
-  for (const table of ["hourly_usage", "hourly_model_usage"]) await sql.unsafe(`DELETE FROM ${table} WHERE hour < $1`, [dayStart] as never[]);
+  for (const table of HOURLY_ROLLUP_TABLES) await sql.unsafe(`DELETE FROM ${table} WHERE hour < $1`, [dayStart] as never[]);
   await sql.unsafe(RAISE, ["hourly_from", String(dayStart)] as never[]);
   return deleted;
 }

@@ -47,6 +47,9 @@ function changes(group: Group): boolean {
   return false;
 }
 
+/** Groups in key order: two writers touching the same rows take their locks in the same order. */
+const byGroupId = (a: Group, b: Group) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 /** The rollup groups of one batch, per table. */
 class RollupGroups {
   readonly byTable = new Map<RollupColumns, Groups>([
@@ -54,11 +57,11 @@ class RollupGroups {
     [DAILY_DEGRADATIONS, new Groups()], [DAILY_CACHE_USAGE, new Groups()],
   ]);
   /**
-   * daily_tool_sessions rows by key, with how many of the batch's calls name each: counted like
+   * daily_tool_sessions rows, each summing how many of the batch's calls name it: counted like
    * the sums (every call, then the stored ones taken out), so a row goes in only when a call
    * naming it was inserted.
    */
-  private readonly toolSessions = new Map<string, { key: string[]; calls: number }>();
+  private readonly toolSessions = new Groups();
 
   addExecution(row: RolledUpExecution, sign: 1 | -1 = 1): void {
     const day = utcDay(row.createdAt);
@@ -76,11 +79,7 @@ class RollupGroups {
     const day = utcDay(row.createdAt);
     add(this.byTable.get(DAILY_TOOL_USAGE)!, [day, row.server, row.toolName, row.outcome], sums, row.durationMs, sign);
     if (row.sessionId === null) return;
-    const key = [day, row.server, row.toolName, row.sessionId];
-    const id = JSON.stringify(key); // JSON, not a join: parts may hold any character
-    const entry = this.toolSessions.get(id);
-    if (entry === undefined) this.toolSessions.set(id, { key, calls: sign });
-    else entry.calls += sign;
+    addSums(this.toolSessions, [day, row.server, row.toolName, row.sessionId], [sign]);
   }
 
   addRateLimitEvent(row: RateLimitEventRow, sign: 1 | -1 = 1): void {
@@ -98,7 +97,7 @@ class RollupGroups {
     for (const [table, groups] of this.byTable) {
       if (groups.size === 0) continue;
       // A group whose rows were all stored already adds nothing: no upsert (a replayed batch touches no rollup row).
-      const sorted = [...groups].filter(changes).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const sorted = [...groups].filter(changes).sort(byGroupId);
       if (sorted.length === 0) continue;
       const first = params.length + 1;
       table.keys.forEach((_, i) => params.push(sorted.map((g) => g.key[i])));
@@ -107,10 +106,10 @@ class RollupGroups {
       ctes.push(upsertRollupCte(`r${ctes.length}`, table, first));
     }
     // Sorted too: two writers adding the same rows take their locks in the same order.
-    const sessionRows = [...this.toolSessions].filter(([, e]) => e.calls > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const sessionRows = [...this.toolSessions].filter((g) => g.sums[0]! > 0).sort(byGroupId);
     if (sessionRows.length > 0) {
       const first = params.length + 1;
-      DAILY_TOOL_SESSIONS.columns.forEach((_, i) => params.push(sessionRows.map(([, e]) => e.key[i])));
+      DAILY_TOOL_SESSIONS.columns.forEach((_, i) => params.push(sessionRows.map((g) => g.key[i])));
       ctes.push(insertSetCte(`r${ctes.length}`, DAILY_TOOL_SESSIONS, first));
     }
     if (ctes.length === 0) return null;

@@ -24,7 +24,6 @@ export interface OpenDriverOptions {
   readonly: boolean;
 }
 
-/** Runs `work` in `BEGIN IMMEDIATE … COMMIT` (taking the write lock up front), rolling back if it throws. */
 /**
  * Runs `work` in one read transaction: every statement sees the same snapshot, so a report
  * that adds a whole day and takes some of its hours away again never meets a write between.
@@ -38,6 +37,7 @@ export function inReadTransaction<T>(driver: SqliteDriver, work: () => T): T {
   }
 }
 
+/** Runs `work` in `BEGIN IMMEDIATE … COMMIT` (taking the write lock up front), rolling back if it throws. */
 export function inTransaction<T>(driver: SqliteDriver, work: () => T): T {
   driver.exec("BEGIN IMMEDIATE");
   try {
