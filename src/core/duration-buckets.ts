@@ -76,7 +76,24 @@ export class DurationCounts {
 
   /** Adds `sign` × each (bucket, count) of a stored sketch (see `forEachPair`); skips anything malformed. */
   addEncoded(encoded: unknown, sign: number): void {
-    forEachPair(encoded, (bucket, count) => this.add(bucket, sign * count));
+    if (!(encoded instanceof Uint8Array)) return forEachPair(encoded, (bucket, count) => this.add(bucket, sign * count));
+    // SQLite's bytes, read in this loop rather than through `forEachPair`'s callback: a
+    // report merges tens of thousands of sketches, and the call per pair was most of it.
+    const e = encoded;
+    if (e.length % 8 !== 0) return;
+    for (let o = 0; o < e.length; o += 8) {
+      const bucket = (e[o]! | (e[o + 1]! << 8) | (e[o + 2]! << 16) | (e[o + 3]! << 24)) >>> 0;
+      const count = (e[o + 4]! | (e[o + 5]! << 8) | (e[o + 6]! << 16) | (e[o + 7]! << 24)) >>> 0;
+      if (bucket < this.counts.length) this.counts[bucket]! += sign * count;
+      else this.add(bucket, sign * count);
+    }
+  }
+
+  /** Adds every count of `other`, times `sign`. */
+  addCounts(other: DurationCounts, sign = 1): void {
+    if (other.counts.length > this.counts.length) this.add(other.counts.length - 1, 0);
+    const from = other.counts;
+    for (let bucket = 0; bucket < from.length; bucket++) if (from[bucket] !== 0) this.counts[bucket]! += sign * from[bucket]!;
   }
 
   /** Adds `count` (negative: takes away) to `bucket`. */

@@ -16,8 +16,8 @@ export interface GroupReader<D extends string> {
   aliases: string[];
   /** The sign of each group a row counts in (−1: rows of hours taken away from a whole day), in `keysOf`'s order. */
   signs: readonly number[];
-  /** The keys (see `groupKey`) of the groups a row counts in. */
-  keysOf(row: Record<string, unknown>): string[];
+  /** The key (see `groupKey`) of the `index`-th group a row counts in (`signs[index]` its sign). */
+  keyOf(row: Record<string, unknown>, index: number): string;
   /** The `index`-th group a row counts in, labels in the report's zone. */
   groupOf(row: Record<string, unknown>, index: number): Partial<Record<D, string>>;
 }
@@ -65,14 +65,12 @@ export function groupReader<D extends string, M extends string>(
     columns,
     aliases: columns.map((c) => c.slice(c.lastIndexOf(" AS ") + 4)),
     signs: counts.map((c) => c.sign),
-    keysOf(row) {
+    keyOf(row, index) {
       // The key without building the group object (a row in a hundred makes a new group).
-      return counts.map((_, index) => {
-        const labels = labelsFor(row, index);
-        return keyOf(groupBy, (d) => {
-          const alias = plainIndex.get(d);
-          return alias === undefined ? labels[d] : String(row[alias] ?? "");
-        });
+      const labels = labelsFor(row, index);
+      return keyOf(groupBy, (d) => {
+        const alias = plainIndex.get(d);
+        return alias === undefined ? labels[d] : String(row[alias] ?? "");
       });
     },
     groupOf,

@@ -7,7 +7,7 @@
 import { durationBucket, DurationCounts } from "../core/duration-buckets.ts";
 import { parseGlob } from "./glob.ts";
 import { groupReader } from "./group-reader.ts";
-import { pieceSign, planPieces, type Piece, type TimeUnit } from "./plan.ts";
+import { planPieces, type Piece, type TimeUnit } from "./plan.ts";
 import type { SqlDialect } from "./sql/dialect.ts";
 import { ParamList, type ReportProgram, type SqlQuery } from "./sql/query.ts";
 import { DAY_MS } from "../core/time-units.ts";
@@ -210,11 +210,11 @@ export function* groupedReport<D extends string, M extends string>(
   const readsPurged = pieces.some((p) => p.source === "raw" && p.since < purgedBefore);
 
   const rows = new Map<string, Accumulator<D>>();
-  const allBuckets = new DurationCounts();
   const allDurations: number[] = [];
   const wantDurations = spec.percentiles !== false;
   const measureCount = measureNames.length;
   const values = new Float64Array(measureCount);
+  const targets: Accumulator<D>[] = [];
   for (const part of parts) {
     const { table } = part;
     const durations = wantDurations ? table.durations : undefined;
@@ -230,33 +230,31 @@ export function* groupedReport<D extends string, M extends string>(
       : [...reader.columns, ...measureNames.map((m) => `sum(${table.measures[m]}) AS "${m}"`), ...(durations ? [`${dialect.listAgg(durations.column)} AS dur`] : [])];
     const groupSql = !summedHere && reader.aliases.length > 0 ? ` GROUP BY ${reader.aliases.join(", ")}` : "";
     const result = yield { sql: `SELECT ${select.join(", ")} FROM ${table.table} ${where}${groupSql}`, params: params.values };
-    const sign = pieceSign(part.piece);
     const { signs } = reader;
     const firstMeasure = reader.columns.length;
+    const sketches = durations?.kind === "sketch";
     for (const row of result) {
       // A row's cells in SELECT order: one read of them all costs less than a read by name per measure.
       const cells = Object.values(row);
       for (let i = 0; i < measureCount; i++) values[i] = Number(cells[firstMeasure + i] ?? 0);
       if (values[0] === 0) continue; // an aggregate over no rows
-      const keys = reader.keysOf(row);
-      const targets = keys.map((key, index) => {
+      const dur = durations === undefined ? null : (cells[firstMeasure + measureCount] ?? null);
+      targets.length = 0;
+      for (let index = 0; index < signs.length; index++) {
+        const key = reader.keyOf(row, index);
         let target = rows.get(key);
         if (target === undefined) rows.set(key, (target = { group: reader.groupOf(row, index), sums: new Float64Array(measureCount), lost: new Float64Array(measureCount), buckets: new DurationCounts(), durations: [] }));
-        for (let i = 0; i < measureCount; i++) addCompensated(target.sums, target.lost, i, signs[index]! * values[i]!);
-        return target;
-      });
-      if (durations === undefined || row.dur === null || row.dur === undefined) continue;
-      if (durations.kind === "sketch") {
-        targets.forEach((target, index) => target.buckets.addEncoded(row.dur, signs[index]!));
-        allBuckets.addEncoded(row.dur, sign);
-        continue;
+        const sign = signs[index]!;
+        for (let i = 0; i < measureCount; i++) addCompensated(target.sums, target.lost, i, sign * values[i]!);
+        if (sketches && dur !== null) target.buckets.addEncoded(dur, sign);
+        targets.push(target);
       }
-      const listed = String(row.dur).split(",");
+      if (dur === null || sketches) continue;
+      const listed = String(dur).split(",");
       if (fromRollups) {
         for (const value of listed) {
           const bucket = durationBucket(Number(value));
-          targets.forEach((target, index) => target.buckets.add(bucket, signs[index]!));
-          allBuckets.add(bucket, sign);
+          for (let index = 0; index < targets.length; index++) targets[index]!.buckets.add(bucket, signs[index]!);
         }
       } else {
         // Raw rows only: every piece counts once, in its rows' own buckets.
@@ -280,9 +278,13 @@ export function* groupedReport<D extends string, M extends string>(
   const totalSums = new Float64Array(measureCount);
   const totalLost = new Float64Array(measureCount);
   const named = (sums: Float64Array, lost: Float64Array) => Object.fromEntries(measureNames.map((m, i) => [m, sums[i]! + lost[i]!])) as Record<M, number>;
+  // The totals' buckets are the groups' (each row's sketch was added to its groups with their
+  // signs, which is what it adds to the totals): one sum per group instead of one per row.
+  const allBuckets = new DurationCounts();
   for (const row of rows.values()) {
     // A group seen only in hours taken away from a whole day has no rows in the range.
     if (row.sums[0]! + row.lost[0]! === 0) continue;
+    allBuckets.addCounts(row.buckets);
     for (let i = 0; i < measureCount; i++) addCompensated(totalSums, totalLost, i, row.sums[i]! + row.lost[i]!);
     out.push({ group: row.group, measures: named(row.sums, row.lost), ...percentiles(row.buckets, row.durations) });
   }

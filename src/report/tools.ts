@@ -93,7 +93,7 @@ export function* toolsReport(dialect: SqlDialect, spec: ToolsReportSpec): Report
     const where = partWhere(dialect, params, part, activeFilters(filters));
     const rows = yield { sql: `SELECT DISTINCT ${[...reader.columns, "session_id AS s"].join(", ")} FROM ${part.table.table} ${where} AND session_id IS NOT NULL`, params: params.values };
     for (const row of rows) {
-      const [key] = reader.keysOf(row) as [string];
+      const key = reader.keyOf(row, 0);
       let set = sessionsByKey.get(key);
       if (set === undefined) sessionsByKey.set(key, (set = new Set()));
       set.add(String(row.s));
