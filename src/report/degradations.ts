@@ -60,6 +60,7 @@ const RUN_COUNT_SOURCE: GroupedSource<string, string> = {
   ...USAGE_SOURCE,
   rollups: USAGE_SOURCE.rollups.map((t) => ({ ...t, durations: undefined })),
   hourly: USAGE_SOURCE.hourly?.map((t) => (t === undefined ? undefined : { ...t, durations: undefined })),
+  byTimeAlone: USAGE_SOURCE.byTimeAlone && { ...USAGE_SOURCE.byTimeAlone, table: { ...USAGE_SOURCE.byTimeAlone.table, durations: undefined } },
   raw: { ...USAGE_SOURCE.raw, durations: undefined },
 } as GroupedSource<string, string>;
 

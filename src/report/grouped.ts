@@ -10,7 +10,7 @@ import { groupReader } from "./group-reader.ts";
 import { planPieces, type Piece, type TimeUnit } from "./plan.ts";
 import type { SqlDialect } from "./sql/dialect.ts";
 import { ParamList, type ReportProgram, type SqlQuery } from "./sql/query.ts";
-import { DAY_MS } from "../core/time-units.ts";
+import { DAY_MS, HOUR_MS } from "../core/time-units.ts";
 import type { TimeRange } from "./spec.ts";
 
 /** How a table dates its rows: an epoch-ms instant (raw rows), or a UTC day `YYYY-MM-DD` (rollups). */
@@ -41,6 +41,12 @@ export interface GroupedSource<D extends string, M extends string> {
   hourly?: (TableSql<D, M> | undefined)[];
   /** The `tally_meta` keys of the span [from, to) of hours the hourly rollups hold every row of. */
   hourlyCoverageKeys?: { from: string; to: string };
+  /**
+   * A rollup kept by time alone, in slots shorter than an hour (quarter hours): a report grouped
+   * by time buckets only, with no filter, reads it instead of the rollups above over a range
+   * its span covers, so a day of a +05:30 or +05:45 zone is read from rollups to the minute.
+   */
+  byTimeAlone?: { table: TableSql<D, M>; slotMs: number; coverageKeys: { from: string; to: string } };
   raw: TableSql<D, M>;
   /** The dimensions that are time buckets, and their unit. */
   timeDimensions: Partial<Record<D, TimeUnit>>;
@@ -192,18 +198,25 @@ export function* groupedReport<D extends string, M extends string>(
   const bounds = yield* resolveBounds(source, spec.range, rollup);
   if (bounds === null) return { source: "raw", rows: [], parts: [], bounds: null, rawRowsPurgedBefore: null, totals: { group: {}, measures: zeros(), p50: null, p95: null } };
 
-  // The facts the plan needs, in one read: which hours the hourly rollup covers, and where
-  // raw rows were last purged.
+  // The facts the plan needs, in one read: which slots the slot rollups cover, and where raw
+  // rows were last purged.
   const coverage = hourlyTable === undefined ? undefined : source.hourlyCoverageKeys;
+  const timeAlone = !spec.exact && plainDims.length === 0 && filters.length === 0 ? source.byTimeAlone : undefined;
   const purgedKey = `purged_before:${source.raw.table}`;
-  const keys = [purgedKey, ...(coverage ? [coverage.from, coverage.to] : [])];
+  const keys = [purgedKey, ...(coverage ? [coverage.from, coverage.to] : []), ...(timeAlone ? [timeAlone.coverageKeys.from, timeAlone.coverageKeys.to] : [])];
   const metaParams = new ParamList(dialect);
   const metaRows = yield { sql: `SELECT key, value FROM tally_meta WHERE key IN (${keys.map((k) => metaParams.add(k)).join(", ")})`, params: metaParams.values };
   const meta = (key: string) => Number(metaRows.find((r) => r.key === key)?.value ?? Number.NaN);
-  const hourly = coverage && meta(coverage.from) < meta(coverage.to) ? { from: meta(coverage.from), to: meta(coverage.to) } : null;
-
-  const pieces = planPieces({ ...bounds, timeZone: spec.timeZone, units, exact: spec.exact, dailyRollups: rollup !== undefined, hourly });
-  const parts: Part<D, M>[] = pieces.map((piece) => ({ piece, table: piece.source === "day" ? rollup! : piece.source === "hour" ? hourlyTable! : source.raw }));
+  const span = (k: { from: string; to: string } | undefined) => (k && meta(k.from) < meta(k.to) ? { from: meta(k.from), to: meta(k.to) } : null);
+  const alone = span(timeAlone?.coverageKeys);
+  // By time alone where its span reaches back to the range's start (before it, its slots are gone with the raw rows).
+  const useTimeAlone = timeAlone !== undefined && alone !== null && alone.from <= bounds.since;
+  const hourly = span(coverage);
+  const pieces = useTimeAlone
+    ? planPieces({ ...bounds, timeZone: spec.timeZone, units, exact: false, dailyRollups: false, slots: { ...alone, size: timeAlone.slotMs } })
+    : planPieces({ ...bounds, timeZone: spec.timeZone, units, exact: spec.exact, dailyRollups: rollup !== undefined, slots: hourly && { ...hourly, size: HOUR_MS } });
+  const slotTable = useTimeAlone ? timeAlone.table : hourlyTable;
+  const parts: Part<D, M>[] = pieces.map((piece) => ({ piece, table: piece.source === "day" ? rollup! : piece.source === "slot" ? slotTable! : source.raw }));
   // Rollup sketches make every percentile an estimate (±4.8 %): raw durations join them as buckets.
   const fromRollups = pieces.some((p) => p.source !== "raw");
   const purgedBefore = meta(purgedKey);

@@ -9,8 +9,11 @@ import { offsetSpans } from "./time-zone.ts";
 /** Time buckets a report can group by. */
 export type TimeUnit = "hour" | "day" | "week" | "month";
 
-/** Where a piece of the range is read from: raw rows, or rollups of whole UTC hours or days. */
-export type PieceSource = "raw" | "hour" | "day";
+/**
+ * Where a piece of the range is read from: raw rows, rollups of whole UTC days, or rollups of
+ * whole slots (hours, or quarter hours for the rollup kept by time alone).
+ */
+export type PieceSource = "raw" | "slot" | "day";
 
 /** A time bucket a piece's rows count in (named by an instant inside it), added (+1) or taken away (−1). */
 export interface PieceCount {
@@ -49,18 +52,21 @@ export interface PlanInput {
   exact: boolean;
   /** Whether the source has daily rollups that fit the grouping (some reports only have raw rows). */
   dailyRollups: boolean;
-  /** The hours [from, to) for which hourly rollups that fit the grouping hold every row, or null. */
-  hourly: { from: number; to: number } | null;
+  /**
+   * The span [from, to) for which slot rollups (hourly, or quarter-hourly) that fit the grouping
+   * hold every row, and the slots' length, or null.
+   */
+  slots: { from: number; to: number; size: number } | null;
   /** Whether rows may be taken away from a whole day: not for sets (distinct sessions), only for sums. @default true */
   subtract?: boolean;
 }
 
 /**
- * What reading an hour of raw rows costs, in hourly rollup reads. Measured on 10M runs
- * (BENCHMARKS.md): ~20 when every hour holds thousands of runs, ~1–2 at a small team's
- * density. Only the choice between two exact plans depends on it, never a number.
+ * What reading a slot of raw rows costs, in slot rollup reads. Measured on 10M runs with
+ * hourly slots (BENCHMARKS.md): ~20 when every hour holds thousands of runs, ~1–2 at a small
+ * team's density. Only the choice between two exact plans depends on it, never a number.
  */
-const RAW_HOUR_COST = 4;
+const RAW_SLOT_COST = 4;
 
 /** Instants in (since, until) where a bucket of `unit` starts, for a span of constant offset. */
 function bucketStarts(unit: TimeUnit, since: number, until: number, offsetMs: number): number[] {
@@ -97,48 +103,50 @@ interface Draft extends Piece {
 
 /**
  * Cuts [since, until) where the zone's offset changes and where a bucket of `unit` starts;
- * reads each part's whole UTC days from the daily rollups, its other whole hours from the
- * hourly ones where they cover them, and raw rows for the rest (partial hours at the edges,
- * the half hours of a +05:30 zone's days). A part that holds most of a UTC day but not all of
- * it reads the whole day and takes the hours outside it away, when that reads less: a day of
- * Los Angeles is one UTC day less 8 hours, plus 8 hours, rather than 24 hours. The same
- * hours, taken from one bucket and added to the next, are read once. Adjacent pieces of one
- * source, each inside its own bucket, are merged into one statement.
+ * reads each part's whole UTC days from the daily rollups, its other whole slots (hours, or
+ * quarter hours) from the slot rollups where they cover them, and raw rows for the rest
+ * (partial slots at the edges; with hourly slots, the half hours of a +05:30 zone's days). A
+ * part that holds most of a UTC day but not all of it reads the whole day and takes the slots
+ * outside it away, when that reads less: a day of Los Angeles is one UTC day less 8 hours,
+ * plus 8 hours, rather than 24 hours. The same slots, taken from one bucket and added to the
+ * next, are read once. Adjacent pieces of one source, each inside its own bucket, are merged
+ * into one statement.
  */
 export function planPieces(input: PlanInput): Piece[] {
   const drafts: Draft[] = [];
-  const covered = input.hourly;
+  const covered = input.slots;
+  const slot = covered?.size ?? HOUR_MS;
   const draft = (source: PieceSource, since: number, until: number, offsetMs: number, count: PieceCount, inside: boolean) => {
     if (since < until) drafts.push({ source, since, until, offsetMs, counts: [count], inside });
   };
   /**
-   * How [since, until) splits into raw rows before, whole hours the hourly rollups cover, and
-   * raw rows after (`from` = `to` when no hour is covered).
+   * How [since, until) splits into raw rows before, whole slots the slot rollups cover, and
+   * raw rows after (`from` = `to` when no slot is covered).
    */
-  const splitHours = (since: number, until: number) => {
-    const firstHour = ceilTo(since, HOUR_MS);
-    const lastHour = floorTo(until, HOUR_MS);
-    if (covered === null || firstHour >= lastHour) return { from: until, to: until };
-    const from = Math.min(Math.max(firstHour, covered.from), lastHour);
-    return { from, to: Math.max(Math.min(lastHour, covered.to), from) };
+  const splitSlots = (since: number, until: number) => {
+    const firstSlot = ceilTo(since, slot);
+    const lastSlot = floorTo(until, slot);
+    if (covered === null || firstSlot >= lastSlot) return { from: until, to: until };
+    const from = Math.min(Math.max(firstSlot, covered.from), lastSlot);
+    return { from, to: Math.max(Math.min(lastSlot, covered.to), from) };
   };
-  /** Reads [since, until) from whole hours where the hourly rollups cover them, raw rows elsewhere. */
-  const readHours = (since: number, until: number, offsetMs: number, count: PieceCount, inside: boolean) => {
-    const { from, to } = splitHours(since, until);
+  /** Reads [since, until) from whole slots where the slot rollups cover them, raw rows elsewhere. */
+  const readSlots = (since: number, until: number, offsetMs: number, count: PieceCount, inside: boolean) => {
+    const { from, to } = splitSlots(since, until);
     draft("raw", since, from, offsetMs, count, inside);
-    draft("hour", from, to, offsetMs, count, inside);
+    draft("slot", from, to, offsetMs, count, inside);
     draft("raw", to, until, offsetMs, count, inside);
   };
-  /** What `readHours` would cost, in hourly rollup reads. */
-  const hoursCost = (since: number, until: number) => {
+  /** What `readSlots` would cost, in slot rollup reads. */
+  const slotsCost = (since: number, until: number) => {
     if (since >= until) return 0;
-    const { from, to } = splitHours(since, until);
-    return ((from - since + (until - to)) / HOUR_MS) * RAW_HOUR_COST + (to - from) / HOUR_MS;
+    const { from, to } = splitSlots(since, until);
+    return ((from - since + (until - to)) / slot) * RAW_SLOT_COST + (to - from) / slot;
   };
   /** One segment lies inside one bucket; each UTC day it touches is read whole, in part, or whole less the rest. */
   const coverSegment = (since: number, until: number, offsetMs: number) => {
     const own: PieceCount = { at: since, sign: 1 };
-    if (input.exact || (!input.dailyRollups && covered === null) || ceilTo(since, HOUR_MS) >= floorTo(until, HOUR_MS)) {
+    if (input.exact || (!input.dailyRollups && covered === null) || ceilTo(since, slot) >= floorTo(until, slot)) {
       return draft("raw", since, until, offsetMs, own, true);
     }
     for (let day = floorTo(since, DAY_MS); day < until; day += DAY_MS) {
@@ -146,12 +154,12 @@ export function planPieces(input: PlanInput): Piece[] {
       const to = Math.min(until, day + DAY_MS);
       if (input.dailyRollups && from === day && to === day + DAY_MS) {
         draft("day", day, day + DAY_MS, offsetMs, own, true);
-      } else if (input.dailyRollups && input.subtract !== false && 1 + hoursCost(day, from) + hoursCost(to, day + DAY_MS) < hoursCost(from, to)) {
+      } else if (input.dailyRollups && input.subtract !== false && 1 + slotsCost(day, from) + slotsCost(to, day + DAY_MS) < slotsCost(from, to)) {
         draft("day", day, day + DAY_MS, offsetMs, own, false);
-        readHours(day, from, offsetMs, { at: since, sign: -1 }, false);
-        readHours(to, day + DAY_MS, offsetMs, { at: since, sign: -1 }, false);
+        readSlots(day, from, offsetMs, { at: since, sign: -1 }, false);
+        readSlots(to, day + DAY_MS, offsetMs, { at: since, sign: -1 }, false);
       } else {
-        readHours(from, to, offsetMs, own, true);
+        readSlots(from, to, offsetMs, own, true);
       }
     }
   };

@@ -85,7 +85,7 @@ export function* toolsReport(dialect: SqlDialect, spec: ToolsReportSpec): Report
   const sessionsByKey = new Map<string, Set<string>>();
   const allSessions = new Set<string>();
   const units = spec.groupBy.filter((d): d is "hour" | "day" => d === "hour" || d === "day");
-  const pieces = result.bounds === null ? [] : planPieces({ ...result.bounds, timeZone, units, exact: spec.exact === true, dailyRollups: true, hourly: null, subtract: false });
+  const pieces = result.bounds === null ? [] : planPieces({ ...result.bounds, timeZone, units, exact: spec.exact === true, dailyRollups: true, slots: null, subtract: false });
   for (const piece of pieces) {
     const part = { piece, table: piece.source === "day" ? SESSION_SOURCE.rollups[0]! : SESSION_SOURCE.raw };
     const params = new ParamList(dialect);

@@ -1,10 +1,10 @@
 /** The usage report (runs, outcomes, tokens, cost, durations) for every store. */
 import { arrangeRows, USAGE_SORT_FIELDS } from "./arrange.ts";
-import { activeFilters, groupedReport, partWhere, type GroupedRow, type GroupedSource } from "./grouped.ts";
+import { groupedReport, type GroupedRow, type GroupedSource } from "./grouped.ts";
+import { QUARTER_HOUR_MS } from "../core/time-units.ts";
 import type { UsageDimension, UsageReport, UsageReportSpec, UsageRow } from "./spec.ts";
 import type { SqlDialect } from "./sql/dialect.ts";
-import { ParamList, type ReportProgram } from "./sql/query.ts";
-import { pieceSign } from "./plan.ts";
+import type { ReportProgram } from "./sql/query.ts";
 
 type Measure = "runs" | "successes" | "failures" | "errors" | "inputTokens" | "outputTokens" | "cacheReadTokens" | "cacheCreationTokens" | "costUsd" | "unpricedRuns" | "durationMs";
 
@@ -84,6 +84,19 @@ export const USAGE_SOURCE: GroupedSource<UsageDimension, Measure> = {
     },
   ],
   hourlyCoverageKeys: { from: "hourly_from", to: "hourly_to" },
+  // Runs by quarter hour alone, rolled up with the hours: charts over time in any zone.
+  byTimeAlone: {
+    table: {
+      table: "quarter_hour_usage",
+      time: { kind: "instant", column: "quarter_hour" },
+      dimensions: {},
+      measures: MODEL_MEASURES,
+      filterColumns: {},
+      durations: { kind: "sketch", column: "duration_buckets" },
+    },
+    slotMs: QUARTER_HOUR_MS,
+    coverageKeys: { from: "quarter_hours_from", to: "quarter_hours_to" },
+  },
   raw: {
     table: "executions",
     time: { kind: "instant", column: "created_at" },
@@ -111,16 +124,13 @@ export function* usageReport(dialect: SqlDialect, spec: UsageReportSpec): Report
   const timeZone = spec.timeZone ?? "UTC";
   const result = yield* groupedReport(dialect, USAGE_SOURCE, { groupBy: spec.groupBy, range: spec.range, timeZone, filters, exact: spec.exact === true, percentiles: spec.percentiles !== false });
 
-  // Unpriced models: those with unpriced runs in the range, from the same parts that answered
-  // (each with its sign: hours taken away from a whole day take their runs away too). None
-  // to look for when the range holds no unpriced run, which the sums already say.
+  // Unpriced models: those with unpriced runs in the range, from a by-model report of the same
+  // range and filters. None to look for when the range holds no unpriced run, which the sums
+  // already say.
   const unpricedRuns = new Map<string, number>();
-  for (const part of result.totals.measures.unpricedRuns > 0 ? result.parts : []) {
-    const params = new ParamList(dialect);
-    const where = partWhere(dialect, params, part, activeFilters(filters));
-    const runs = part.table.measures.unpricedRuns;
-    const rows = yield { sql: `SELECT model, sum(${runs}) AS n FROM ${part.table.table} ${where} AND ${runs} > 0 GROUP BY model`, params: params.values };
-    for (const row of rows) unpricedRuns.set(String(row.model), (unpricedRuns.get(String(row.model)) ?? 0) + pieceSign(part.piece) * Number(row.n));
+  if (result.totals.measures.unpricedRuns > 0 && result.bounds !== null) {
+    const byModel = yield* groupedReport(dialect, USAGE_SOURCE, { groupBy: ["model"], range: result.bounds, timeZone, filters, exact: spec.exact === true, percentiles: false });
+    for (const row of byModel.rows) unpricedRuns.set(row.group.model ?? "", row.measures.unpricedRuns);
   }
   const unpriced = [...unpricedRuns].filter(([, runs]) => runs > 0).map(([model]) => model);
 

@@ -341,14 +341,14 @@ describe("a range that reaches past the last purge of raw rows", () => {
     const store = openSqliteStore({ path, retentionDays: 0, now: () => Date.parse("2026-11-20T00:00:00Z") });
     expect(store.purgeOlderThan(10)).toBeGreaterThanOrEqual(3);
     store.close();
-    // A partial hour (12:30 to 13:00) can only come from raw rows, which are gone.
-    const partial = await tallyJson<Usage & { rawRowsPurgedBefore: string | null }>(["report", "--db", path, "--since", "2026-11-01T12:30:00Z"]);
+    // A partial quarter hour (12:37 to 12:45) can only come from raw rows, which are gone.
+    const partial = await tallyJson<Usage & { rawRowsPurgedBefore: string | null }>(["report", "--db", path, "--since", "2026-11-01T12:37:00Z"]);
     expect(partial.rawRowsPurgedBefore).toBe("2026-11-10T00:00:00.000Z");
     // Whole days need no raw rows: complete, and equal to the report before the purge.
     const whole = await tallyJson<Usage & { rawRowsPurgedBefore: string | null }>(["report", "--db", path, "--since", "2026-11-02"]);
     expect(whole.rawRowsPurgedBefore).toBeNull();
     expect(sums(whole.totals)).toEqual(sums((await report("--since", "2026-11-02")).totals));
-    const table = await tally(["report", "--db", path, "--since", "2026-11-01T12:30:00Z"]);
+    const table = await tally(["report", "--db", path, "--since", "2026-11-01T12:37:00Z"]);
     expect(table.stdout).toContain("\n! Raw rows before 2026-11-10T00:00:00.000Z were purged;");
   });
 });

@@ -43,14 +43,26 @@ function covered(path: string) {
       sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cost_usd) AS cost_usd, sum(cost_source = 'unpriced') AS unpriced_runs,
       sum(duration_ms) AS duration_ms
     FROM executions WHERE created_at >= ? AND created_at < ? GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6`).all(from, to);
+  // The quarter hours (schema 5), rolled up in the same step over the same span.
+  const quarterHourly = db.query(`SELECT quarter_hour, runs, successes, failures, errors, input_tokens, output_tokens, cost_usd, unpriced_runs, duration_ms
+    FROM quarter_hour_usage WHERE quarter_hour >= ? AND quarter_hour < ? ORDER BY 1`).all(from, to);
+  const quarterRaw = db.query(`SELECT (created_at / 900000) * 900000 AS quarter_hour, count(*) AS runs, sum(conclusion = 'success') AS successes,
+      sum(conclusion = 'failure') AS failures, sum(conclusion = 'error') AS errors, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+      sum(cost_usd) AS cost_usd, sum(cost_source = 'unpriced') AS unpriced_runs, sum(duration_ms) AS duration_ms
+    FROM executions WHERE created_at >= ? AND created_at < ? GROUP BY 1 ORDER BY 1`).all(from, to);
+  const quarterSketches = db.query("SELECT quarter_hour, duration_buckets FROM quarter_hour_usage WHERE quarter_hour >= ? AND quarter_hour < ?").all(from, to) as Row[];
+  const quarterMeta = [meta("quarter_hours_from"), meta("quarter_hours_to")];
   const outside =
     Number((db.query("SELECT count(*) AS n FROM hourly_model_usage WHERE hour < ? OR hour >= ?").get(from, to) as Row).n) +
-    Number((db.query("SELECT count(*) AS n FROM hourly_usage WHERE hour < ? OR hour >= ?").get(from, to) as Row).n);
+    Number((db.query("SELECT count(*) AS n FROM hourly_usage WHERE hour < ? OR hour >= ?").get(from, to) as Row).n) +
+    Number((db.query("SELECT count(*) AS n FROM quarter_hour_usage WHERE quarter_hour < ? OR quarter_hour >= ?").get(from, to) as Row).n);
   db.close();
   const expectedBuckets = new Map<string, number>();
   for (const r of rawDurations) {
     const key = `${Math.floor(Number(r.created_at) / HOUR) * HOUR}|${r.repo}|${r.provider}|${r.model}|${durationBucket(Number(r.duration_ms))}`;
     expectedBuckets.set(key, (expectedBuckets.get(key) ?? 0) + 1);
+    const quarterKey = `q|${Math.floor(Number(r.created_at) / 900_000) * 900_000}|${durationBucket(Number(r.duration_ms))}`;
+    expectedBuckets.set(quarterKey, (expectedBuckets.get(quarterKey) ?? 0) + 1);
   }
   const actualBuckets = new Map<string, number>();
   for (const row of sketches) {
@@ -58,14 +70,21 @@ function covered(path: string) {
     addEncodedBuckets(counts, row.duration_buckets);
     for (const [bucket, n] of counts) actualBuckets.set(`${row.hour}|${row.repo}|${row.provider}|${row.model}|${bucket}`, n);
   }
+  for (const row of quarterSketches) {
+    const counts = new Map<number, number>();
+    addEncodedBuckets(counts, row.duration_buckets);
+    for (const [bucket, n] of counts) actualBuckets.set(`q|${row.quarter_hour}|${bucket}`, n);
+  }
   // Costs summed in another order may differ in the last bits: compare them to the nano-dollar.
   const cents = (rows: Row[]) => rows.map((r) => ({ ...r, cost_usd: Math.round(Number(r.cost_usd) * 1e9) / 1e9 }));
   return {
     from,
     to,
     // Both hourly tables, each next to the raw rows grouped as it is: one comparison checks both.
-    hourly: [...cents(hourly as Row[]), ...cents(usageHourly as Row[])],
-    raw: [...cents(raw as Row[]), ...cents(usageRaw as Row[])],
+    hourly: [...cents(hourly as Row[]), ...cents(usageHourly as Row[]), ...cents(quarterHourly as Row[])],
+    raw: [...cents(raw as Row[]), ...cents(usageRaw as Row[]), ...cents(quarterRaw as Row[])],
+    /** The quarter hours' span: the hourly one, or later (see backfillQuarterHours). */
+    quarterSpanEndsWithHours: quarterMeta[1] === to && quarterMeta[0]! >= from,
     outside,
     buckets: [...actualBuckets].sort(),
     expectedBuckets: [...expectedBuckets].sort(),
@@ -100,6 +119,7 @@ describe("hourly rollups", () => {
     expect(c.to).toBe(T0 + 47 * HOUR);
     expect(c.hourly.length).toBeGreaterThan(47 * 2);
     expect(c.hourly).toEqual(c.raw);
+    expect(c.quarterSpanEndsWithHours).toBe(true);
     expect(c.buckets).toEqual(c.expectedBuckets);
     expect(c.outside).toBe(0);
   });
@@ -118,12 +138,14 @@ describe("hourly rollups", () => {
     const after = covered(path);
     expect(after.to).toBeLessThanOrEqual(T0 + 7 * HOUR); // back to hour 3, then up to 4 hours rolled up again
     expect(after.hourly).toEqual(after.raw);
+    expect(after.quarterSpanEndsWithHours).toBe(true);
     // A replay of the same rows (duplicates) changes nothing.
     expect(store.write(late)).toMatchObject({ ok: true, inserted: 0 });
     for (let i = 0; i < 5; i++) store.write([execution({ createdAt: T0 + 99 * HOUR + i })]);
     const done = covered(path);
     expect(done.to).toBe(T0 + 99 * HOUR);
     expect(done.hourly).toEqual(done.raw);
+    expect(done.quarterSpanEndsWithHours).toBe(true);
     expect(done.buckets).toEqual(done.expectedBuckets);
     // Reports read the covered hours from the rollups and equal a raw scan.
     const strip = (rows: object[]) => rows.map(({ p50DurationMs: _a, p95DurationMs: _b, ...rest }: any) => rest);
@@ -182,6 +204,7 @@ describe("the migration to schema 2", () => {
     const after = covered(path);
     expect(after.to).toBeGreaterThan(Date.UTC(2026, 10, 9));
     expect(after.hourly).toEqual(after.raw);
+    expect(after.quarterSpanEndsWithHours).toBe(true);
     expect(after.buckets).toEqual(after.expectedBuckets);
     expect(strip(store.report(spec).rows)).toEqual(exact);
     store.close();
@@ -224,6 +247,7 @@ describe("the migration to schema 3", () => {
     const after = covered(path);
     expect(after.to).toBeGreaterThan(Date.UTC(2026, 10, 10));
     expect(after.hourly).toEqual(after.raw);
+    expect(after.quarterSpanEndsWithHours).toBe(true);
     expect(after.hourly.some((r) => "event_type" in r)).toBe(true);
     expect(strip(store.report(spec).rows)).toEqual(exact);
     store.close();

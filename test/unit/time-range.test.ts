@@ -106,7 +106,7 @@ describe("planPieces", () => {
     pieces.map((p) => [p.source, iso(p.since), iso(p.until), ...(p.counts ?? []).map((c) => `${c.sign > 0 ? "+" : "-"}${iso(c.at)}`)]);
 
   test("whole UTC days inside a bucket come from the rollups; a partial day mostly inside is the whole day less the rest", () => {
-    const pieces = planPieces({ since: Date.parse("2026-11-15T15:30:00Z"), until: NOW, timeZone: "UTC", units: [], exact: false, dailyRollups: true, hourly: null });
+    const pieces = planPieces({ since: Date.parse("2026-11-15T15:30:00Z"), until: NOW, timeZone: "UTC", units: [], exact: false, dailyRollups: true, slots: null });
     expect(shown(pieces)).toEqual([
       ["raw", "2026-11-15T15:30:00.000Z", "2026-11-16T00:00:00.000Z"],
       ["day", "2026-11-16T00:00:00.000Z", "2026-11-22T00:00:00.000Z"],
@@ -117,48 +117,48 @@ describe("planPieces", () => {
   });
 
   test("with hourly rollups: partial days from whole hours where they cover them, partial hours raw", () => {
-    const hourly = { from: Date.parse("2026-11-15T20:00:00Z"), to: Date.parse("2026-11-22T13:00:00Z") };
-    const pieces = planPieces({ since: Date.parse("2026-11-15T15:30:00Z"), until: NOW, timeZone: "UTC", units: [], exact: false, dailyRollups: true, hourly });
+    const hourly = { from: Date.parse("2026-11-15T20:00:00Z"), to: Date.parse("2026-11-22T13:00:00Z"), size: 3_600_000 };
+    const pieces = planPieces({ since: Date.parse("2026-11-15T15:30:00Z"), until: NOW, timeZone: "UTC", units: [], exact: false, dailyRollups: true, slots: hourly });
     expect(shown(pieces)).toEqual([
       ["raw", "2026-11-15T15:30:00.000Z", "2026-11-15T20:00:00.000Z"],
-      ["hour", "2026-11-15T20:00:00.000Z", "2026-11-16T00:00:00.000Z"],
+      ["slot", "2026-11-15T20:00:00.000Z", "2026-11-16T00:00:00.000Z"],
       ["day", "2026-11-16T00:00:00.000Z", "2026-11-22T00:00:00.000Z"],
-      ["hour", "2026-11-22T00:00:00.000Z", "2026-11-22T13:00:00.000Z"],
+      ["slot", "2026-11-22T00:00:00.000Z", "2026-11-22T13:00:00.000Z"],
       ["raw", "2026-11-22T13:00:00.000Z", "2026-11-22T15:30:00.000Z"],
     ]);
   });
 
   test("a +05:30 day: its first 5.5 hours, then the next UTC day less its last 5.5 hours, read once for both days they count in", () => {
-    const kolkata = planPieces({ since: Date.parse("2026-11-01T18:30:00Z"), until: Date.parse("2026-11-03T18:30:00Z"), timeZone: "Asia/Kolkata", units: ["day"], exact: false, dailyRollups: true, hourly: { from: 0, to: NOW } });
+    const kolkata = planPieces({ since: Date.parse("2026-11-01T18:30:00Z"), until: Date.parse("2026-11-03T18:30:00Z"), timeZone: "Asia/Kolkata", units: ["day"], exact: false, dailyRollups: true, slots: { from: 0, to: NOW, size: 3_600_000 } });
     const first = "2026-11-01T18:30:00.000Z";
     const second = "2026-11-02T18:30:00.000Z";
     expect(shown(kolkata)).toEqual([
       ["raw", "2026-11-01T18:30:00.000Z", "2026-11-01T19:00:00.000Z"],
-      ["hour", "2026-11-01T19:00:00.000Z", "2026-11-02T00:00:00.000Z"],
+      ["slot", "2026-11-01T19:00:00.000Z", "2026-11-02T00:00:00.000Z"],
       ["day", "2026-11-02T00:00:00.000Z", "2026-11-03T00:00:00.000Z", `+${first}`],
       ["raw", "2026-11-02T18:30:00.000Z", "2026-11-02T19:00:00.000Z", `-${first}`, `+${second}`],
-      ["hour", "2026-11-02T19:00:00.000Z", "2026-11-03T00:00:00.000Z", `-${first}`, `+${second}`],
+      ["slot", "2026-11-02T19:00:00.000Z", "2026-11-03T00:00:00.000Z", `-${first}`, `+${second}`],
       ["day", "2026-11-03T00:00:00.000Z", "2026-11-04T00:00:00.000Z", `+${second}`],
       ["raw", "2026-11-03T18:30:00.000Z", "2026-11-03T19:00:00.000Z", `-${second}`],
-      ["hour", "2026-11-03T19:00:00.000Z", "2026-11-04T00:00:00.000Z", `-${second}`],
+      ["slot", "2026-11-03T19:00:00.000Z", "2026-11-04T00:00:00.000Z", `-${second}`],
     ]);
     // Los Angeles (UTC-8) for 30 days: 31 whole UTC days and 8-hour pieces, not 720 hours.
-    const la = planPieces({ since: Date.parse("2026-10-01T07:00:00Z"), until: Date.parse("2026-10-31T07:00:00Z"), timeZone: "America/Los_Angeles", units: ["day"], exact: false, dailyRollups: true, hourly: { from: 0, to: NOW } });
-    const hoursRead = la.filter((p) => p.source === "hour").reduce((sum, p) => sum + (p.until - p.since) / 3_600_000, 0);
+    const la = planPieces({ since: Date.parse("2026-10-01T07:00:00Z"), until: Date.parse("2026-10-31T07:00:00Z"), timeZone: "America/Los_Angeles", units: ["day"], exact: false, dailyRollups: true, slots: { from: 0, to: NOW, size: 3_600_000 } });
+    const hoursRead = la.filter((p) => p.source === "slot").reduce((sum, p) => sum + (p.until - p.since) / 3_600_000, 0);
     expect(la.filter((p) => p.source === "day").length).toBe(30);
     expect(hoursRead).toBe(31 * 7);
     expect(la.some((p) => p.source === "raw")).toBe(false);
   });
 
   test("without hourly rollups, a +05:30 day is a UTC day less (and plus) raw rows: never 24 hours of raw rows", () => {
-    const pieces = planPieces({ since: day("2026-11-01"), until: day("2026-11-08"), timeZone: "Asia/Kolkata", units: ["day"], exact: false, dailyRollups: true, hourly: null });
+    const pieces = planPieces({ since: day("2026-11-01"), until: day("2026-11-08"), timeZone: "Asia/Kolkata", units: ["day"], exact: false, dailyRollups: true, slots: null });
     const rawHours = pieces.filter((p) => p.source === "raw").reduce((sum, p) => sum + (p.until - p.since) / 3_600_000, 0);
     expect(pieces.filter((p) => p.source === "day").length).toBe(7);
     expect(rawHours).toBe(7 * 5.5);
   });
 
   test("--exact, and a source without rollups, read raw rows only", () => {
-    for (const options of [{ exact: true, dailyRollups: true, hourly: { from: 0, to: day("2027-01-01") } }, { exact: false, dailyRollups: false, hourly: null }]) {
+    for (const options of [{ exact: true, dailyRollups: true, slots: { from: 0, to: day("2027-01-01"), size: 3_600_000 } }, { exact: false, dailyRollups: false, slots: null }]) {
       const pieces = planPieces({ since: day("2026-11-01"), until: day("2026-11-08"), timeZone: "UTC", units: ["day"], ...options });
       expect(pieces).toEqual([{ source: "raw", since: day("2026-11-01"), until: day("2026-11-08"), offsetMs: 0 }]);
     }

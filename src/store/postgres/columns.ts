@@ -69,6 +69,8 @@ export const DAILY_USAGE: RollupColumns = { table: "daily_usage", keys: [["day",
 export const DAILY_MODEL_USAGE: RollupColumns = { table: "daily_model_usage", keys: [["day", "text"], ...MODEL_KEYS], sums: MODEL_SUMS };
 export const HOURLY_USAGE: RollupColumns = { table: "hourly_usage", keys: [["hour", "int8"], ...USAGE_KEYS], sums: USAGE_SUMS };
 export const HOURLY_MODEL_USAGE: RollupColumns = { table: "hourly_model_usage", keys: [["hour", "int8"], ...MODEL_KEYS], sums: MODEL_SUMS };
+/** Runs by quarter hour alone (schema 3). */
+export const QUARTER_HOUR_USAGE: RollupColumns = { table: "quarter_hour_usage", keys: [["quarter_hour", "int8"]], sums: MODEL_SUMS };
 export const DAILY_TOOL_USAGE: RollupColumns = {
   table: "daily_tool_usage",
   keys: [["day", "text"], ["server", "text"], ["tool_name", "text"], ["outcome", "text"]],

@@ -11,13 +11,17 @@ import type { Sql } from "postgres";
 import { advisoryKey } from "./migrate.ts";
 import type { Partitions } from "./partitions.ts";
 import { PARTITIONED_TABLES, RAW_TABLES } from "./schema.ts";
-import { DAILY_CACHE_USAGE, DAILY_DEGRADATIONS, DAILY_MODEL_USAGE, DAILY_TOOL_SESSIONS, DAILY_TOOL_USAGE, DAILY_USAGE, HOURLY_MODEL_USAGE, HOURLY_USAGE } from "./columns.ts";
+import { DAILY_CACHE_USAGE, DAILY_DEGRADATIONS, DAILY_MODEL_USAGE, DAILY_TOOL_SESSIONS, DAILY_TOOL_USAGE, DAILY_USAGE, HOURLY_MODEL_USAGE, HOURLY_USAGE, QUARTER_HOUR_USAGE } from "./columns.ts";
 import { utcDay } from "../sqlite/utc-day.ts";
 
 /** The rollups dated by a `day` column, of every schema version. */
 const DAILY_ROLLUP_TABLES = [DAILY_USAGE, DAILY_MODEL_USAGE, DAILY_TOOL_USAGE, DAILY_DEGRADATIONS, DAILY_CACHE_USAGE, DAILY_TOOL_SESSIONS].map((t) => t.table);
-/** The rollups dated by an `hour` column. */
-const HOURLY_ROLLUP_TABLES = [HOURLY_USAGE, HOURLY_MODEL_USAGE].map((t) => t.table);
+/** The rollups dated by the start of a slot (an hour, a quarter hour), each with its span's `tally_meta` key. */
+const SLOT_ROLLUP_TABLES = [
+  [HOURLY_USAGE, "hourly_from"],
+  [HOURLY_MODEL_USAGE, "hourly_from"],
+  [QUARTER_HOUR_USAGE, "quarter_hours_from"],
+] as const;
 
 /** Rows per DELETE, so no statement holds its locks for long. */
 const CHUNK_ROWS = 5000;
@@ -77,7 +81,9 @@ async function purgeLocked(sql: Sql, partitions: Partitions, { rawCutoff, rollup
   const cutoffDay = utcDay(rollupCutoff);
   const dayStart = Date.parse(`${cutoffDay}T00:00:00Z`);
   for (const table of DAILY_ROLLUP_TABLES) await sql.unsafe(`DELETE FROM ${table} WHERE day < $1`, [cutoffDay] as never[]);
-  for (const table of HOURLY_ROLLUP_TABLES) await sql.unsafe(`DELETE FROM ${table} WHERE hour < $1`, [dayStart] as never[]);
-  await sql.unsafe(RAISE, ["hourly_from", String(dayStart)] as never[]);
+  for (const [table, spanFrom] of SLOT_ROLLUP_TABLES) {
+    await sql.unsafe(`DELETE FROM ${table.table} WHERE ${table.keys[0]![0]} < $1`, [dayStart] as never[]);
+    await sql.unsafe(RAISE, [spanFrom, String(dayStart)] as never[]);
+  }
   return deleted;
 }

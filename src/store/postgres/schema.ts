@@ -254,7 +254,50 @@ INSERT INTO daily_tool_sessions (day, server, tool_name, session_id)
   SELECT DISTINCT ${DAY_OF}, server, tool_name, session_id FROM tool_calls WHERE session_id IS NOT NULL;
 `;
 
+/** A run's duration bucket in SQL, as durationBucket() computes it (0 under 1 ms; bucket i holds (1.1^(i-1), 1.1^i]). */
+const BUCKET_OF = "CASE WHEN duration_ms >= 1 THEN greatest(1, ceil(ln(duration_ms::float8) / ln(1.1::float8) - 1e-9))::int4 ELSE 0 END";
+/** The start of a run's quarter hour, by floor division (before 1970 too). */
+const QUARTER_HOUR_OF = "created_at - ((created_at % 900000) + 900000) % 900000";
+
+/**
+ * Version 3: runs by quarter hour alone (SQLite's schema 5), so reports by time read rollups in
+ * every zone (a +05:30 or +05:45 day starts on a quarter hour). Upserted with every batch like
+ * the hourly rollups; built here from the raw rows still held, so its span starts where they do
+ * (the hourly rollups may reach further back, past a purge of raw rows).
+ */
+const V3 = `
+CREATE TABLE quarter_hour_usage (
+  quarter_hour bigint NOT NULL PRIMARY KEY,
+  runs bigint NOT NULL DEFAULT 0, successes bigint NOT NULL DEFAULT 0, failures bigint NOT NULL DEFAULT 0, errors bigint NOT NULL DEFAULT 0,
+  input_tokens bigint NOT NULL DEFAULT 0, output_tokens bigint NOT NULL DEFAULT 0, cache_read_tokens bigint NOT NULL DEFAULT 0,
+  cache_creation_tokens bigint NOT NULL DEFAULT 0, cost_usd double precision NOT NULL DEFAULT 0, unpriced_runs bigint NOT NULL DEFAULT 0,
+  duration_ms bigint NOT NULL DEFAULT 0, duration_buckets ${SKETCH}
+);
+
+WITH runs AS (
+  SELECT ${QUARTER_HOUR_OF} AS quarter_hour, conclusion, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens,
+    cost_usd, cost_source, duration_ms, ${BUCKET_OF} AS bucket
+  FROM executions
+), buckets AS (
+  SELECT quarter_hour, bucket, count(*)::int4 AS n FROM runs GROUP BY 1, 2
+), sketches AS (
+  SELECT quarter_hour, array_agg(v ORDER BY bucket, o) AS sketch
+  FROM buckets, LATERAL (VALUES (0, bucket), (1, n)) AS pair(o, v) GROUP BY 1
+)
+INSERT INTO quarter_hour_usage (quarter_hour, runs, successes, failures, errors, input_tokens, output_tokens, cache_read_tokens,
+  cache_creation_tokens, cost_usd, unpriced_runs, duration_ms, duration_buckets)
+SELECT r.quarter_hour, count(*), count(*) FILTER (WHERE conclusion = 'success'), count(*) FILTER (WHERE conclusion = 'failure'),
+  count(*) FILTER (WHERE conclusion = 'error'), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_creation_tokens),
+  sum(cost_usd), count(*) FILTER (WHERE cost_source = 'unpriced'), sum(duration_ms), s.sketch
+FROM runs r JOIN sketches s USING (quarter_hour) GROUP BY r.quarter_hour, s.sketch;
+
+INSERT INTO tally_meta (key, value) SELECT 'quarter_hours_from', greatest(
+  coalesce((SELECT (value::bigint + 3599999) / 3600000 * 3600000 FROM tally_meta WHERE key = 'purged_before:executions'), 0),
+  coalesce((SELECT value::bigint FROM tally_meta WHERE key = 'hourly_from'), 0))::text;
+INSERT INTO tally_meta (key, value) VALUES ('quarter_hours_to', '${Number.MAX_SAFE_INTEGER}');
+`;
+
 /** Migrations by version; the database keeps its version in tally_meta ('schema_version'). */
-export const MIGRATIONS: readonly { version: number; sql: string }[] = [{ version: 1, sql: V1 }, { version: 2, sql: V2 }];
+export const MIGRATIONS: readonly { version: number; sql: string }[] = [{ version: 1, sql: V1 }, { version: 2, sql: V2 }, { version: 3, sql: V3 }];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -22,11 +22,11 @@ import {
 } from "../rollup-sums.ts";
 import { isLaterSnapshot } from "../../core/snapshot.ts";
 import { differingField, EXECUTION_IDENTITY, replacedSnapshot, rolledUp, TOOL_CALL_IDENTITY, type StoredExecution } from "../stored-records.ts";
-import { HOUR_MS } from "../../core/time-units.ts";
+import { HOUR_MS, QUARTER_HOUR_MS } from "../../core/time-units.ts";
 import { utcDay } from "../sqlite/utc-day.ts";
 import {
   CACHE_EVENTS, DAILY_CACHE_USAGE, DAILY_DEGRADATIONS, DAILY_MODEL_USAGE, DAILY_TOOL_SESSIONS, DAILY_TOOL_USAGE, DAILY_USAGE, EXECUTIONS,
-  HOURLY_MODEL_USAGE, HOURLY_USAGE, insertRowsSql, insertSetCte, RATE_LIMIT_EVENTS, SESSIONS, TOOL_CALLS, upsertRollupCte, type RollupColumns,
+  HOURLY_MODEL_USAGE, HOURLY_USAGE, insertRowsSql, QUARTER_HOUR_USAGE, insertSetCte, RATE_LIMIT_EVENTS, SESSIONS, TOOL_CALLS, upsertRollupCte, type RollupColumns,
   type TableColumns,
 } from "./columns.ts";
 
@@ -53,7 +53,7 @@ const byGroupId = (a: Group, b: Group) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 
 /** The rollup groups of one batch, per table. */
 class RollupGroups {
   readonly byTable = new Map<RollupColumns, Groups>([
-    [DAILY_USAGE, new Groups()], [DAILY_MODEL_USAGE, new Groups()], [HOURLY_USAGE, new Groups()], [HOURLY_MODEL_USAGE, new Groups()], [DAILY_TOOL_USAGE, new Groups()],
+    [DAILY_USAGE, new Groups()], [DAILY_MODEL_USAGE, new Groups()], [HOURLY_USAGE, new Groups()], [HOURLY_MODEL_USAGE, new Groups()], [QUARTER_HOUR_USAGE, new Groups()], [DAILY_TOOL_USAGE, new Groups()],
     [DAILY_DEGRADATIONS, new Groups()], [DAILY_CACHE_USAGE, new Groups()],
   ]);
   /**
@@ -72,6 +72,7 @@ class RollupGroups {
     add(this.byTable.get(HOURLY_USAGE)!, [hour, row.repo, row.eventType, row.provider, row.model, row.conclusion], [...usage], row.durationMs, sign);
     add(this.byTable.get(DAILY_MODEL_USAGE)!, [day, row.repo, row.provider, row.model], model, row.durationMs, sign);
     add(this.byTable.get(HOURLY_MODEL_USAGE)!, [hour, row.repo, row.provider, row.model], [...model], row.durationMs, sign);
+    add(this.byTable.get(QUARTER_HOUR_USAGE)!, [String(Math.floor(row.createdAt / QUARTER_HOUR_MS) * QUARTER_HOUR_MS)], [...model], row.durationMs, sign);
   }
 
   addToolCall(row: ToolCallRow, sign: 1 | -1 = 1): void {

@@ -1,9 +1,9 @@
 import { encodeBuckets } from "../../core/duration-buckets.ts";
-import { HOUR_MS } from "../../core/time-units.ts";
+import { HOUR_MS, QUARTER_HOUR_MS } from "../../core/time-units.ts";
 import type { SqliteDriver } from "./driver.ts";
-import { readMeta, writeMeta } from "./meta.ts";
+import { raiseMeta, readMeta, writeMeta } from "./meta.ts";
 import { HOURLY_FROM_KEY, HOURLY_TO_KEY } from "./schema-v2.ts";
-import { HOURLY_TABLES } from "./schema-v3.ts";
+import { QUARTER_HOURS_FROM_KEY, QUARTER_HOURS_TO_KEY, SLOT_TABLES } from "./schema-v5.ts";
 import { add, Groups, modelUsageSums, usageSums, type RolledUpExecution } from "../rollup-sums.ts";
 
 /** An hour is rolled up once it has been over this long: rows stamped a little late still land in it. */
@@ -22,17 +22,21 @@ const INSERT_MODEL_ROW = `INSERT INTO hourly_model_usage (hour, repo, provider, 
 const INSERT_USAGE_ROW = `INSERT INTO hourly_usage (hour, repo, event_type, provider, model, conclusion, runs, input_tokens, output_tokens,
     cache_read_tokens, cache_creation_tokens, cost_usd, unpriced_runs, duration_ms, duration_buckets)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_QUARTER_HOUR_ROW = `INSERT INTO quarter_hour_usage (quarter_hour, runs, successes, failures, errors, input_tokens,
+    output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, unpriced_runs, duration_ms, duration_buckets)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 export const floorHour = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
+const floorQuarterHour = (ms: number) => Math.floor(ms / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
 
 /**
  * Keeps the hourly rollups in step with the raw rows, inside the caller's write transaction:
  * - rows inserted (or replaced) into hours already rolled up move the end of the covered span
  *   back to the first such hour, and those hours are rolled up again from the raw rows later;
  * - then up to HOURS_PER_WRITE closed hours after the span are rolled up, each from one read
- *   of its raw rows: one row per (repo, provider, model) and one per (repo, event, provider,
- *   model, conclusion), each with its duration sketch, summed by the daily rollups' own code
- *   (empty hours are skipped by an index lookup).
+ *   of its raw rows: one row per (repo, provider, model), one per (repo, event, provider,
+ *   model, conclusion) and one per quarter hour, each with its duration sketch, summed by the
+ *   daily rollups' own code (empty hours are skipped by an index lookup).
  */
 export class HourlyRollup {
   private readonly statements: ReturnType<HourlyRollup["prepare"]>;
@@ -47,8 +51,9 @@ export class HourlyRollup {
       readHour: d.prepare(READ_HOUR),
       insertModel: d.prepare(INSERT_MODEL_ROW),
       insertUsage: d.prepare(INSERT_USAGE_ROW),
+      insertQuarterHour: d.prepare(INSERT_QUARTER_HOUR_ROW),
       nextRaw: d.prepare("SELECT min(created_at) AS t FROM executions WHERE created_at >= ?"),
-      forget: HOURLY_TABLES.map((table) => d.prepare(`DELETE FROM ${table} WHERE hour >= ?`)),
+      forget: SLOT_TABLES.map(([table, column]) => d.prepare(`DELETE FROM ${table} WHERE ${column} >= ?`)),
     };
   }
 
@@ -81,25 +86,45 @@ export class HourlyRollup {
         to = Math.max(to, hour); // the hours in between are empty
         break;
       }
-      // Both tables from one read of the hour, summed by the daily rollups' own code.
+      // Every table from one read of the hour, summed by the daily rollups' own code.
       const models = new Groups();
       const usage = new Groups();
+      const quarters = new Groups();
       for (const row of s.readHour.all(hour, hour + HOUR_MS) as unknown as RolledUpExecution[]) {
-        add(models, [row.repo, row.provider, row.model], modelUsageSums(row), row.durationMs);
+        const sums = modelUsageSums(row);
+        add(models, [row.repo, row.provider, row.model], sums, row.durationMs);
         add(usage, [row.repo, row.eventType, row.provider, row.model, row.conclusion], usageSums(row), row.durationMs);
+        // A copy: a group's first sums become its running totals.
+        add(quarters, [String(floorQuarterHour(row.createdAt))], [...sums], row.durationMs);
       }
       for (const g of models.values()) s.insertModel.run(hour, ...g.key, ...g.sums, encodeBuckets(g.buckets));
       for (const g of usage.values()) s.insertUsage.run(hour, ...g.key, ...g.sums, encodeBuckets(g.buckets));
+      for (const g of quarters.values()) s.insertQuarterHour.run(Number(g.key[0]), ...g.sums, encodeBuckets(g.buckets));
       to = hour + HOUR_MS;
     }
-    if (to !== start) writeMeta(this.driver, HOURLY_TO_KEY, to);
+    if (to !== start) writeSpanEnd(this.driver, "to", to);
+  }
+}
+
+/**
+ * Sets one end of the span the slot tables cover: the hourly keys, and the quarter hours' keys
+ * the report engine reads for them. The quarter hours end where the hours do (one step rolls
+ * both up) but may start later (see `backfillQuarterHours`): their start is only ever raised.
+ */
+function writeSpanEnd(driver: SqliteDriver, end: "from" | "to", at: number): void {
+  if (end === "from") {
+    writeMeta(driver, HOURLY_FROM_KEY, at);
+    raiseMeta(driver, QUARTER_HOURS_FROM_KEY, at);
+  } else {
+    writeMeta(driver, HOURLY_TO_KEY, at);
+    writeMeta(driver, QUARTER_HOURS_TO_KEY, at);
   }
 }
 
 /** Sets the covered span to the empty span at `at`: nothing before it is used; the writer rolls up from there. */
 function restartSpan(driver: SqliteDriver, at: number): void {
-  writeMeta(driver, HOURLY_FROM_KEY, at);
-  writeMeta(driver, HOURLY_TO_KEY, at);
+  writeSpanEnd(driver, "from", at);
+  writeSpanEnd(driver, "to", at);
 }
 
 /** Schema 2's start: the hourly rollups cover nothing yet; the writer rolls up from the raw rows still held. */
@@ -116,7 +141,7 @@ export function afterRawPurge(driver: SqliteDriver, cutoff: number): void {
   const to = readMeta(driver, HOURLY_TO_KEY);
   if (to === null || Number(to) >= cutoff) return;
   const restart = Math.ceil(cutoff / HOUR_MS) * HOUR_MS;
-  for (const table of HOURLY_TABLES) driver.prepare(`DELETE FROM ${table} WHERE hour < ?`).run(restart);
+  for (const [table, column] of SLOT_TABLES) driver.prepare(`DELETE FROM ${table} WHERE ${column} < ?`).run(restart);
   restartSpan(driver, restart);
 }
 
@@ -125,10 +150,42 @@ export function afterRollupPurge(driver: SqliteDriver, cutoff: number): number {
   const from = readMeta(driver, HOURLY_FROM_KEY);
   if (from === null) return 0;
   let deleted = 0;
-  for (const table of HOURLY_TABLES) deleted += driver.prepare(`DELETE FROM ${table} WHERE hour < ?`).run(cutoff).changes;
+  for (const [table, column] of SLOT_TABLES) deleted += driver.prepare(`DELETE FROM ${table} WHERE ${column} < ?`).run(cutoff).changes;
   if (Number(from) < cutoff) {
-    writeMeta(driver, HOURLY_FROM_KEY, cutoff);
-    if (Number(readMeta(driver, HOURLY_TO_KEY) ?? 0) < cutoff) writeMeta(driver, HOURLY_TO_KEY, cutoff);
+    writeSpanEnd(driver, "from", cutoff);
+    if (Number(readMeta(driver, HOURLY_TO_KEY) ?? 0) < cutoff) writeSpanEnd(driver, "to", cutoff);
   }
   return deleted;
+}
+
+/**
+ * Schema 5's start: the quarter hours of every hour the hourly rollups cover whose raw rows are
+ * still held, rolled up from them, so reports by time alone need not wait for the writer. Hours
+ * rolled up before a purge of raw rows keep their hourly rows, but their quarter hours cannot
+ * be rebuilt: the quarter hours' span starts after that purge.
+ */
+export function backfillQuarterHours(driver: SqliteDriver, rawPurgedBefore: number | null): void {
+  const hourlyFrom = Number(readMeta(driver, HOURLY_FROM_KEY) ?? 0);
+  const from = Math.max(hourlyFrom, rawPurgedBefore === null ? 0 : Math.ceil(rawPurgedBefore / HOUR_MS) * HOUR_MS);
+  const to = Number(readMeta(driver, HOURLY_TO_KEY) ?? 0);
+  const read = driver.prepare(`SELECT created_at AS createdAt, conclusion, input_tokens AS inputTokens, output_tokens AS outputTokens,
+    cache_read_tokens AS cacheReadTokens, cache_creation_tokens AS cacheCreationTokens, cost_usd AS costUsd, cost_source AS costSource,
+    duration_ms AS durationMs FROM executions WHERE created_at >= ? AND created_at < ?`);
+  const insert = driver.prepare(INSERT_QUARTER_HOUR_ROW);
+  const nextRaw = driver.prepare("SELECT min(created_at) AS t FROM executions WHERE created_at >= ?");
+  // A day at a time, so memory stays small whatever the span; empty stretches skipped by the index.
+  for (let at = from; at < to; ) {
+    const next = nextRaw.get(at)?.t;
+    if (next === null || next === undefined || Number(next) >= to) break;
+    const start = floorHour(Number(next));
+    const end = Math.min(to, start + 24 * HOUR_MS);
+    const quarters = new Groups();
+    for (const row of read.all(start, end) as unknown as RolledUpExecution[]) {
+      add(quarters, [String(floorQuarterHour(row.createdAt))], modelUsageSums(row), row.durationMs);
+    }
+    for (const g of quarters.values()) insert.run(Number(g.key[0]), ...g.sums, encodeBuckets(g.buckets));
+    at = end;
+  }
+  writeMeta(driver, QUARTER_HOURS_FROM_KEY, from);
+  writeMeta(driver, QUARTER_HOURS_TO_KEY, to);
 }

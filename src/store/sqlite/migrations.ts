@@ -4,7 +4,8 @@ import { SCHEMA_V1 } from "./schema-v1.ts";
 import { SCHEMA_V2 } from "./schema-v2.ts";
 import { SCHEMA_V3 } from "./schema-v3.ts";
 import { BACKFILL_V4, SCHEMA_V4 } from "./schema-v4.ts";
-import { startHourlyRollups } from "./hourly-rollup.ts";
+import { backfillQuarterHours, startHourlyRollups } from "./hourly-rollup.ts";
+import { SCHEMA_V5 } from "./schema-v5.ts";
 import { purgedBefore } from "./purge.ts";
 
 /** One numbered, additive schema step. */
@@ -49,6 +50,14 @@ const MIGRATIONS: readonly Migration[] = [
     up(driver) {
       driver.exec(SCHEMA_V4);
       driver.exec(BACKFILL_V4);
+    },
+  },
+  {
+    version: 5,
+    description: "runs by quarter hour alone, so reports by time read rollups in every zone (+05:30, +05:45 too)",
+    up(driver) {
+      driver.exec(SCHEMA_V5);
+      backfillQuarterHours(driver, purgedBefore(driver, "executions"));
     },
   },
 ];

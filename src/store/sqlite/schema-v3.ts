@@ -24,6 +24,3 @@ CREATE TABLE hourly_usage (
   PRIMARY KEY (hour, repo, event_type, provider, model, conclusion)
 ) WITHOUT ROWID;
 `;
-
-/** Hourly tables, dated by `hour` (epoch ms of the UTC hour's start); one span covers them all. */
-export const HOURLY_TABLES = ["hourly_model_usage", "hourly_usage"] as const;
