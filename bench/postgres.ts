@@ -28,8 +28,8 @@
  *    4 models, 3 event types, 3 conclusions; fields from a hash of the row number). The raw
  *    rows are loaded with COPY in time order (ids UUIDv7-shaped from created_at), their id
  *    claims into `executions_ids` likewise (both without indexes, which are built again
- *    afterwards from the migration's own definitions), and the four execution rollups
- *    (hourly_usage, hourly_model_usage, daily_usage, daily_model_usage) by four more COPYs at
+ *    afterwards from the migration's own definitions), and the five execution rollups
+ *    (hourly_usage, hourly_model_usage, daily_usage, daily_model_usage, quarter_hour_usage) by five more COPYs at
  *    the same time, their sums and duration sketches made while the rows stream by with the
  *    store's own code (rollup-sums.ts `add`, duration-buckets.ts, sketch.ts `encodePairs`):
  *    what the store would hold after writing these rows, without its write path. Then VACUUM ANALYZE. `store.report` by day and by repo × model, with and without
@@ -51,10 +51,10 @@ import type { Writable } from "node:stream";
 import type { Sql, TransactionSql } from "postgres";
 import { uuidv7 } from "uuidv7";
 import { createTelemetry, type ExecutionRow, type StoredRecord } from "../src/index.ts";
-import { DAY_MS, HOUR_MS } from "../src/core/time-units.ts";
+import { DAY_MS, HOUR_MS, QUARTER_HOUR_MS } from "../src/core/time-units.ts";
 import type { UsageReportSpec } from "../src/report/spec.ts";
 import {
-  DAILY_MODEL_USAGE, DAILY_USAGE, EXECUTIONS, HOURLY_MODEL_USAGE, HOURLY_USAGE, insertRowsSql, unnestFrom, upsertRollupCte, type RollupColumns,
+  DAILY_MODEL_USAGE, DAILY_USAGE, EXECUTIONS, HOURLY_MODEL_USAGE, HOURLY_USAGE, insertRowsSql, QUARTER_HOUR_USAGE, unnestFrom, upsertRollupCte, type RollupColumns,
 } from "../src/store/postgres/columns.ts";
 import { openPool } from "../src/store/postgres/connection.ts";
 import { openPostgresStore } from "../src/store/postgres/index.ts";
@@ -405,7 +405,9 @@ async function partIngest(): Promise<Record<string, unknown>> {
 
 /** The rollup groups of a batch of fresh executions, as write.ts's RollupGroups makes them. */
 function rollupGroups(rows: readonly ExecutionRow[]): Map<RollupColumns, Groups> {
-  const byTable = new Map<RollupColumns, Groups>([[DAILY_USAGE, new Groups()], [DAILY_MODEL_USAGE, new Groups()], [HOURLY_USAGE, new Groups()], [HOURLY_MODEL_USAGE, new Groups()]]);
+  const byTable = new Map<RollupColumns, Groups>([
+    [DAILY_USAGE, new Groups()], [DAILY_MODEL_USAGE, new Groups()], [HOURLY_USAGE, new Groups()], [HOURLY_MODEL_USAGE, new Groups()], [QUARTER_HOUR_USAGE, new Groups()],
+  ]);
   for (const row of rows) {
     const day = utcDay(row.createdAt);
     const hour = String(Math.floor(row.createdAt / HOUR_MS) * HOUR_MS);
@@ -415,6 +417,7 @@ function rollupGroups(rows: readonly ExecutionRow[]): Map<RollupColumns, Groups>
     add(byTable.get(HOURLY_USAGE)!, [hour, row.repo, row.eventType, row.provider, row.model, row.conclusion], [...usage], row.durationMs);
     add(byTable.get(DAILY_MODEL_USAGE)!, [day, row.repo, row.provider, row.model], model, row.durationMs);
     add(byTable.get(HOURLY_MODEL_USAGE)!, [hour, row.repo, row.provider, row.model], [...model], row.durationMs);
+    add(byTable.get(QUARTER_HOUR_USAGE)!, [String(Math.floor(row.createdAt / QUARTER_HOUR_MS) * QUARTER_HOUR_MS)], [...model], row.durationMs);
   }
   return byTable;
 }
@@ -720,7 +723,7 @@ function mergeGroup(groups: Groups, key: string[], sums: readonly number[], buck
 }
 
 /**
- * The four execution rollups, filled while the raw rows stream by in time order, with the
+ * The five execution rollups, filled while the raw rows stream by in time order, with the
  * store's own sums and sketches: each row goes into its hourly_usage group (rollup-sums.ts
  * `add`, the bucket of duration-buckets.ts); when the hour closes, its groups are written and
  * summed into hourly_model_usage and the day's daily_usage and daily_model_usage groups.
@@ -729,7 +732,13 @@ class RollupBuilder {
   private hour = Number.NaN;
   private day = "";
 
-  constructor(private readonly hourly: RollupOut, private readonly hourlyModel: RollupOut, private readonly daily: RollupOut, private readonly dailyModel: RollupOut) {}
+  constructor(
+    private readonly hourly: RollupOut,
+    private readonly hourlyModel: RollupOut,
+    private readonly daily: RollupOut,
+    private readonly dailyModel: RollupOut,
+    private readonly quarterHourly: RollupOut,
+  ) {}
 
   add(r: ReportRow): void {
     const hour = Math.floor(r.createdAt / HOUR_MS) * HOUR_MS;
@@ -741,6 +750,7 @@ class RollupBuilder {
       this.day = day;
     }
     add(this.hourly.groups, [String(hour), r.repo, r.eventType, r.provider, r.model, r.conclusion], usageSums(r), r.durationMs);
+    add(this.quarterHourly.groups, [String(Math.floor(r.createdAt / QUARTER_HOUR_MS) * QUARTER_HOUR_MS)], modelUsageSums(r), r.durationMs);
   }
 
   private closeHour(): void {
@@ -754,6 +764,7 @@ class RollupBuilder {
     }
     close(this.hourly);
     close(this.hourlyModel);
+    close(this.quarterHourly);
   }
 
   private closeDay(): void {
@@ -762,7 +773,7 @@ class RollupBuilder {
   }
 
   outputs(): RollupOut[] {
-    return [this.hourly, this.hourlyModel, this.daily, this.dailyModel];
+    return [this.hourly, this.hourlyModel, this.daily, this.dailyModel, this.quarterHourly];
   }
 
   /** Sends the closed groups' lines. */
@@ -829,17 +840,17 @@ async function loadReportTable(n: number): Promise<Record<string, unknown>> {
     }
   }
 
-  // COPYs at once, one connection each: the raw rows, their id claims, the four execution rollups.
-  const loader = await openPool({ url: server.url, schema: REPORT_SCHEMA, maxConnections: 6, connectTimeoutSeconds: 10 });
+  // COPYs at once, one connection each: the raw rows, their id claims, the five execution rollups.
+  const loader = await openPool({ url: server.url, schema: REPORT_SCHEMA, maxConnections: 7, connectTimeoutSeconds: 10 });
   const t0 = ms();
   const raw = await openCopy(loader, "executions");
   const ids = rawTables.includes("executions_ids") ? await openCopy(loader, "executions_ids", "id, created_at") : null;
   const outs: RollupOut[] = [];
-  for (const columns of [HOURLY_USAGE, HOURLY_MODEL_USAGE, DAILY_USAGE, DAILY_MODEL_USAGE]) {
+  for (const columns of [HOURLY_USAGE, HOURLY_MODEL_USAGE, DAILY_USAGE, DAILY_MODEL_USAGE, QUARTER_HOUR_USAGE]) {
     const names = [...columns.keys, ...columns.sums].map(([c]) => c).join(", ");
     outs.push({ columns, groups: new Groups(), ...(await openCopy(loader, columns.table, `${names}, duration_buckets`)), pending: "", rows: 0 });
   }
-  const rollups = new RollupBuilder(outs[0]!, outs[1]!, outs[2]!, outs[3]!);
+  const rollups = new RollupBuilder(outs[0]!, outs[1]!, outs[2]!, outs[3]!, outs[4]!);
   const span = end - start;
   const step = 10_000;
   for (let i = 0; i < n; i += step) {

@@ -168,9 +168,7 @@ export function backfillQuarterHours(driver: SqliteDriver, rawPurgedBefore: numb
   const hourlyFrom = Number(readMeta(driver, HOURLY_FROM_KEY) ?? 0);
   const from = Math.max(hourlyFrom, rawPurgedBefore === null ? 0 : Math.ceil(rawPurgedBefore / HOUR_MS) * HOUR_MS);
   const to = Number(readMeta(driver, HOURLY_TO_KEY) ?? 0);
-  const read = driver.prepare(`SELECT created_at AS createdAt, conclusion, input_tokens AS inputTokens, output_tokens AS outputTokens,
-    cache_read_tokens AS cacheReadTokens, cache_creation_tokens AS cacheCreationTokens, cost_usd AS costUsd, cost_source AS costSource,
-    duration_ms AS durationMs FROM executions WHERE created_at >= ? AND created_at < ?`);
+  const read = driver.prepare(READ_HOUR);
   const insert = driver.prepare(INSERT_QUARTER_HOUR_ROW);
   const nextRaw = driver.prepare("SELECT min(created_at) AS t FROM executions WHERE created_at >= ?");
   // A day at a time, so memory stays small whatever the span; empty stretches skipped by the index.
