@@ -1,6 +1,11 @@
+/**
+ * The store-independent report contract on PostgreSQL: on the server `npm test` starts (skipped,
+ * with the reason, without one), and on PGlite, which needs no server, so the contract runs
+ * against PostgreSQL's SQL wherever the tests run.
+ */
 import { afterAll, describe, test } from "bun:test";
 import { reportContract } from "../contract/report-contract.ts";
-import { closeStores, openTestStore, SKIP_REASON } from "./harness.ts";
+import { closeStores, openPgliteStore, openTestStore, SKIP_REASON } from "./harness.ts";
 
 afterAll(closeStores);
 
@@ -10,6 +15,18 @@ reportContract({
   test,
   openStore: async () => {
     const store = openTestStore();
+    await store.ready;
+    return store;
+  },
+});
+
+reportContract({
+  name: "postgres on PGlite",
+  describe,
+  // A PGlite database takes a few seconds to start (WebAssembly): more than bun's 5 s default with a test's own work.
+  test: (name, body) => test(name, async () => { await body(); }, 60_000),
+  openStore: async () => {
+    const store = await openPgliteStore();
     await store.ready;
     return store;
   },
