@@ -14,7 +14,7 @@ export interface GroupReader<D extends string> {
   /** `dimension AS g0, …, time key AS k`: the SELECT list (and, by alias, the GROUP BY). */
   columns: string[];
   aliases: string[];
-  /** The sign of each group a row counts in (−1: rows of hours taken away from a whole day), in `keysOf`'s order. */
+  /** The sign of each group a row counts in (−1: rows of hours taken away from a whole day), by `keyOf`'s index. */
   signs: readonly number[];
   /** The key (see `groupKey`) of the `index`-th group a row counts in (`signs[index]` its sign). */
   keyOf(row: Record<string, unknown>, index: number): string;

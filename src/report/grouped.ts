@@ -64,8 +64,6 @@ export interface GroupedResult<D extends string, M extends string> {
   source: "rollups" | "raw";
   rows: GroupedRow<D, M>[];
   totals: GroupedRow<D, M>;
-  /** The range as read (open ends closed by the data's own bounds): each piece with the table that answered it. */
-  parts: Part<D, M>[];
   /** Both ends of the range as read (open ends closed by the data's own bounds), or null for no data. */
   bounds: { since: number; until: number } | null;
   /**
@@ -196,7 +194,7 @@ export function* groupedReport<D extends string, M extends string>(
   const zeros = () => Object.fromEntries(measureNames.map((m) => [m, 0])) as Record<M, number>;
 
   const bounds = yield* resolveBounds(source, spec.range, rollup);
-  if (bounds === null) return { source: "raw", rows: [], parts: [], bounds: null, rawRowsPurgedBefore: null, totals: { group: {}, measures: zeros(), p50: null, p95: null } };
+  if (bounds === null) return { source: "raw", rows: [], bounds: null, rawRowsPurgedBefore: null, totals: { group: {}, measures: zeros(), p50: null, p95: null } };
 
   // The facts the plan needs, in one read: which slots the slot rollups cover, and where raw
   // rows were last purged.
@@ -307,7 +305,6 @@ export function* groupedReport<D extends string, M extends string>(
     source: fromRollups ? "rollups" : "raw",
     rows: out,
     totals: { group: {}, measures: totalMeasures, ...percentiles(allBuckets, allDurations) },
-    parts,
     bounds,
     rawRowsPurgedBefore: readsPurged ? new Date(purgedBefore).toISOString() : null,
   };

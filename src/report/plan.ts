@@ -36,11 +36,6 @@ export interface Piece {
   counts?: PieceCount[];
 }
 
-/** How much a piece's rows weigh in a report's answer: the sum of its signs (1 when it counts once). */
-export function pieceSign(piece: Piece): number {
-  return piece.counts === undefined ? 1 : piece.counts.reduce((sum, c) => sum + c.sign, 0);
-}
-
 export interface PlanInput {
   /** Both ends resolved: open ends are the data's own bounds. */
   since: number;
