@@ -42,6 +42,7 @@
  *   PG_URL=postgres://… bun bench/postgres.ts   (an existing server; the report table is kept and reused when it has PG_REPORT_N rows)
  *   PG_N=200000 PG_ROUNDS=3 PG_BATCH=1000 PG_BATCHES=100 PG_REPORT_N=10000000 PG_REPORT_CALLS=20 PG_EXACT_CALLS=3 PG_BIG_BATCHES=20
  *   PG_PARTS=ingest,breakdown,report            (which parts run)
+ *   PG_MAX_BATCH=5000                           (createTelemetry's maxBatchSize in the ingest part; default the library's)
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -74,6 +75,8 @@ const REPORT_CALLS = envInt("PG_REPORT_CALLS", 20);
 const EXACT_CALLS = envInt("PG_EXACT_CALLS", 3);
 /** Batches per variant and round written (and rolled back) into the large report table. */
 const BIG_BATCHES = envInt("PG_BIG_BATCHES", 20);
+/** createTelemetry's maxBatchSize for the ingest part (unset: the library's default, 500). */
+const MAX_BATCH = process.env.PG_MAX_BATCH === undefined ? undefined : envInt("PG_MAX_BATCH", 500);
 const PARTS = new Set((process.env.PG_PARTS ?? "ingest,breakdown,report").split(",").filter(Boolean));
 /** Records per recordExecution burst while the queue has room (as bench/throughput.ts). */
 const CHUNK = 500;
@@ -267,7 +270,7 @@ const INGEST_SCHEMA = {
 type IngestVariant = keyof typeof INGEST_SCHEMA;
 
 const INGEST_LABEL: Record<IngestVariant, string> = {
-  tally: "Tally: createTelemetry → openPostgresStore (batches of up to 500)",
+  tally: `Tally: createTelemetry → openPostgresStore (batches of up to ${MAX_BATCH ?? 500})`,
   copyAll: "raw COPY, one statement for all rows",
   copy1000: "raw COPY, one statement per 1000 rows",
   insert1000: "raw multi-row INSERT … VALUES, 1000 rows per statement (prepared)",
@@ -277,7 +280,7 @@ async function ingestTally(schema: string, n: number): Promise<IngestResult> {
   await reset(schema);
   const store = openPostgresStore({ url: server.url, schema, retentionDays: 0 });
   await store.ready;
-  const telemetry = createTelemetry({ store, flushOnExit: false, maxQueueSize: MAX_QUEUE });
+  const telemetry = createTelemetry({ store, flushOnExit: false, maxQueueSize: MAX_QUEUE, ...(MAX_BATCH === undefined ? {} : { maxBatchSize: MAX_BATCH }) });
   const t0 = ms();
   const meter = cpuMeter();
   let i = 0;
