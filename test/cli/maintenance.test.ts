@@ -159,6 +159,35 @@ describe("doctor", () => {
     expect((await tally(["doctor", "--db", db, "--quick"])).stdout).toMatch(/^✓ integrity +quick_check ok$/m);
   });
 
+  test("rollups: how far the hours are rolled up; a warning, with what to do, when over 100,000 runs come after them", async () => {
+    const db = writeDb(usageRecords().filter((r) => r.kind === "execution" && r.row.costSource !== "unpriced"));
+    const raw = new Database(db);
+    const hoursTo = Number((raw.query("SELECT value FROM tally_meta WHERE key = 'hourly_to'").get() as { value: number }).value);
+    const after = Number((raw.query("SELECT count(*) AS n FROM executions WHERE created_at >= ?").get(hoursTo) as { n: number }).n);
+    raw.close();
+    const healthy = await tally(["doctor", "--db", db]);
+    expect(healthy.stdout).toMatch(new RegExp(`^✓ rollups +hours up to ${new Date(hoursTo).toISOString().replace(".000Z", "Z")}, quarter hours .*; ${after} runs after them, read raw$`, "m"));
+
+    // 100,001 runs a writer never rolled up (as a service that stopped, then an old copy of its rows).
+    const lagging = new Database(db);
+    lagging.run(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100001)
+      INSERT INTO executions (id, created_at, model, conclusion) SELECT 'late-' || i, ${hoursTo} + i, 'm', 'success' FROM n`);
+    lagging.close();
+    const run = await tally(["doctor", "--db", db]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^! rollups +hours up to .*; 100K runs after them, read raw \(reports over them are slower, still exact\)$/m);
+    expect(run.stdout).toMatch(/^ +→ keep a writer running on the file/m);
+
+    // A damaged span (text where a number belongs) reads as none, never a crash.
+    const damaged = new Database(db);
+    damaged.run("UPDATE tally_meta SET value = 'soon' WHERE key = 'hourly_to'");
+    damaged.close();
+    const again = await tally(["doctor", "--db", db]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).not.toContain("rollups");
+    expect(again.stderr).toBe("");
+  });
+
   test("unpriced models: a warning naming them, with what to do, and still exit 0", async () => {
     const run = await tally(["doctor", "--db", knownDb()]);
     expect(run.code).toBe(0);
@@ -183,7 +212,7 @@ describe("doctor", () => {
     }
     expect(doc.checks.find((c: { name: string }) => c.name === "pricing")).toMatchObject({ status: "warn", fix: expect.stringContaining("prices") });
     const inspection = doc.inspection;
-    expect(Object.keys(inspection).sort()).toEqual(["fileBytes", "integrity", "legacyTables", "missingTables", "schemaVersion", "tables", "unpricedModels", "walBytes"]);
+    expect(Object.keys(inspection).sort()).toEqual(["fileBytes", "integrity", "legacyTables", "missingTables", "rolledUp", "schemaVersion", "tables", "unpricedModels", "walBytes"]);
     expect(inspection.missingTables).toEqual([]);
     expect(inspection.integrity).toEqual(["ok"]);
     expect(inspection.schemaVersion).toBe(SCHEMA_VERSION);

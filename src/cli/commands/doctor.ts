@@ -73,6 +73,8 @@ function diagnose(dbPath: string, quick: boolean): { checks: Check[]; inspection
     for (const table of inspection.tables) {
       checks.push({ name: table.name, status: "ok", detail: `${formatCount(table.rows)} rows${table.oldest !== null && table.newest !== null ? `, ${iso(table.oldest)} … ${iso(table.newest)}` : ""}` });
     }
+    const rollups = rollupCheck(inspection);
+    if (rollups !== null) checks.push(rollups);
     if (inspection.unpricedModels.length > 0) {
       const list = inspection.unpricedModels.map((m) => `${m.model} (${formatCount(m.runs)})`).join(", ");
       checks.push({ name: "pricing", status: "warn", detail: `unpriced runs: ${list}`, fix: "give their prices: createTelemetry({ pricing: { prices: { model: { inputMtok, outputMtok } } } })" });
@@ -86,6 +88,31 @@ function diagnose(dbPath: string, quick: boolean): { checks: Check[]; inspection
   } finally {
     store.close();
   }
+}
+
+/**
+ * Runs after the hours rolled up beyond which that is worth a warning: reports read them raw
+ * (~1.4 µs a run, BENCHMARKS.md), so 100,000 of them add ~0.1 s to every report over them.
+ */
+const RUNS_AFTER_WARN = 100_000;
+
+/**
+ * How far the writer has rolled up closed hours (and quarter hours): runs after that are read
+ * from raw rows, so a writer that stopped long ago leaves reports slower (never wrong). Null
+ * for a file without hourly rollups.
+ */
+function rollupCheck(inspection: DatabaseInspection): Check | null {
+  const { hours, quarterHours, runsAfter } = inspection.rolledUp;
+  if (hours === null) return null;
+  const span = (s: { from: number; to: number } | null) => (s === null || s.from >= s.to ? "none yet" : s.from <= 0 ? `up to ${iso(s.to)}` : `${iso(s.from)} … ${iso(s.to)}`);
+  const detail = `hours ${span(hours)}, quarter hours ${span(quarterHours)}; ${formatCount(runsAfter)} runs after them, read raw`;
+  if (runsAfter <= RUNS_AFTER_WARN) return { name: "rollups", status: "ok", detail };
+  return {
+    name: "rollups",
+    status: "warn",
+    detail: `${detail} (reports over them are slower, still exact)`,
+    fix: "keep a writer running on the file (tally serve, or your service): each write rolls up a few closed hours",
+  };
 }
 
 /** PostgreSQL: can we connect, which schema version, which monthly partitions exist (the current month's and the next). */
@@ -118,13 +145,14 @@ const MARK = { ok: "✓", warn: "!", fail: "✗" } as const;
 
 export const doctorCommand: Command = {
   name: "doctor",
-  summary: "check the database: integrity, schema, size, rows, unpriced models",
+  summary: "check the database: integrity, schema, size, rows, rollups, unpriced models",
   flags: {
     quick: { type: "boolean", description: "quick_check instead of the full integrity_check (faster on big files)" },
   },
   details: `
 Exits 1 when something is wrong (corrupt file, schema too old or too new, missing file), and
-says what to do about it; warnings (a large WAL, unpriced models) exit 0.
+says what to do about it; warnings (a large WAL, over 100,000 runs after the hours the writer
+has rolled up, unpriced models) exit 0.
 
 Examples:
   tally doctor

@@ -18,6 +18,36 @@ export interface DatabaseInspection {
   legacyTables: string[];
   /** Tables this schema version should have but the file lacks. */
   missingTables: string[];
+  /**
+   * The spans [from, to) the writer has rolled up from closed hours (epoch ms; `tally_meta`):
+   * hours, and quarter hours by time alone; null before the schema that has them.
+   */
+  rolledUp: {
+    hours: { from: number; to: number } | null;
+    quarterHours: { from: number; to: number } | null;
+    /** Runs at or after the end of the hours rolled up: what reports read raw (0 without hourly rollups). */
+    runsAfter: number;
+  };
+}
+
+/** What the writer has rolled up from closed hours, and how many runs come after it. */
+function rolledUp(driver: SqliteDriver, existing: ReadonlySet<string>): DatabaseInspection["rolledUp"] {
+  if (!existing.has("tally_meta")) return { hours: null, quarterHours: null, runsAfter: 0 };
+  const hours = metaSpan(driver, "hourly_from", "hourly_to");
+  const quarterHours = metaSpan(driver, "quarter_hours_from", "quarter_hours_to");
+  // Counted on the created_at index from the span's end: cheap when the writer keeps up.
+  const runsAfter = hours === null ? 0 : Number(driver.prepare("SELECT count(*) AS n FROM executions WHERE created_at >= ?").get(hours.to)?.n ?? 0);
+  return { hours, quarterHours, runsAfter };
+}
+
+/** A span kept in `tally_meta` as two numbers, or null when either is missing. */
+function metaSpan(driver: SqliteDriver, fromKey: string, toKey: string): { from: number; to: number } | null {
+  const value = (key: string) => driver.prepare("SELECT value FROM tally_meta WHERE key = ?").get(key)?.value;
+  const from = value(fromKey);
+  const to = value(toKey);
+  // Anything but two numbers (a hand-edited or damaged value) reads as no span, never a throw.
+  const span = { from: Number(from), to: Number(to) };
+  return from === undefined || from === null || to === undefined || to === null || !Number.isFinite(span.from) || !Number.isFinite(span.to) ? null : span;
 }
 
 /** Every table the current schema creates. */
@@ -69,6 +99,7 @@ export function inspectDatabase(driver: SqliteDriver, path: string, options: { q
     unpricedModels,
     legacyTables: [...existing].filter((name) => name.startsWith("legacy_")).sort(),
     missingTables: EXPECTED_TABLES.filter((name) => !existing.has(name)),
+    rolledUp: rolledUp(driver, existing),
   };
 }
 
