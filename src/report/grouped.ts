@@ -207,8 +207,10 @@ export function* groupedReport<D extends string, M extends string>(
   const meta = (key: string) => Number(metaRows.find((r) => r.key === key)?.value ?? Number.NaN);
   const span = (k: { from: string; to: string } | undefined) => (k && meta(k.from) < meta(k.to) ? { from: meta(k.from), to: meta(k.to) } : null);
   const alone = span(timeAlone?.coverageKeys);
-  // By time alone where its span reaches back to the range's start (before it, its slots are gone with the raw rows).
-  const useTimeAlone = timeAlone !== undefined && alone !== null && alone.from <= bounds.since;
+  // By time alone where its span reaches back to the range's start (before it, its slots are
+  // gone with the raw rows) and to within a day of its end: after the span come raw rows, and a
+  // writer that fell behind (a large import) leaves more of them than the daily rollups would.
+  const useTimeAlone = timeAlone !== undefined && alone !== null && alone.from <= bounds.since && alone.to >= bounds.until - DAY_MS;
   const hourly = span(coverage);
   const pieces = useTimeAlone
     ? planPieces({ ...bounds, timeZone: spec.timeZone, units, exact: false, dailyRollups: false, slots: { ...alone, size: timeAlone.slotMs } })

@@ -16,12 +16,14 @@ import type { UsageReport, UsageReportSpec } from "../../src/report/spec.ts";
 import { runProgram } from "../../src/report/sql/query.ts";
 import { sqliteDialect } from "../../src/store/sqlite/dialect.ts";
 import { openSqliteStore, SCHEMA_VERSION } from "../../src/store/sqlite/index.ts";
+import { execution } from "../contract/rows.ts";
 import { removeTempDirs, tempDir } from "../support/temp-dir.ts";
 
 type Row = Record<string, unknown>;
 const V4_FIXTURE = join(import.meta.dir, "../fixtures/sqlite/schema-v4.db");
 const QUARTER = 900_000;
 const HOUR = 3_600_000;
+const DAY_MS = 24 * HOUR;
 afterAll(removeTempDirs);
 
 function copyOfFixture(): string {
@@ -114,6 +116,23 @@ describe("the migration to schema 5", () => {
     expect(byRepo.tables).not.toContain("quarter_hour_usage");
     const filtered = reportWithTables(path, { kind: "usage", groupBy: ["day"], range: { since, until }, timeZone: "UTC", filters: { repos: ["*"] } });
     expect(filtered.tables).not.toContain("quarter_hour_usage");
+  });
+
+  test("a writer behind by more than a day (one large batch): reports by time read the daily rollups, not days of raw rows after the quarter hours", () => {
+    const path = copyOfFixture();
+    const start = Date.UTC(2026, 10, 8, 6);
+    // Three days of runs in one write: the writer rolls up only a few of their hours.
+    const late = Array.from({ length: 3 * 24 * 4 }, (_, i) => execution({ id: `late-${i}`, createdAt: start + i * 900_000 + 7, repo: `r/${i % 3}`, durationMs: 100 + i }));
+    const store = openSqliteStore({ path, retentionDays: 0, now: () => Date.UTC(2026, 10, 12) });
+    expect(store.write(late).ok).toBe(true);
+    store.close();
+    const { span } = quarterHours(path, 0, 0);
+    expect(span.quarterHours[1]!).toBeLessThan(start + DAY_MS);
+    const spec: UsageReportSpec = { kind: "usage", groupBy: ["day"], range: { since: Date.UTC(2026, 10, 7), until: Date.UTC(2026, 10, 11, 12) }, timeZone: "UTC" };
+    const behind = reportWithTables(path, spec);
+    expect(behind.tables).not.toContain("quarter_hour_usage");
+    expect(behind.tables).toContain("daily_model_usage");
+    expect(numbers(behind.report)).toEqual(numbers(reportWithTables(path, { ...spec, exact: true }).report));
   });
 
   test("raw rows purged before the migration: the quarter hours start at the first whole hour still held; earlier ranges read the daily rollups", () => {
