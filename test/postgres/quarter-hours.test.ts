@@ -7,6 +7,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import type { StoredRecord } from "../../src/core/rows.ts";
+import type { UsageReportSpec } from "../../src/report/spec.ts";
 import { openPostgresStore } from "../../src/store/postgres/index.ts";
 import { execution } from "../contract/rows.ts";
 import { closeStores, freshSchema, POSTGRES_URL, rawConnection, SKIP_REASON } from "./harness.ts";
@@ -94,6 +95,29 @@ suite("postgres quarter-hour rollup", () => {
       }
     }
     await reopened.close();
+  });
+
+  test("retention: quarter hours older than the rollup retention go and the span starts after them; younger ones outlive their raw rows", async () => {
+    const DAY = 86_400_000;
+    const now = Date.UTC(2026, 11, 2, 12);
+    const schema = freshSchema();
+    const store = openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0, rollupRetentionDays: 30, now: () => now });
+    try {
+      const at = [now - 40 * DAY, now - 20 * DAY, now - DAY];
+      expect((await store.write(at.map((createdAt, i) => execution({ id: `r-${i}`, createdAt, durationMs: 1000 * (i + 1) })))).ok).toBe(true);
+      const spec: UsageReportSpec = { kind: "usage", groupBy: ["day"], range: { since: now - 25 * DAY, until: now }, timeZone: "Asia/Kolkata" };
+      const before = await store.report(spec);
+      expect(await store.purgeOlderThan(10)).toBe(2);
+      const rows = (await quarterRows(schema)) as number[][];
+      expect(rows.map((r) => r[0])).toEqual(at.slice(1).map((t) => Math.floor(t / QUARTER) * QUARTER));
+      expect(await meta(schema)).toEqual({ quarter_hours_from: String(Date.UTC(2026, 10, 2)), quarter_hours_to: String(Number.MAX_SAFE_INTEGER) });
+      // The day 20 days ago has no raw row left: its quarter hour answers, as before the purge.
+      const after = await store.report(spec);
+      expect(after.kind === "usage" && after.rows.map((r) => [r.group, r.runs])).toEqual(before.kind === "usage" ? before.rows.map((r) => [r.group, r.runs]) : []);
+      expect(after.kind === "usage" && after.rawRowsPurgedBefore).toBeNull();
+    } finally {
+      await store.close();
+    }
   });
 
   test("after a purge of raw rows the migration's span starts at the first whole hour still held", async () => {
