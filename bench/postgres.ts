@@ -14,7 +14,7 @@
  *    `await flush()` / the last statement's answer. Variants interleaved in a rotating order.
  *    Tally's producer records 500 at a time while the queue (10,000) has room and otherwise
  *    sleeps 1 ms, so it never spins while a write is in flight (the queue stays full: every
- *    write takes maxBatchSize, 500, records).
+ *    write takes maxBatchSize records: the store's preference, 5,000, unless PG_MAX_BATCH).
  * 2. breakdown — where a batch's time goes. Prepared batches of PG_BATCH rows (1000) through
  *    `store.write(batch)`, and through the store's own `writeBatch` (write.ts) inside
  *    `sql.begin`, with each statement it sends timed (a proxy on `tx.unsafe`): the executions
@@ -42,7 +42,7 @@
  *   PG_URL=postgres://… bun bench/postgres.ts   (an existing server; the report table is kept and reused when it has PG_REPORT_N rows)
  *   PG_N=200000 PG_ROUNDS=3 PG_BATCH=1000 PG_BATCHES=100 PG_REPORT_N=10000000 PG_REPORT_CALLS=20 PG_EXACT_CALLS=3 PG_BIG_BATCHES=20
  *   PG_PARTS=ingest,breakdown,report            (which parts run)
- *   PG_MAX_BATCH=5000                           (createTelemetry's maxBatchSize in the ingest part; default the library's)
+ *   PG_MAX_BATCH=500                            (createTelemetry's maxBatchSize in the ingest part; default the store's preference)
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -75,7 +75,7 @@ const REPORT_CALLS = envInt("PG_REPORT_CALLS", 20);
 const EXACT_CALLS = envInt("PG_EXACT_CALLS", 3);
 /** Batches per variant and round written (and rolled back) into the large report table. */
 const BIG_BATCHES = envInt("PG_BIG_BATCHES", 20);
-/** createTelemetry's maxBatchSize for the ingest part (unset: the library's default, 500). */
+/** createTelemetry's maxBatchSize for the ingest part (unset: the default, the store's preferredMaxBatchSize). */
 const MAX_BATCH = process.env.PG_MAX_BATCH === undefined ? undefined : envInt("PG_MAX_BATCH", 500);
 const PARTS = new Set((process.env.PG_PARTS ?? "ingest,breakdown,report").split(",").filter(Boolean));
 /** Records per recordExecution burst while the queue has room (as bench/throughput.ts). */
@@ -270,7 +270,7 @@ const INGEST_SCHEMA = {
 type IngestVariant = keyof typeof INGEST_SCHEMA;
 
 const INGEST_LABEL: Record<IngestVariant, string> = {
-  tally: `Tally: createTelemetry → openPostgresStore (batches of up to ${MAX_BATCH ?? 500})`,
+  tally: `Tally: createTelemetry → openPostgresStore (${MAX_BATCH === undefined ? "default maxBatchSize" : `batches of up to ${MAX_BATCH}`})`,
   copyAll: "raw COPY, one statement for all rows",
   copy1000: "raw COPY, one statement per 1000 rows",
   insert1000: "raw multi-row INSERT … VALUES, 1000 rows per statement (prepared)",

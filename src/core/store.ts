@@ -53,4 +53,10 @@ export interface Store {
   checkpoint(): MaybePromise<void>;
   /** Releases the connection; later writes fail with `failure: "failed"`. */
   close(): MaybePromise<void>;
+  /**
+   * Records per write this store handles best while a backlog drains; `createTelemetry`'s
+   * `maxBatchSize` defaults to it (PostgreSQL: 5,000, where a write's cost is mostly per
+   * statement; absent: 500).
+   */
+  readonly preferredMaxBatchSize?: number;
 }

@@ -29,7 +29,7 @@ export interface TelemetryOptions {
   /**
    * Records per write while a backlog drains (a burst, a store that was busy): larger
    * transactions write 2× faster, and steady traffic still goes out in `batchSize` batches.
-   * @default 500
+   * @default the store's `preferredMaxBatchSize` (PostgreSQL: 5000), else 500
    */
   maxBatchSize?: number;
   /** A partial batch waits at most this long. @default 5000 */
@@ -105,6 +105,11 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   return value;
 }
 
+/** A store's preferred backlog batch, when it is a sane one (a custom store may say anything); else 500. */
+function storePreference(preferred: unknown): number {
+  return typeof preferred === "number" && Number.isSafeInteger(preferred) && preferred > 0 && preferred <= 100_000 ? preferred : 500;
+}
+
 function isThenable<T>(value: MaybePromise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
 }
@@ -127,7 +132,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   const store = options.store;
   const logger = options.logger ?? silentLogger;
   const batchSize = positiveInteger("batchSize", options.batchSize, 50);
-  const maxBatchSize = Math.max(batchSize, positiveInteger("maxBatchSize", options.maxBatchSize, 500));
+  const maxBatchSize = Math.max(batchSize, positiveInteger("maxBatchSize", options.maxBatchSize, storePreference(store.preferredMaxBatchSize)));
   const flushIntervalMs = positiveInteger("flushIntervalMs", options.flushIntervalMs, 5000);
   let maxQueueSize = positiveInteger("maxQueueSize", options.maxQueueSize, 10_000);
   const writeTimeoutMs = positiveInteger("writeTimeoutMs", options.writeTimeoutMs, 30_000);

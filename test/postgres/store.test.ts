@@ -141,6 +141,21 @@ suite("postgres: partitions and retention", () => {
   });
 });
 
+suite("postgres: backlog batches", () => {
+  test("createTelemetry drains a backlog into PostgreSQL in writes of up to 5,000 records (the store's preference)", async () => {
+    const store = openTestStore();
+    const sizes: number[] = [];
+    const observed = { ...store, write: (batch: Parameters<typeof store.write>[0]) => (sizes.push(batch.length), store.write(batch)) };
+    const telemetry = createTelemetry({ store: observed, flushOnExit: false, maxQueueSize: 20_000 });
+    for (let i = 0; i < 12_000; i++) telemetry.recordExecution({ model: "claude-sonnet-4-5", repo: "acme/api", conclusion: "success", inputTokens: 1, outputTokens: 1, costUsd: 0 });
+    await telemetry.flush();
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(12_000);
+    expect(Math.max(...sizes)).toBe(5000);
+    expect(telemetry.stats()).toMatchObject({ written: 12_000, queued: 0, dropped: { queueFull: 0, invalid: 0, writeFailed: 0, afterShutdown: 0 } });
+    await telemetry.shutdown();
+  }, 60_000);
+});
+
 suite("postgres: exactly once", () => {
   test("the same id twice in one batch, and a copy at another time, is stored once; collisions are named", async () => {
     const store = openTestStore();

@@ -63,6 +63,20 @@ describe("batching", () => {
     expect(count("executions")).toBe(730);
   });
 
+  test("maxBatchSize defaults to the store's preferredMaxBatchSize; the option wins; a preference that is no sane size is ignored", async () => {
+    const drain = async (preferred: unknown, options: { maxBatchSize?: number } = {}) => {
+      const { store, batches } = observedSqliteStore();
+      const telemetry = telemetryFor({ store: { ...store, preferredMaxBatchSize: preferred as number }, clock: new ManualClock(), ...options });
+      for (let i = 0; i < 1300; i++) telemetry.recordExecution(run(i));
+      await settle(10);
+      return batches;
+    };
+    expect(await drain(300)).toEqual([300, 300, 300, 300, 100]);
+    expect(await drain(300, { maxBatchSize: 650 })).toEqual([650, 650]);
+    expect(await drain(undefined)).toEqual([500, 500, 300]);
+    for (const nonsense of [0, -5, 2.5, Number.NaN, "5000", 1e9, null]) expect(await drain(nonsense)).toEqual([500, 500, 300]);
+  });
+
   test("steady traffic still goes out in batches of batchSize", async () => {
     const { store, batches } = observedSqliteStore();
     const telemetry = telemetryFor({ store, clock: new ManualClock() });
