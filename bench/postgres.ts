@@ -52,7 +52,7 @@ import type { Writable } from "node:stream";
 import type { Sql, TransactionSql } from "postgres";
 import { uuidv7 } from "uuidv7";
 import { createTelemetry, type ExecutionRow, type StoredRecord } from "../src/index.ts";
-import { DAY_MS, HOUR_MS, QUARTER_HOUR_MS } from "../src/core/time-units.ts";
+import { DAY_MS, floorTo, HOUR_MS, QUARTER_HOUR_MS } from "../src/core/time-units.ts";
 import type { UsageReportSpec } from "../src/report/spec.ts";
 import {
   DAILY_MODEL_USAGE, DAILY_USAGE, EXECUTIONS, HOURLY_MODEL_USAGE, HOURLY_USAGE, insertRowsSql, QUARTER_HOUR_USAGE, unnestFrom, upsertRollupCte, type RollupColumns,
@@ -413,14 +413,14 @@ function rollupGroups(rows: readonly ExecutionRow[]): Map<RollupColumns, Groups>
   ]);
   for (const row of rows) {
     const day = utcDay(row.createdAt);
-    const hour = String(Math.floor(row.createdAt / HOUR_MS) * HOUR_MS);
+    const hour = String(floorTo(row.createdAt, HOUR_MS));
     const usage = usageSums(row);
     const model = modelUsageSums(row);
     add(byTable.get(DAILY_USAGE)!, [day, row.repo, row.eventType, row.provider, row.model, row.conclusion], usage, row.durationMs);
     add(byTable.get(HOURLY_USAGE)!, [hour, row.repo, row.eventType, row.provider, row.model, row.conclusion], [...usage], row.durationMs);
     add(byTable.get(DAILY_MODEL_USAGE)!, [day, row.repo, row.provider, row.model], model, row.durationMs);
     add(byTable.get(HOURLY_MODEL_USAGE)!, [hour, row.repo, row.provider, row.model], [...model], row.durationMs);
-    add(byTable.get(QUARTER_HOUR_USAGE)!, [String(Math.floor(row.createdAt / QUARTER_HOUR_MS) * QUARTER_HOUR_MS)], [...model], row.durationMs);
+    add(byTable.get(QUARTER_HOUR_USAGE)!, [String(floorTo(row.createdAt, QUARTER_HOUR_MS))], [...model], row.durationMs);
   }
   return byTable;
 }
@@ -744,7 +744,7 @@ class RollupBuilder {
   ) {}
 
   add(r: ReportRow): void {
-    const hour = Math.floor(r.createdAt / HOUR_MS) * HOUR_MS;
+    const hour = floorTo(r.createdAt, HOUR_MS);
     if (hour !== this.hour) {
       this.closeHour();
       const day = utcDay(hour);
@@ -753,7 +753,7 @@ class RollupBuilder {
       this.day = day;
     }
     add(this.hourly.groups, [String(hour), r.repo, r.eventType, r.provider, r.model, r.conclusion], usageSums(r), r.durationMs);
-    add(this.quarterHourly.groups, [String(Math.floor(r.createdAt / QUARTER_HOUR_MS) * QUARTER_HOUR_MS)], modelUsageSums(r), r.durationMs);
+    add(this.quarterHourly.groups, [String(floorTo(r.createdAt, QUARTER_HOUR_MS))], modelUsageSums(r), r.durationMs);
   }
 
   private closeHour(): void {

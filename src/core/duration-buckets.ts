@@ -38,6 +38,13 @@ export function encodeBuckets(counts: ReadonlyMap<number, number>): Uint8Array {
 }
 
 /**
+ * The little-endian uint32 at `offset`, read byte by byte: a DataView asks for the array's
+ * buffer, which cost more than the reading.
+ */
+const uint32At = (bytes: Uint8Array, offset: number) =>
+  (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
+
+/**
  * Each (bucket, count) of a stored sketch: SQLite's bytes (above), or PostgreSQL's `int4[]` of
  * pairs, which the database merges itself. Skips anything malformed.
  */
@@ -51,11 +58,7 @@ function forEachPair(encoded: unknown, visit: (bucket: number, count: number) =>
     return;
   }
   if (!(encoded instanceof Uint8Array) || encoded.length % 8 !== 0) return;
-  // Bytes read one by one: a DataView asks for the array's buffer, which cost more than the reading.
-  const e = encoded;
-  for (let o = 0; o < e.length; o += 8) {
-    visit((e[o]! | (e[o + 1]! << 8) | (e[o + 2]! << 16) | (e[o + 3]! << 24)) >>> 0, (e[o + 4]! | (e[o + 5]! << 8) | (e[o + 6]! << 16) | (e[o + 7]! << 24)) >>> 0);
-  }
+  for (let o = 0; o < encoded.length; o += 8) visit(uint32At(encoded, o), uint32At(encoded, o + 4));
 }
 
 /** Adds a stored sketch (see `forEachPair`) into `into`. */
@@ -79,32 +82,35 @@ export class DurationCounts {
     if (!(encoded instanceof Uint8Array)) return forEachPair(encoded, (bucket, count) => this.add(bucket, sign * count));
     // SQLite's bytes, read in this loop rather than through `forEachPair`'s callback: a
     // report merges tens of thousands of sketches, and the call per pair was most of it.
-    const e = encoded;
-    if (e.length % 8 !== 0) return;
-    for (let o = 0; o < e.length; o += 8) {
-      const bucket = (e[o]! | (e[o + 1]! << 8) | (e[o + 2]! << 16) | (e[o + 3]! << 24)) >>> 0;
-      const count = (e[o + 4]! | (e[o + 5]! << 8) | (e[o + 6]! << 16) | (e[o + 7]! << 24)) >>> 0;
+    if (encoded.length % 8 !== 0) return;
+    for (let o = 0; o < encoded.length; o += 8) {
+      const bucket = uint32At(encoded, o);
+      const count = uint32At(encoded, o + 4);
       if (bucket < this.counts.length) this.counts[bucket]! += sign * count;
       else this.add(bucket, sign * count);
     }
   }
 
-  /** Adds every count of `other`, times `sign`. */
-  addCounts(other: DurationCounts, sign = 1): void {
-    if (other.counts.length > this.counts.length) this.add(other.counts.length - 1, 0);
-    const from = other.counts;
-    for (let bucket = 0; bucket < from.length; bucket++) if (from[bucket] !== 0) this.counts[bucket]! += sign * from[bucket]!;
+  /** Adds every count of `other`. */
+  addCounts(other: DurationCounts): void {
+    if (other.counts.length > this.counts.length) this.grow();
+    other.counts.forEach((count, bucket) => {
+      if (count !== 0) this.counts[bucket]! += count;
+    });
   }
 
   /** Adds `count` (negative: takes away) to `bucket`. */
   add(bucket: number, count: number): void {
     if (!Number.isInteger(bucket) || bucket < 0 || bucket >= MAX_BUCKETS) return;
-    if (bucket >= this.counts.length) {
-      const grown = new Float64Array(MAX_BUCKETS);
-      grown.set(this.counts);
-      this.counts = grown;
-    }
+    if (bucket >= this.counts.length) this.grow();
     this.counts[bucket]! += count;
+  }
+
+  /** Room for every bucket a sketch can hold (most reports never need more than the first 256). */
+  private grow(): void {
+    const grown = new Float64Array(MAX_BUCKETS);
+    grown.set(this.counts);
+    this.counts = grown;
   }
 
   /** The q-quantile (0..1) of the durations counted, by nearest rank; null when empty. */

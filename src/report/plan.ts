@@ -3,7 +3,7 @@
  * rollup rows (whole UTC days) and which from raw rows (the partial edges), so that every
  * count and sum equals a scan of the raw rows, for any range and any time zone.
  */
-import { DAY_MS, HOUR_MS } from "../core/time-units.ts";
+import { ceilTo, DAY_MS, floorTo, HOUR_MS } from "../core/time-units.ts";
 import { offsetSpans } from "./time-zone.ts";
 
 /** Time buckets a report can group by. */
@@ -86,9 +86,6 @@ function bucketStarts(unit: TimeUnit, since: number, until: number, offsetMs: nu
   }
   return starts;
 }
-
-const floorTo = (ms: number, size: number) => Math.floor(ms / size) * size;
-const ceilTo = (ms: number, size: number) => Math.ceil(ms / size) * size;
 
 /** A piece as planned: where it counts, and whether it lies inside that bucket (so its rows' own times name it). */
 interface Draft extends Piece {

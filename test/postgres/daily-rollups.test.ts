@@ -14,7 +14,7 @@ import { Partitions } from "../../src/store/postgres/partitions.ts";
 import { MIGRATIONS, utcDaySql } from "../../src/store/postgres/schema.ts";
 import { utcDay } from "../../src/store/sqlite/utc-day.ts";
 import { cacheEvent, rateLimitEvent, toolCall } from "../contract/rows.ts";
-import { closeStores, freshSchema, openTestStore, POSTGRES_URL, rawConnection, runWriterProcesses, SKIP_REASON } from "./harness.ts";
+import { closeStores, freshSchema, openTestStore, POSTGRES_URL, rawConnection, raceWriterProcesses, SKIP_REASON } from "./harness.ts";
 
 const suite = SKIP_REASON === null ? describe : describe.skip;
 const DAY = 86_400_000;
@@ -137,11 +137,10 @@ suite("postgres daily rollups: written with the batch, for inserted rows only", 
   });
 
   test("four processes writing overlapping batches twice each: every rollup equals its raw rows, each run and lookup once", async () => {
-    const store = openTestStore();
-    await store.ready; // migrated once, before the writers race
     const writers = 4;
     const batches = 10;
-    expect(await runWriterProcesses("daily-rollup-writer.ts", store.schema, writers, batches)).toEqual([0, 0, 0, 0]);
+    const { store, codes } = await raceWriterProcesses("daily-rollup-writer.ts", writers, batches);
+    expect(codes).toEqual([0, 0, 0, 0]);
     const rollups = await expectRollupsEqualRawRows(store.schema);
     // By hand, from the fixture: own runs of every writer, one run per shared delivery, one per shared id.
     const total = (rows: (string | number)[][], column: number) => rows.reduce((sum, r) => sum + (r[column] as number), 0);

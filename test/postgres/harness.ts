@@ -67,12 +67,15 @@ export function rawConnection(schema: string): ReturnType<typeof postgres> {
 }
 
 /**
- * Runs `writers` processes of a writer script in fixtures/ at once against `schema` (each told
- * its number and how many batches to write); resolves to their exit codes.
+ * A store on a fresh schema, migrated once, then `writers` processes of a writer script in
+ * fixtures/ racing to write into it (each told its number and how many batches to write);
+ * resolves, once they all exit, to the store and their exit codes.
  */
-export async function runWriterProcesses(fixture: string, schema: string, writers: number, batches: number): Promise<number[]> {
+export async function raceWriterProcesses(fixture: string, writers: number, batches: number): Promise<{ store: PostgresStore; codes: number[] }> {
+  const store = openTestStore();
+  await store.ready; // migrated once, before the writers race
   const script = join(import.meta.dir, "fixtures", fixture);
   const children = Array.from({ length: writers }, (_, w) =>
-    Bun.spawn([process.execPath, script, POSTGRES_URL, schema, String(w), String(batches)], { stdout: "inherit", stderr: "inherit" }));
-  return Promise.all(children.map((c) => c.exited));
+    Bun.spawn([process.execPath, script, POSTGRES_URL, store.schema, String(w), String(batches)], { stdout: "inherit", stderr: "inherit" }));
+  return { store, codes: await Promise.all(children.map((c) => c.exited)) };
 }

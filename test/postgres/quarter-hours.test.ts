@@ -17,6 +17,8 @@ afterAll(closeStores);
 
 const QUARTER = 900_000;
 const BASE = Date.UTC(2026, 10, 21, 18, 30); // a Kolkata midnight, on a quarter hour
+/** The stores' clock, a day after the runs: what they accept or refuse never depends on the day the test runs. */
+const now = () => BASE + 86_400_000;
 
 /** Runs either side of quarter-hour edges (and of 1970), with durations on the edges of sketch buckets. */
 function runs(): StoredRecord[] {
@@ -64,7 +66,7 @@ suite("postgres quarter-hour rollup", () => {
     const written = freshSchema();
     const migrated = freshSchema();
     for (const schema of [written, migrated]) {
-      const store = openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0 });
+      const store = openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0, now });
       const result = await store.write(runs());
       expect(result.ok && result.inserted).toBe(runs().length);
       await store.close();
@@ -74,7 +76,7 @@ suite("postgres quarter-hour rollup", () => {
     await db.unsafe(`DROP TABLE quarter_hour_usage; DELETE FROM tally_meta WHERE key LIKE 'quarter_hours_%';
       UPDATE tally_meta SET value = '2' WHERE key = 'schema_version'`);
     await db.end();
-    const reopened = openPostgresStore({ url: POSTGRES_URL, schema: migrated, retentionDays: 0 });
+    const reopened = openPostgresStore({ url: POSTGRES_URL, schema: migrated, retentionDays: 0, now });
     await reopened.ready;
     expect(reopened.schemaVersion).toBe(3);
 
@@ -99,13 +101,13 @@ suite("postgres quarter-hour rollup", () => {
 
   test("retention: quarter hours older than the rollup retention go and the span starts after them; younger ones outlive their raw rows", async () => {
     const DAY = 86_400_000;
-    const now = Date.UTC(2026, 11, 2, 12);
+    const asOf = Date.UTC(2026, 11, 2, 12); // the store's clock
     const schema = freshSchema();
-    const store = openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0, rollupRetentionDays: 30, now: () => now });
+    const store = openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0, rollupRetentionDays: 30, now: () => asOf });
     try {
-      const at = [now - 40 * DAY, now - 20 * DAY, now - DAY];
+      const at = [asOf - 40 * DAY, asOf - 20 * DAY, asOf - DAY];
       expect((await store.write(at.map((createdAt, i) => execution({ id: `r-${i}`, createdAt, durationMs: 1000 * (i + 1) })))).ok).toBe(true);
-      const spec: UsageReportSpec = { kind: "usage", groupBy: ["day"], range: { since: now - 25 * DAY, until: now }, timeZone: "Asia/Kolkata" };
+      const spec: UsageReportSpec = { kind: "usage", groupBy: ["day"], range: { since: asOf - 25 * DAY, until: asOf }, timeZone: "Asia/Kolkata" };
       const before = await store.report(spec);
       expect(await store.purgeOlderThan(10)).toBe(2);
       const rows = (await quarterRows(schema)) as number[][];
@@ -122,7 +124,7 @@ suite("postgres quarter-hour rollup", () => {
 
   test("after a purge of raw rows the migration's span starts at the first whole hour still held", async () => {
     const schema = freshSchema();
-    const store = openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0 });
+    const store = openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0, now });
     expect((await store.write(runs())).ok).toBe(true);
     await store.close();
     const db = rawConnection(schema);
@@ -130,7 +132,7 @@ suite("postgres quarter-hour rollup", () => {
       UPDATE tally_meta SET value = '2' WHERE key = 'schema_version';
       INSERT INTO tally_meta (key, value) VALUES ('purged_before:executions', '${BASE + 1}')`);
     await db.end();
-    const reopened = openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0 });
+    const reopened = openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0, now });
     await reopened.ready;
     expect(await meta(schema)).toEqual({ quarter_hours_from: String(BASE + 1_800_000), quarter_hours_to: String(Number.MAX_SAFE_INTEGER) });
     await reopened.close();

@@ -12,7 +12,7 @@ import { matchesGlob, parseGlob, toPostgresRegex } from "../../src/report/glob.t
 import { openPostgresStore, POSTGRES_SCHEMA_VERSION } from "../../src/store/postgres/index.ts";
 import { execution, toolCall } from "../contract/rows.ts";
 import { rng } from "../contract/random.ts";
-import { closeStores, freshSchema, openTestStore, POSTGRES_URL, rawConnection, runWriterProcesses, SKIP_REASON } from "./harness.ts";
+import { closeStores, freshSchema, openTestStore, POSTGRES_URL, rawConnection, raceWriterProcesses, SKIP_REASON } from "./harness.ts";
 
 const suite = SKIP_REASON === null ? describe : describe.skip;
 const DAY = 86_400_000;
@@ -23,11 +23,10 @@ const raw = rawConnection;
 
 suite("postgres: many writers on the same rollup rows", () => {
   test("four processes, overlapping ids, one hour: every run counted once, sums and sketches exact", async () => {
-    const store = openTestStore();
-    await store.ready; // migrated once, before the writers race
     const writers = 4;
     const batches = 20;
-    expect(await runWriterProcesses("rollup-writer.ts", store.schema, writers, batches)).toEqual([0, 0, 0, 0]);
+    const { store, codes } = await raceWriterProcesses("rollup-writer.ts", writers, batches);
+    expect(codes).toEqual([0, 0, 0, 0]);
     const runs = writers * batches * 100 + batches * 100; // own ids + shared ids once
     const range = { since: Date.UTC(2026, 10, 20), until: Date.UTC(2026, 10, 21) };
     const report = await store.report({ kind: "usage", groupBy: ["repo"], range });

@@ -22,7 +22,7 @@ import {
 } from "../rollup-sums.ts";
 import { isLaterSnapshot } from "../../core/snapshot.ts";
 import { differingField, EXECUTION_IDENTITY, replacedSnapshot, rolledUp, TOOL_CALL_IDENTITY, type StoredExecution } from "../stored-records.ts";
-import { HOUR_MS, QUARTER_HOUR_MS } from "../../core/time-units.ts";
+import { floorTo, HOUR_MS, QUARTER_HOUR_MS } from "../../core/time-units.ts";
 import { utcDay } from "../sqlite/utc-day.ts";
 import {
   CACHE_EVENTS, DAILY_CACHE_USAGE, DAILY_DEGRADATIONS, DAILY_MODEL_USAGE, DAILY_TOOL_SESSIONS, DAILY_TOOL_USAGE, DAILY_USAGE, EXECUTIONS,
@@ -65,14 +65,14 @@ class RollupGroups {
 
   addExecution(row: RolledUpExecution, sign: 1 | -1 = 1): void {
     const day = utcDay(row.createdAt);
-    const hour = String(Math.floor(row.createdAt / HOUR_MS) * HOUR_MS);
+    const hour = String(floorTo(row.createdAt, HOUR_MS));
     const usage = signed(usageSums(row), sign);
     const model = signed(modelUsageSums(row), sign);
     add(this.byTable.get(DAILY_USAGE)!, [day, row.repo, row.eventType, row.provider, row.model, row.conclusion], usage, row.durationMs, sign);
     add(this.byTable.get(HOURLY_USAGE)!, [hour, row.repo, row.eventType, row.provider, row.model, row.conclusion], [...usage], row.durationMs, sign);
     add(this.byTable.get(DAILY_MODEL_USAGE)!, [day, row.repo, row.provider, row.model], model, row.durationMs, sign);
     add(this.byTable.get(HOURLY_MODEL_USAGE)!, [hour, row.repo, row.provider, row.model], [...model], row.durationMs, sign);
-    add(this.byTable.get(QUARTER_HOUR_USAGE)!, [String(Math.floor(row.createdAt / QUARTER_HOUR_MS) * QUARTER_HOUR_MS)], [...model], row.durationMs, sign);
+    add(this.byTable.get(QUARTER_HOUR_USAGE)!, [String(floorTo(row.createdAt, QUARTER_HOUR_MS))], [...model], row.durationMs, sign);
   }
 
   addToolCall(row: ToolCallRow, sign: 1 | -1 = 1): void {

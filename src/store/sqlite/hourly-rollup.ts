@@ -1,6 +1,6 @@
 import { encodeBuckets } from "../../core/duration-buckets.ts";
-import { HOUR_MS, QUARTER_HOUR_MS } from "../../core/time-units.ts";
-import type { SqliteDriver } from "./driver.ts";
+import { ceilTo, DAY_MS, floorTo, HOUR_MS, QUARTER_HOUR_MS } from "../../core/time-units.ts";
+import type { SqliteDriver, SqliteStatement } from "./driver.ts";
 import { raiseMeta, readMeta, writeMeta } from "./meta.ts";
 import { HOURLY_FROM_KEY, HOURLY_TO_KEY } from "./schema-v2.ts";
 import { QUARTER_HOURS_FROM_KEY, QUARTER_HOURS_TO_KEY, SLOT_TABLES } from "./schema-v5.ts";
@@ -26,8 +26,17 @@ const INSERT_QUARTER_HOUR_ROW = `INSERT INTO quarter_hour_usage (quarter_hour, r
     output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, unpriced_runs, duration_ms, duration_buckets)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-export const floorHour = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
-const floorQuarterHour = (ms: number) => Math.floor(ms / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+/** The first raw run at or after a time: how empty hours are skipped. */
+const NEXT_RAW = "SELECT min(created_at) AS t FROM executions WHERE created_at >= ?";
+
+export const floorHour = (ms: number) => floorTo(ms, HOUR_MS);
+
+/** Rolls runs up into their quarter hours, one row each, summed by the daily rollups' own code. */
+function insertQuarterHours(insert: SqliteStatement, rows: readonly RolledUpExecution[]): void {
+  const quarters = new Groups();
+  for (const row of rows) add(quarters, [String(floorTo(row.createdAt, QUARTER_HOUR_MS))], modelUsageSums(row), row.durationMs);
+  for (const g of quarters.values()) insert.run(Number(g.key[0]), ...g.sums, encodeBuckets(g.buckets));
+}
 
 /**
  * Keeps the hourly rollups in step with the raw rows, inside the caller's write transaction:
@@ -52,7 +61,7 @@ export class HourlyRollup {
       insertModel: d.prepare(INSERT_MODEL_ROW),
       insertUsage: d.prepare(INSERT_USAGE_ROW),
       insertQuarterHour: d.prepare(INSERT_QUARTER_HOUR_ROW),
-      nextRaw: d.prepare("SELECT min(created_at) AS t FROM executions WHERE created_at >= ?"),
+      nextRaw: d.prepare(NEXT_RAW),
       forget: SLOT_TABLES.map(([table, column]) => d.prepare(`DELETE FROM ${table} WHERE ${column} >= ?`)),
     };
   }
@@ -87,19 +96,16 @@ export class HourlyRollup {
         break;
       }
       // Every table from one read of the hour, summed by the daily rollups' own code.
+      const rows = s.readHour.all(hour, hour + HOUR_MS) as unknown as RolledUpExecution[];
       const models = new Groups();
       const usage = new Groups();
-      const quarters = new Groups();
-      for (const row of s.readHour.all(hour, hour + HOUR_MS) as unknown as RolledUpExecution[]) {
-        const sums = modelUsageSums(row);
-        add(models, [row.repo, row.provider, row.model], sums, row.durationMs);
+      for (const row of rows) {
+        add(models, [row.repo, row.provider, row.model], modelUsageSums(row), row.durationMs);
         add(usage, [row.repo, row.eventType, row.provider, row.model, row.conclusion], usageSums(row), row.durationMs);
-        // A copy: a group's first sums become its running totals.
-        add(quarters, [String(floorQuarterHour(row.createdAt))], [...sums], row.durationMs);
       }
       for (const g of models.values()) s.insertModel.run(hour, ...g.key, ...g.sums, encodeBuckets(g.buckets));
       for (const g of usage.values()) s.insertUsage.run(hour, ...g.key, ...g.sums, encodeBuckets(g.buckets));
-      for (const g of quarters.values()) s.insertQuarterHour.run(Number(g.key[0]), ...g.sums, encodeBuckets(g.buckets));
+      insertQuarterHours(s.insertQuarterHour, rows);
       to = hour + HOUR_MS;
     }
     if (to !== start) writeSpanEnd(this.driver, "to", to);
@@ -140,7 +146,7 @@ export function startHourlyRollups(driver: SqliteDriver, rawPurgedBefore: number
 export function afterRawPurge(driver: SqliteDriver, cutoff: number): void {
   const to = readMeta(driver, HOURLY_TO_KEY);
   if (to === null || Number(to) >= cutoff) return;
-  const restart = Math.ceil(cutoff / HOUR_MS) * HOUR_MS;
+  const restart = ceilTo(cutoff, HOUR_MS);
   for (const [table, column] of SLOT_TABLES) driver.prepare(`DELETE FROM ${table} WHERE ${column} < ?`).run(restart);
   restartSpan(driver, restart);
 }
@@ -166,22 +172,18 @@ export function afterRollupPurge(driver: SqliteDriver, cutoff: number): number {
  */
 export function backfillQuarterHours(driver: SqliteDriver, rawPurgedBefore: number | null): void {
   const hourlyFrom = Number(readMeta(driver, HOURLY_FROM_KEY) ?? 0);
-  const from = Math.max(hourlyFrom, rawPurgedBefore === null ? 0 : Math.ceil(rawPurgedBefore / HOUR_MS) * HOUR_MS);
+  const from = Math.max(hourlyFrom, rawPurgedBefore === null ? 0 : ceilTo(rawPurgedBefore, HOUR_MS));
   const to = Number(readMeta(driver, HOURLY_TO_KEY) ?? 0);
   const read = driver.prepare(READ_HOUR);
   const insert = driver.prepare(INSERT_QUARTER_HOUR_ROW);
-  const nextRaw = driver.prepare("SELECT min(created_at) AS t FROM executions WHERE created_at >= ?");
+  const nextRaw = driver.prepare(NEXT_RAW);
   // A day at a time, so memory stays small whatever the span; empty stretches skipped by the index.
   for (let at = from; at < to; ) {
     const next = nextRaw.get(at)?.t;
     if (next === null || next === undefined || Number(next) >= to) break;
     const start = floorHour(Number(next));
-    const end = Math.min(to, start + 24 * HOUR_MS);
-    const quarters = new Groups();
-    for (const row of read.all(start, end) as unknown as RolledUpExecution[]) {
-      add(quarters, [String(floorQuarterHour(row.createdAt))], modelUsageSums(row), row.durationMs);
-    }
-    for (const g of quarters.values()) insert.run(Number(g.key[0]), ...g.sums, encodeBuckets(g.buckets));
+    const end = Math.min(to, start + DAY_MS);
+    insertQuarterHours(insert, read.all(start, end) as unknown as RolledUpExecution[]);
     at = end;
   }
   writeMeta(driver, QUARTER_HOURS_FROM_KEY, from);

@@ -1,7 +1,10 @@
 import { statSync } from "node:fs";
 import type { SqliteDriver } from "./driver.ts";
 import { readSchemaVersion } from "./migrations.ts";
+import { readMeta } from "./meta.ts";
 import { RAW_TABLES, SCHEMA_V1 } from "./schema-v1.ts";
+import { HOURLY_FROM_KEY, HOURLY_TO_KEY } from "./schema-v2.ts";
+import { QUARTER_HOURS_FROM_KEY, QUARTER_HOURS_TO_KEY } from "./schema-v5.ts";
 
 /** What `tally doctor` looks at. */
 export interface DatabaseInspection {
@@ -33,8 +36,8 @@ export interface DatabaseInspection {
 /** What the writer has rolled up from closed hours, and how many runs come after it. */
 function rolledUp(driver: SqliteDriver, existing: ReadonlySet<string>): DatabaseInspection["rolledUp"] {
   if (!existing.has("tally_meta")) return { hours: null, quarterHours: null, runsAfter: 0 };
-  const hours = metaSpan(driver, "hourly_from", "hourly_to");
-  const quarterHours = metaSpan(driver, "quarter_hours_from", "quarter_hours_to");
+  const hours = metaSpan(driver, HOURLY_FROM_KEY, HOURLY_TO_KEY);
+  const quarterHours = metaSpan(driver, QUARTER_HOURS_FROM_KEY, QUARTER_HOURS_TO_KEY);
   // Counted on the created_at index from the span's end: cheap when the writer keeps up.
   const runsAfter = hours === null ? 0 : Number(driver.prepare("SELECT count(*) AS n FROM executions WHERE created_at >= ?").get(hours.to)?.n ?? 0);
   return { hours, quarterHours, runsAfter };
@@ -42,12 +45,11 @@ function rolledUp(driver: SqliteDriver, existing: ReadonlySet<string>): Database
 
 /** A span kept in `tally_meta` as two numbers, or null when either is missing. */
 function metaSpan(driver: SqliteDriver, fromKey: string, toKey: string): { from: number; to: number } | null {
-  const value = (key: string) => driver.prepare("SELECT value FROM tally_meta WHERE key = ?").get(key)?.value;
-  const from = value(fromKey);
-  const to = value(toKey);
+  const from = readMeta(driver, fromKey);
+  const to = readMeta(driver, toKey);
   // Anything but two numbers (a hand-edited or damaged value) reads as no span, never a throw.
   const span = { from: Number(from), to: Number(to) };
-  return from === undefined || from === null || to === undefined || to === null || !Number.isFinite(span.from) || !Number.isFinite(span.to) ? null : span;
+  return from === null || to === null || !Number.isFinite(span.from) || !Number.isFinite(span.to) ? null : span;
 }
 
 /** Every table the current schema creates. */
