@@ -56,7 +56,9 @@ export async function openPgliteStore(options: Partial<PostgresStoreOptions> = {
   await server.start();
   pglites.push({ stop: async () => { await server.stop(); await db.close(); } });
   // getServerConn() is host:port, the port the server bound (port 0: any free one).
-  const store = openPostgresStore({ url: `postgres://postgres@${server.getServerConn()}/postgres`, schema, retentionDays: 0, maxConnections: 2, ...options });
+  const store = openPostgresStore({ url: `postgres://postgres@${server.getServerConn()}/postgres`, schema, retentionDays: 0, maxConnections: 2,
+    // pglite-socket cannot carry COPY … FROM STDIN (electric-sql/pglite#1028): the row-by-row path only.
+    copy: false, ...options });
   opened.push(store);
   return store;
 }

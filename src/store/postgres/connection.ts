@@ -1,5 +1,6 @@
 import { connect, type Socket } from "node:net";
-import type { Options, Sql } from "postgres";
+import type { Options, Sql, TransactionSql } from "postgres";
+import { isConnectionError } from "./errors.ts";
 
 /** The postgres.js factory, loaded only when a PostgreSQL store is opened (an optional peer). */
 type PostgresFactory = (url: string, options: Options<Record<string, never>>) => Sql;
@@ -56,4 +57,25 @@ function noDelaySocket(options: { host: string[]; port: number[] }): Promise<Soc
 /** Schema names are identifiers written into SQL: an allow-list of shapes, never quoted input. */
 export function checkSchemaName(schema: string): boolean {
   return /^[a-z_][a-z0-9_]{0,62}$/.test(schema);
+}
+
+/**
+ * `sql.begin(mode, work)`, safe when the connection dies mid-transaction. postgres.js (3.4.x)
+ * answers a failed transaction with a ROLLBACK, and on a closed connection that ROLLBACK is
+ * written on a later tick to a socket that is gone: a TypeError nothing can catch, and the
+ * process dies (porsager/postgres#1066, #1154, #1208) — the agent Tally must never break. So
+ * when `work` fails because the connection went, no ROLLBACK is asked for (the server rolls
+ * back a transaction whose connection ended): `work`'s promise is left unsettled, and `begin`
+ * rejects on its own when the connection closes. Savepoints would have the same flaw; the
+ * store uses none. Other failures roll back as usual.
+ */
+export async function transaction<T>(sql: Sql, mode: string, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
+  return (await sql.begin(mode, async (tx) => {
+    try {
+      return await work(tx);
+    } catch (error) {
+      if (isConnectionError(error)) return new Promise<never>(() => {});
+      throw error;
+    }
+  })) as T;
 }

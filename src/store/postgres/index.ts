@@ -16,14 +16,14 @@ import { reportProgram } from "../../report/report-program.ts";
 import type { Report, ReportSpec } from "../../report/spec.ts";
 import type { SqlDialect } from "../../report/sql/dialect.ts";
 import { runAsyncProgram, type ReportProgram, type SqlRows } from "../../report/sql/query.ts";
-import { checkSchemaName, openPool } from "./connection.ts";
+import { checkSchemaName, openPool, transaction } from "./connection.ts";
 import { postgresDialect } from "./dialect.ts";
 import { classifyPostgresError, isConnectionError } from "./errors.ts";
 import { migrate, PostgresSchemaTooNewError, readSchemaVersion } from "./migrate.ts";
 import { Partitions } from "./partitions.ts";
 import { purge, readWatermarks, type Watermarks } from "./purge.ts";
 import { PARTITIONED, PARTITIONED_TABLES, POSTGRES_SCHEMA_VERSION, RAW_TABLES } from "./schema.ts";
-import { writeBatch } from "./write.ts";
+import { IdsStoredAlreadyError, writeBatch, type PostgresBatchOutcome } from "./write.ts";
 import { isPostgresUrl, redactUrl } from "./url.ts";
 import { ImportStates, type ImportFileState } from "./import-state.ts";
 
@@ -45,6 +45,12 @@ export interface PostgresStoreOptions {
   readonly?: boolean;
   /** Connection problems and schema messages go here (never the URL's password). @default silent */
   logger?: Logger;
+  /**
+   * Write large batches of new rows by COPY (~1.7× the records per second of the row-by-row
+   * statement; a batch holding an id stored already falls back to it). Turn off for servers
+   * that cannot `COPY … FROM STDIN`, such as PGlite behind pglite-socket. @default true
+   */
+  copy?: boolean;
   /** For tests: the clock purges and expiry measure from. @default Date.now */
   now?: () => number;
 }
@@ -120,6 +126,10 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
   const readonly = options.readonly === true;
+  if (options.copy !== undefined && typeof options.copy !== "boolean") throw new TallyConfigError(`copy must be true or false, got ${JSON.stringify(options.copy)}`);
+  const copy = options.copy ?? true;
+  /** Whether the next write tries COPY (see `write`). */
+  let copyNext = true;
   const displayUrl = redactUrl(options.url);
 
   let sql: Sql | null = null;
@@ -251,11 +261,21 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
         step = "create partitions";
         await partitions!.ensure(keep.filter((r) => PARTITIONED.has(TABLE_OF[r.kind])).map((r) => (r.row as { createdAt: number }).createdAt));
         step = "write";
-        const outcome = await db.begin(async (tx) => {
-          const done = await writeBatch(tx, keep, writeOptions);
+        const writeAll = (byCopy: boolean) => transaction(db, "", async (tx) => {
+          const done = await writeBatch(tx, keep, { replaceSnapshots: writeOptions.replaceSnapshots, copy: byCopy });
           if (importFiles.length > 0) await imports!.save(tx, importFiles);
           return done;
         });
+        let outcome: PostgresBatchOutcome;
+        try {
+          outcome = await writeAll(copy && copyNext);
+        } catch (error) {
+          if (!(error instanceof IdsStoredAlreadyError)) throw error;
+          outcome = await writeAll(false); // some records are stored already: row by row finds which
+        }
+        // Replays come in runs (a re-import, a producer retrying a backlog): after a batch with
+        // stored records, the next goes row by row, until one has none.
+        copyNext = outcome.duplicates === 0;
         const duplicateIndexes = outcome.duplicateIndexes.map((i) => keptIndexes[i]!);
         return {
           ok: true, inserted: outcome.inserted, duplicates: outcome.duplicates, duplicateIndexes, collisions: outcome.collisions, replaced: outcome.replaced,
@@ -283,9 +303,9 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
         throw new StoreUnavailableError(connectionTrouble ?? toError(error).message, { cause: error });
       }
       // One snapshot for every statement: a report adds whole days and takes some of their hours away again.
-      return (await db.begin("isolation level repeatable read read only", (tx) =>
+      return await transaction(db, "isolation level repeatable read read only", (tx) =>
         runAsyncProgram(program(postgresDialect), (query) => tx.unsafe(query.sql, query.params as never[], { prepare: true }) as unknown as Promise<SqlRows>),
-      )) as R;
+      );
     },
 
     async purgeOlderThan(days) {

@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { transaction } from "./connection.ts";
 import { MIGRATIONS, POSTGRES_SCHEMA_VERSION } from "./schema.ts";
 
 /** The database was written by a newer Tally: this one must not write it. */
@@ -26,7 +27,7 @@ export async function readSchemaVersion(sql: Sql, schema: string): Promise<numbe
  * Returns the versions before and after.
  */
 export async function migrate(sql: Sql, schema: string): Promise<{ from: number; to: number }> {
-  return sql.begin(async (tx) => {
+  return transaction(sql, "", async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtextextended(${advisoryKey(schema, "migrate")}, 0))`;
     await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     const from = await readSchemaVersion(tx as unknown as Sql, schema);
@@ -41,5 +42,5 @@ export async function migrate(sql: Sql, schema: string): Promise<{ from: number;
       );
     }
     return { from, to: Math.max(from, POSTGRES_SCHEMA_VERSION) };
-  }) as Promise<{ from: number; to: number }>;
+  });
 }

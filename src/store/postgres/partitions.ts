@@ -7,6 +7,7 @@
  * parent: ingest into other months goes on meanwhile.
  */
 import type { Sql } from "postgres";
+import { transaction } from "./connection.ts";
 import { advisoryKey } from "./migrate.ts";
 import { PARTITIONED_TABLES, type PartitionedTable } from "./schema.ts";
 
@@ -69,7 +70,7 @@ export class Partitions {
     for (const ms of instants) needed.add(monthStart(ms));
     const missing = [...needed].filter((start) => PARTITIONED_TABLES.some((t) => !this.known.get(t)?.has(start)));
     if (missing.length === 0) return;
-    await this.sql.begin(async (tx) => {
+    await transaction(this.sql, "", async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(hashtextextended(${advisoryKey(this.schema, "partitions")}, 0))`;
       const existing = await listPartitions(tx as unknown as Sql, this.schema);
       for (const start of missing.sort((a, b) => a - b)) {

@@ -8,6 +8,7 @@
  * server that finds it taken skips its turn).
  */
 import type { Sql } from "postgres";
+import { isConnectionError } from "./errors.ts";
 import { advisoryKey } from "./migrate.ts";
 import type { Partitions } from "./partitions.ts";
 import { PARTITIONED_TABLES, RAW_TABLES } from "./schema.ts";
@@ -45,10 +46,17 @@ export async function purge(sql: Sql, schema: string, partitions: Partitions, cu
   try {
     const [lock] = await reserved`SELECT pg_try_advisory_lock(hashtextextended(${advisoryKey(schema, "purge")}, 0)) AS got`;
     if (lock?.got !== true) return 0;
+    let connectionLost = false;
     try {
       return await purgeLocked(sql, partitions, cutoffs);
+    } catch (error) {
+      connectionLost = isConnectionError(error);
+      throw error;
     } finally {
-      await reserved`SELECT pg_advisory_unlock(hashtextextended(${advisoryKey(schema, "purge")}, 0))`;
+      // The server went away: a statement sent on a dead connection would crash the process
+      // (postgres.js, see connection.ts `transaction`). The lock ends with its session: at
+      // once if that connection died too, else when the pool closes it idle (a minute).
+      if (!connectionLost) await reserved`SELECT pg_advisory_unlock(hashtextextended(${advisoryKey(schema, "purge")}, 0))`;
     }
   } finally {
     reserved.release();

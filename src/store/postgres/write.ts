@@ -14,6 +14,8 @@
  */
 import type { TransactionSql } from "postgres";
 import type { Batch, CacheEventRow, ExecutionRow, RateLimitEventRow, SessionEndRow, SessionStartRow, ToolCallRow } from "../../core/rows.ts";
+import { copyInto, copyText, type CopyValue } from "./copy.ts";
+import { postgresCode } from "./errors.ts";
 import { encodePairs } from "./sketch.ts";
 import { PARTITIONED } from "./schema.ts";
 import {
@@ -118,8 +120,62 @@ class RollupGroups {
   }
 }
 
+/** How {@link writeBatch} writes. */
+export interface WriteBatchOptions {
+  /** A stored execution is replaced by a later snapshot of the same response (importers). */
+  replaceSnapshots?: boolean;
+  /**
+   * Rows of the partitioned tables go in by COPY (see copyNewRows); throws
+   * {@link IdsStoredAlreadyError} if one of their ids is stored already.
+   */
+  copy?: boolean;
+}
+
+/**
+ * Fewer rows of a kind than this go in by the row-by-row statement: two COPYs cost more
+ * round trips than its one statement, which only pays from about this size on (BENCHMARKS.md).
+ */
+export const COPY_MIN_ROWS = 200;
+
+/**
+ * Thrown by {@link writeBatch} when a COPY found an id stored already: the transaction is
+ * rolled back, and the batch is written again with `copy: false`, which sorts out which
+ * records are new.
+ */
+export class IdsStoredAlreadyError extends Error {
+  constructor(table: string, options?: ErrorOptions) {
+    super(`an id in the batch is stored in ${table} already`, options);
+    this.name = "IdsStoredAlreadyError";
+  }
+}
+
+/**
+ * The fast path for new rows of a partitioned table: their ids claimed by one COPY into
+ * `<table>_ids`, then the rows by a second COPY. COPY takes PostgreSQL's multi-insert path;
+ * an `INSERT … SELECT` inserts row by row, ~2× the server's time (BENCHMARKS.md). A COPY
+ * cannot skip a conflict, so when any id is claimed already (a replay, a retry, another
+ * writer with the same batch, who is waited for) the claim fails as a whole: the caller rolls
+ * the transaction back and writes the batch again row by row. (Not a savepoint: postgres.js
+ * would send its ROLLBACK TO on a connection that may have died; see connection.ts.)
+ * Exactly once either way: `<table>_ids`'s primary key decides, and a claimed id has no row
+ * yet, so the second COPY cannot conflict. `meanwhile` runs while the server stores the claims.
+ */
+async function copyNewRows<R extends { id: string; createdAt: number }>(tx: TransactionSql, table: TableColumns, rows: Positioned<R>[], values: (row: R) => CopyValue[], meanwhile: () => void): Promise<void> {
+  const claimed = copyInto(tx, `${table.table}_ids`, ["id", "created_at"], copyText(rows.map(({ row }) => [row.id, row.createdAt])));
+  meanwhile();
+  try {
+    await claimed;
+  } catch (error) {
+    throw postgresCode(error) === UNIQUE_VIOLATION ? new IdsStoredAlreadyError(`${table.table}_ids`, { cause: error }) : error;
+  }
+  await copyInto(tx, table.table, table.columns.map(([name]) => name), copyText(rows.map(({ row }) => values(row))));
+}
+
+/** SQLSTATE of a duplicate key. */
+const UNIQUE_VIOLATION = "23505";
+
 /** Column arrays (one per column, in `table`'s order) of rows sorted by id. */
-function columnArrays<R extends { id: string }>(table: TableColumns, rows: { row: R }[], values: (row: R) => unknown[]): unknown[][] {
+function columnArrays<R extends { id: string }>(table: TableColumns, rows: { row: R }[], values: (row: R) => CopyValue[]): unknown[][] {
   const arrays: unknown[][] = table.columns.map(() => []);
   for (const { row } of rows) values(row).forEach((v, i) => arrays[i]!.push(v));
   return arrays;
@@ -146,7 +202,7 @@ const END_SESSIONS = `UPDATE sessions SET ended_at = u.ended_at FROM unnest($1::
  * Writes `batch` inside `tx`. Records were checked by the caller (expired ones refused,
  * partitions made); repeats of an id within the batch are duplicates of its first copy.
  */
-export async function writeBatch(tx: TransactionSql, batch: Batch, options: { replaceSnapshots?: boolean }): Promise<PostgresBatchOutcome> {
+export async function writeBatch(tx: TransactionSql, batch: Batch, options: WriteBatchOptions): Promise<PostgresBatchOutcome> {
   const outcome: PostgresBatchOutcome = { inserted: 0, duplicates: 0, duplicateIndexes: [], collisions: [], replaced: 0 };
   const executions: Positioned<ExecutionRow>[] = [];
   const toolCalls: Positioned<ToolCallRow>[] = [];
@@ -177,12 +233,22 @@ export async function writeBatch(tx: TransactionSql, batch: Batch, options: { re
    * Inserts rows of one kind; returns those not inserted (stored already). `meanwhile` runs
    * once the statement is sent, so JavaScript work (the rollup sums) overlaps the server's.
    */
-  const insertRows = async <R extends { id: string }>(table: TableColumns, rows: Positioned<R>[], values: (row: R) => unknown[], meanwhile?: () => void): Promise<Positioned<R>[]> => {
+  const insertRows = async <R extends { id: string; createdAt: number }>(table: TableColumns, rows: Positioned<R>[], values: (row: R) => CopyValue[], meanwhile?: () => void): Promise<Positioned<R>[]> => {
     if (rows.length === 0) return [];
     rows.sort(byId);
+    let summed = false;
+    const sumOnce = () => {
+      if (!summed) meanwhile?.();
+      summed = true;
+    };
+    if (options.copy === true && PARTITIONED.has(table.table) && rows.length >= COPY_MIN_ROWS) {
+      await copyNewRows(tx, table, rows, values, sumOnce);
+      outcome.inserted += rows.length;
+      return [];
+    }
     // `then` sends the query now (postgres.js queries are lazy until awaited).
     const sent = tx.unsafe(insertRowsSql(table, PARTITIONED.has(table.table)), columnArrays(table, rows, values) as never[], { prepare: true }).then((found) => found);
-    meanwhile?.();
+    sumOnce();
     const inserted = new Set((await sent).map((r) => String(r.id)));
     outcome.inserted += inserted.size;
     const repeats: Positioned<R>[] = [];
