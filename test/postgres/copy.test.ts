@@ -49,7 +49,7 @@ suite("postgres COPY: the text format", () => {
         [7, `é 🦀 中文 '); DROP TABLE t; -- {"a":[1,2]} "q"`, 5e-324, 1],
         [8, "\\", -0.5, 2],
       ];
-      await db.begin((tx) => copyInto(tx, "t", ["n", "a", "b", "c"], copyText(rows)));
+      await db.begin((tx) => copyInto(tx, "t", ["n", "a", "b", "c"], copyText(rows, (r) => r)));
       const back = await db.unsafe("SELECT n, a, b, c FROM t ORDER BY n");
       expect(back.map((r) => [r.n, r.a, r.b, r.c === null ? null : Number(r.c)])).toEqual(rows);
     } finally {
@@ -67,9 +67,9 @@ suite("postgres COPY: a refused COPY rejects, never hangs", () => {
       await db.unsafe(`CREATE SCHEMA ${schema}`);
       await db.unsafe("CREATE TABLE t (id text PRIMARY KEY)");
       await db.unsafe("INSERT INTO t VALUES ('b')");
-      const error = await settlesWithin(errorOf(transaction(db, "", (tx) => copyInto(tx, "t", ["id"], copyText([["a"], ["b"], ["c"]])))), 5000);
+      const error = await settlesWithin(errorOf(transaction(db, "", (tx) => copyInto(tx, "t", ["id"], copyText([["a"], ["b"], ["c"]], (r) => r)))), 5000);
       expect((error as { code?: string }).code).toBe("23505");
-      await transaction(db, "", (tx) => copyInto(tx, "t", ["id"], copyText([["d"]])));
+      await transaction(db, "", (tx) => copyInto(tx, "t", ["id"], copyText([["d"]], (r) => r)));
       expect((await db.unsafe("SELECT id FROM t ORDER BY id")).map((r) => r.id)).toEqual(["b", "d"]);
     } finally {
       await db.unsafe(`DROP SCHEMA ${schema} CASCADE`);
@@ -84,7 +84,7 @@ suite("postgres COPY: a refused COPY rejects, never hangs", () => {
       await db.unsafe(`CREATE SCHEMA ${schema}`);
       await db.unsafe("CREATE TABLE t (a text, c int8)");
       for (const row of [["a\u0000b", 1], ["x", 1.5]] as CopyValue[][]) {
-        const error = await settlesWithin(errorOf(db.begin((tx) => copyInto(tx, "t", ["a", "c"], copyText([row])))), 5000);
+        const error = await settlesWithin(errorOf(db.begin((tx) => copyInto(tx, "t", ["a", "c"], copyText([row], (r) => r)))), 5000);
         expect((error as { code?: string }).code).toStartWith("22");
       }
       expect((await db.unsafe("SELECT 1 AS ok"))[0]!.ok).toBe(1); // the connection is usable again
@@ -110,7 +110,7 @@ suite("postgres COPY: a refused COPY rejects, never hangs", () => {
       await Bun.sleep(100);
       // Through the store's `transaction`: a bare sql.begin would send its ROLLBACK on the dead
       // connection a tick later, and postgres.js would throw where nothing catches it.
-      const copying = errorOf(transaction(copier, "", (tx) => copyInto(tx, "t", ["id"], copyText([["x"]]))));
+      const copying = errorOf(transaction(copier, "", (tx) => copyInto(tx, "t", ["id"], copyText([["x"]], (r) => r))));
       // Wait until the COPY is blocked on the holder's uncommitted row, then end its backend.
       const admin = rawConnection(schema);
       try {

@@ -18,17 +18,18 @@ const ESCAPES: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r"
 
 /** One field in COPY's text format: `\N` for NULL, the four special characters escaped. */
 function field(value: CopyValue): string {
-  if (value === null) return "\\N";
-  if (typeof value === "number") return String(value);
-  return SPECIAL.test(value) ? value.replace(SPECIAL_ALL, (c) => ESCAPES[c]!) : value;
+  if (typeof value === "string") return SPECIAL.test(value) ? value.replace(SPECIAL_ALL, (c) => ESCAPES[c]!) : value;
+  return value === null ? "\\N" : String(value);
 }
 
-/** Rows as COPY text: one line per row, fields separated by tabs. */
-export function copyText(rows: Iterable<readonly CopyValue[]>): string {
+/** Items as COPY text: one line each (`fields` gives its values in column order), fields separated by tabs. */
+export function copyText<T>(items: readonly T[], fields: (item: T) => readonly CopyValue[]): string {
   let text = "";
-  for (const row of rows) {
-    for (let i = 0; i < row.length; i++) text += (i === 0 ? "" : "\t") + field(row[i]!);
-    text += "\n";
+  for (const item of items) {
+    const values = fields(item);
+    let line = field(values[0]!);
+    for (let i = 1; i < values.length; i++) line += `\t${field(values[i]!)}`;
+    text += `${line}\n`;
   }
   return text;
 }
@@ -39,16 +40,23 @@ interface PendingCopy {
   writable(): Promise<Writable>;
 }
 
+/** A COPY whose data is on its way: `stored` settles once the server has taken or refused it. */
+export interface SentCopy {
+  stored: Promise<void>;
+}
+
 /**
- * Runs `COPY target (columns) FROM STDIN` with `text` on `sql`'s connection; resolves once the
- * server has stored every row, rejects with the server's error (its SQLSTATE in `code`).
+ * Starts `COPY target (columns) FROM STDIN` on `sql`'s connection and hands it `text`;
+ * resolves once the data is sent, so the caller's JavaScript can run while the server works.
+ * `stored` resolves once the server has stored every row, or rejects with its error (the
+ * SQLSTATE in `code`).
  *
  * postgres.js (3.4.x) never settles a COPY's stream when the server refuses the data after
  * the stream ended (porsager/postgres#1173): the error goes only to the query's `reject`,
  * which is a no-op by then. Hooking it makes such a COPY reject instead of hanging its
  * transaction forever (test/postgres/copy.test.ts fails if this stops working).
  */
-export async function copyInto(sql: Session, target: string, columns: readonly string[], text: string): Promise<void> {
+export async function sendCopy(sql: Session, target: string, columns: readonly string[], text: string): Promise<SentCopy> {
   const query = sql.unsafe(`COPY ${target} (${columns.join(", ")}) FROM STDIN`) as unknown as PendingCopy;
   let fail: (error: unknown) => void = () => {};
   const failed = new Promise<never>((_, reject) => (fail = reject));
@@ -63,5 +71,12 @@ export async function copyInto(sql: Session, target: string, columns: readonly s
     stream.once("error", reject);
   });
   stream.end(text);
-  await Promise.race([finished, failed]);
+  const stored = Promise.race([finished, failed]);
+  stored.catch(() => {}); // the caller awaits it after its own work; a refusal meanwhile is not unhandled
+  return { stored };
+}
+
+/** {@link sendCopy}, awaited until the server has stored the rows. */
+export async function copyInto(sql: Session, target: string, columns: readonly string[], text: string): Promise<void> {
+  await (await sendCopy(sql, target, columns, text)).stored;
 }
