@@ -2,6 +2,7 @@
  * `COPY … FROM STDIN` in PostgreSQL's text format, for the writer's fast path (write.ts): COPY
  * takes PostgreSQL's multi-insert path, which an `INSERT … SELECT` never does.
  */
+import { once } from "node:events";
 import type { Writable } from "node:stream";
 import type { Sql } from "postgres";
 
@@ -23,15 +24,23 @@ function field(value: CopyValue): string {
 }
 
 /** Items as COPY text: one line each (`fields` gives its values in column order), fields separated by tabs. */
-export function copyText<T>(items: readonly T[], fields: (item: T) => readonly CopyValue[]): string {
+export function copyText<T>(items: readonly T[], fields: (item: T) => readonly CopyValue[], from = 0, to = items.length): string {
   let text = "";
-  for (const item of items) {
-    const values = fields(item);
+  for (let n = from; n < to; n++) {
+    const values = fields(items[n]!);
     let line = field(values[0]!);
     for (let i = 1; i < values.length; i++) line += `\t${field(values[i]!)}`;
     text += `${line}\n`;
   }
   return text;
+}
+
+/**
+ * Items as COPY text in chunks of `perChunk` lines, made as they are asked for: the server
+ * stores one chunk while the next is made.
+ */
+export function* copyChunks<T>(items: readonly T[], fields: (item: T) => readonly CopyValue[], perChunk = 1000): Generator<string> {
+  for (let from = 0; from < items.length; from += perChunk) yield copyText(items, fields, from, Math.min(items.length, from + perChunk));
 }
 
 /** What postgres.js hands back for a query before it runs: a promise whose `reject` it calls on any failure. */
@@ -56,7 +65,7 @@ export interface SentCopy {
  * which is a no-op by then. Hooking it makes such a COPY reject instead of hanging its
  * transaction forever (test/postgres/copy.test.ts fails if this stops working).
  */
-export async function sendCopy(sql: Session, target: string, columns: readonly string[], text: string): Promise<SentCopy> {
+export async function sendCopy(sql: Session, target: string, columns: readonly string[], text: string | Iterable<string>): Promise<SentCopy> {
   const query = sql.unsafe(`COPY ${target} (${columns.join(", ")}) FROM STDIN`) as unknown as PendingCopy;
   let fail: (error: unknown) => void = () => {};
   const failed = new Promise<never>((_, reject) => (fail = reject));
@@ -70,13 +79,20 @@ export async function sendCopy(sql: Session, target: string, columns: readonly s
     stream.once("finish", resolve);
     stream.once("error", reject);
   });
-  stream.end(text);
+  if (typeof text === "string") {
+    stream.end(text);
+  } else {
+    for (const chunk of text) {
+      if (!stream.write(chunk)) await Promise.race([once(stream, "drain"), finished, failed]);
+    }
+    stream.end();
+  }
   const stored = Promise.race([finished, failed]);
   stored.catch(() => {}); // the caller awaits it after its own work; a refusal meanwhile is not unhandled
   return { stored };
 }
 
 /** {@link sendCopy}, awaited until the server has stored the rows. */
-export async function copyInto(sql: Session, target: string, columns: readonly string[], text: string): Promise<void> {
+export async function copyInto(sql: Session, target: string, columns: readonly string[], text: string | Iterable<string>): Promise<void> {
   await (await sendCopy(sql, target, columns, text)).stored;
 }

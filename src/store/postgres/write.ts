@@ -14,7 +14,7 @@
  */
 import type { TransactionSql } from "postgres";
 import type { Batch, CacheEventRow, ExecutionRow, RateLimitEventRow, SessionEndRow, SessionStartRow, ToolCallRow } from "../../core/rows.ts";
-import { copyInto, copyText, sendCopy, type CopyValue } from "./copy.ts";
+import { copyChunks, copyInto, copyText, sendCopy, type CopyValue } from "./copy.ts";
 import { postgresCode } from "./errors.ts";
 import { encodePairs } from "./sketch.ts";
 import { PARTITIONED } from "./schema.ts";
@@ -161,17 +161,15 @@ export class IdsStoredAlreadyError extends Error {
  * yet, so the second COPY cannot conflict. `meanwhile` runs while the server stores the claims.
  */
 async function copyNewRows<R extends { id: string; createdAt: number }>(tx: TransactionSql, table: TableColumns, rows: Positioned<R>[], values: (row: R) => CopyValue[], meanwhile: () => void): Promise<void> {
-  let text: string;
   try {
     const claims = await sendCopy(tx, `${table.table}_ids`, ["id", "created_at"], copyText(rows, ({ row }) => [row.id, row.createdAt]));
-    // While the server stores the claims: the rollup sums and the rows' COPY text.
-    meanwhile();
-    text = copyText(rows, ({ row }) => values(row));
+    meanwhile(); // while the server stores the claims
     await claims.stored;
   } catch (error) {
     throw postgresCode(error) === UNIQUE_VIOLATION ? new IdsStoredAlreadyError(`${table.table}_ids`, { cause: error }) : error;
   }
-  await copyInto(tx, table.table, table.columns.map(([name]) => name), text);
+  // In chunks: the server stores one while the next is made.
+  await copyInto(tx, table.table, table.columns.map(([name]) => name), copyChunks(rows, ({ row }) => values(row)));
 }
 
 /** SQLSTATE of a duplicate key. */
