@@ -57,3 +57,65 @@ test("tally serve --db postgres://… under Node: ingest, then the read API answ
     await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once("exit", resolve)));
   }
 });
+
+/** `n` executions in one hour of 2026-11-20, ids e-00000…, as a Batch. */
+function executions(n, from = 0) {
+  return Array.from({ length: n }, (_, i) => ({ kind: "execution", row: {
+    id: `e-${String(from + i).padStart(5, "0")}`, createdAt: Date.UTC(2026, 10, 20, 10) + i, deliveryId: null, repo: "acme/api", prNumber: null,
+    eventType: "", provider: "anthropic", model: "m", inputTokens: 10, outputTokens: 1, cacheReadTokens: 0, cacheCreationTokens: 0,
+    durationMs: 100 + i, costUsd: 0.25, costSource: "reported", conclusion: "success", sessionId: null, numTurns: null, stopReason: null,
+    attributes: JSON.stringify({ note: "tab\there\nline \\ back" }),
+  } }));
+}
+
+test("under Node: a 300-run batch goes in by COPY, again as 300 duplicates; a NUL byte refuses its batch without hanging", { skip }, async () => {
+  const store = openPostgresStore({ url, schema: schema(), retentionDays: 0 });
+  opened.push(store);
+  const first = await store.write(executions(300));
+  assert.deepEqual([first.ok, first.inserted], [true, 300]);
+  const again = await store.write(executions(300));
+  assert.deepEqual([again.ok, again.inserted, again.duplicates], [true, 0, 300]);
+  const bad = executions(300, 1000);
+  bad[7].row.repo = "a\u0000b";
+  const refused = await store.write(bad);
+  assert.deepEqual([refused.ok, refused.failure], [false, "rejected"]);
+  const report = await store.report({ kind: "usage", groupBy: [], range: { since: Date.UTC(2026, 10, 20), until: Date.UTC(2026, 10, 21) } });
+  assert.equal(report.totals.runs, 300);
+});
+
+test("under Node: a write whose backend is terminated while it waits is retryable and the process lives on", { skip }, async () => {
+  const { default: postgres } = await import("postgres");
+  const store = openPostgresStore({ url, schema: schema(), retentionDays: 0, maxConnections: 1 });
+  opened.push(store);
+  await store.ready;
+  const batch = executions(300);
+  const holder = postgres(url, { max: 1, onnotice: () => {}, connection: { search_path: store.schema } });
+  const admin = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    let release;
+    const holding = holder.begin(async (tx) => {
+      await tx.unsafe("INSERT INTO executions_ids (id, created_at) VALUES ($1, $2)", [batch[0].row.id, batch[0].row.createdAt]);
+      await new Promise((resolve) => (release = resolve));
+      throw new Error("roll back");
+    }).catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const writing = store.write(batch);
+    let pid;
+    for (let i = 0; i < 200 && pid === undefined; i++) {
+      pid = (await admin.unsafe("SELECT pid FROM pg_stat_activity WHERE application_name = 'tally' AND wait_event_type = 'Lock'"))[0]?.pid;
+      if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(typeof pid, "number");
+    await admin.unsafe("SELECT pg_terminate_backend($1)", [pid]);
+    const result = await writing;
+    assert.deepEqual([result.ok, result.failure], [false, "retryable"]);
+    release();
+    await holding;
+    let retried = await store.write(batch);
+    for (let attempt = 0; attempt < 3 && !retried.ok && retried.failure === "retryable"; attempt++) retried = await store.write(batch);
+    assert.deepEqual([retried.ok, retried.inserted], [true, 300]);
+  } finally {
+    await holder.end();
+    await admin.end();
+  }
+});
