@@ -15,8 +15,9 @@
  *    Tally's producer records 500 at a time while the queue (10,000) has room and otherwise
  *    sleeps 1 ms, so it never spins while a write is in flight (the queue stays full: every
  *    write takes maxBatchSize records: the store's preference, 5,000, unless PG_MAX_BATCH).
+ *    Since Session 20 the store writes such batches' new rows by COPY (write.ts copyNewRows).
  * 2. breakdown — where a batch's time goes. Prepared batches of PG_BATCH rows (1000) through
- *    `store.write(batch)`, and through the store's own `writeBatch` (write.ts) inside
+ *    `store.write(batch)` (by COPY since Session 20), and through the store's own `writeBatch` (write.ts, row by row: `copy: false`) inside
  *    `sql.begin`, with each statement it sends timed (a proxy on `tx.unsafe`): the executions
  *    INSERT vs the rollup upsert. What-ifs on the same batches, each in a transaction of its
  *    own: the INSERT without its cross-partition id guard (the `executions_ids` claim, or the
@@ -565,7 +566,7 @@ async function timedBatch(variant: Exclude<BreakdownVariant, "storeWrite">, sql:
   let total = 0;
   const body = async (tx: TransactionSql) => {
     if (variant === "inSitu") {
-      await writeBatch(timedTx(tx, timings), batch, {});
+      await writeBatch(timedTx(tx, timings), batch, { copy: false });
       const isUpsert = (text: string) => text.includes("tally_sketch_merge") || text.includes("INSERT INTO daily_usage");
       insert = timings.filter((t) => !isUpsert(t.sql) && /INSERT INTO executions \(/.test(t.sql)).reduce((a, t) => a + t.ms, 0);
       upsert = timings.filter((t) => isUpsert(t.sql)).reduce((a, t) => a + t.ms, 0);
