@@ -69,7 +69,7 @@ function executions(n, from = 0) {
 }
 
 test("under Node: a 300-run batch goes in by COPY, again as 300 duplicates; a NUL byte refuses its batch without hanging", { skip }, async () => {
-  const store = openPostgresStore({ url, schema: schema(), retentionDays: 0 });
+  const store = openPostgresStore({ url, schema: schema(), retentionDays: 0, now: () => Date.UTC(2026, 10, 20, 12) });
   opened.push(store);
   const first = await store.write(executions(300));
   assert.deepEqual([first.ok, first.inserted], [true, 300]);
@@ -85,7 +85,7 @@ test("under Node: a 300-run batch goes in by COPY, again as 300 duplicates; a NU
 
 test("under Node: a write whose backend is terminated while it waits is retryable and the process lives on", { skip }, async () => {
   const { default: postgres } = await import("postgres");
-  const store = openPostgresStore({ url, schema: schema(), retentionDays: 0, maxConnections: 1 });
+  const store = openPostgresStore({ url, schema: schema(), retentionDays: 0, maxConnections: 1, now: () => Date.UTC(2026, 10, 20, 12) });
   opened.push(store);
   await store.ready;
   const batch = executions(300);

@@ -17,6 +17,8 @@ const suite = SKIP_REASON === null ? describe : describe.skip;
 afterAll(closeStores);
 
 const HOUR = Date.UTC(2026, 10, 20, 10);
+/** The stores' clock: the records' day, whatever day the tests run on. */
+const now = () => HOUR + 3_600_000;
 
 /** Resolves to "hung" if `promise` has not settled within `ms`, so a hang fails an assertion instead of the test's timeout. */
 function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<T | "hung"> {
@@ -187,8 +189,8 @@ async function contents(schema: string): Promise<Record<string, unknown[]>> {
 
 suite("postgres COPY: batches written by COPY", () => {
   test(`${COPY_MIN_ROWS}+ new rows of a kind go in by COPY and store exactly what the row-by-row statement stores`, async () => {
-    const viaCopy = openTestStore();
-    const viaRows = openTestStore({ copy: false });
+    const viaCopy = openTestStore({ now });
+    const viaRows = openTestStore({ copy: false, now });
     await Promise.all([viaCopy.ready, viaRows.ready]);
     const calls = Array.from({ length: COPY_MIN_ROWS + 50 }, (_, i) => toolCall({ id: `t-${i}`, createdAt: HOUR + i, sessionId: `s-${i % 7}`, toolName: `tool-${i % 4}`, durationMs: i }));
     const batch = [...executions(COPY_MIN_ROWS + 100), ...calls];
@@ -203,7 +205,7 @@ suite("postgres COPY: batches written by COPY", () => {
   });
 
   test(`fewer than ${COPY_MIN_ROWS} rows of a kind go in row by row`, async () => {
-    const store = openTestStore();
+    const store = openTestStore({ now });
     await store.ready;
     const { statements, outcome } = await writeLogged(store.schema, executions(COPY_MIN_ROWS - 1), true);
     expect(statements.some((s) => s.startsWith("COPY"))).toBe(false);
@@ -211,7 +213,7 @@ suite("postgres COPY: batches written by COPY", () => {
   });
 
   test("a batch holding stored ids: COPY refuses it whole (rolled back), the store writes it row by row: new rows once, stored ones as duplicates", async () => {
-    const store = openTestStore();
+    const store = openTestStore({ now });
     await store.ready;
     const first = await store.write(executions(10, 100)); // e-00100 … e-00109
     expect(first.ok && first.inserted).toBe(10);
@@ -238,10 +240,10 @@ suite("postgres COPY: batches written by COPY", () => {
   });
 
   test("the same COPY-sized batch written twice, then by two stores at once: stored once, counted once", async () => {
-    const a = openTestStore();
+    const a = openTestStore({ now });
     await a.ready;
     const { openPostgresStore } = await import("../../src/store/postgres/index.ts");
-    const b = openPostgresStore({ url: process.env.TALLY_TEST_POSTGRES_URL!, schema: a.schema, retentionDays: 0 });
+    const b = openPostgresStore({ url: process.env.TALLY_TEST_POSTGRES_URL!, schema: a.schema, retentionDays: 0, now });
     try {
       const batch = executions(400);
       const again = executions(400, 400);
@@ -262,7 +264,7 @@ suite("postgres COPY: batches written by COPY", () => {
   });
 
   test("a NUL byte in a COPY-sized batch: the write is refused as the batch's fault, the store writes on", async () => {
-    const store = openTestStore();
+    const store = openTestStore({ now });
     await store.ready;
     const batch = executions(300);
     (batch[150]!.row as ExecutionRow).repo = "a\u0000b";
@@ -276,7 +278,7 @@ suite("postgres COPY: batches written by COPY", () => {
 suite("postgres: a connection that dies mid-write", () => {
   for (const size of [COPY_MIN_ROWS + 100, 5]) {
     test(`a write of ${size} records whose backend is terminated while it waits: retryable, the process lives on, the next write stores it once`, async () => {
-      const store = openTestStore({ maxConnections: 1 }); // the next write must work on the same connection
+      const store = openTestStore({ maxConnections: 1, now }); // the next write must work on the same connection
       await store.ready;
       const batch = executions(size);
       const holder = rawConnection(store.schema);
