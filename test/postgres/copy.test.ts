@@ -25,6 +25,41 @@ function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<T | "hung"> 
   return Promise.race([promise, new Promise<"hung">((resolve) => setTimeout(() => resolve("hung"), ms).unref?.())]);
 }
 
+/** Runs `body` on a connection to a fresh schema holding one table made by `ddl`; drops the schema after. */
+async function withTable(ddl: string, body: (db: ReturnType<typeof rawConnection>, schema: string) => Promise<void>): Promise<void> {
+  const schema = freshSchema();
+  const db = rawConnection(schema);
+  try {
+    await db.unsafe(`CREATE SCHEMA ${schema}`);
+    await db.unsafe(ddl);
+    await body(db, schema);
+  } finally {
+    await db.unsafe(`DROP SCHEMA ${schema} CASCADE`);
+    await db.end();
+  }
+}
+
+/**
+ * Waits until a backend matching `which` (`pid = $1`, or `application_name = $1`) waits on a
+ * lock, then terminates it; returns its pid.
+ */
+async function terminateWhenWaiting(which: "pid" | "application_name", value: string | number): Promise<number | undefined> {
+  const admin = rawConnection("public");
+  try {
+    for (let i = 0; i < 200; i++) {
+      const [row] = await admin.unsafe(`SELECT pid FROM pg_stat_activity WHERE ${which} = $1 AND wait_event_type = 'Lock'`, [value] as never[]);
+      if (row !== undefined) {
+        await admin.unsafe("SELECT pg_terminate_backend($1)", [row.pid] as never[]);
+        return row.pid as number;
+      }
+      await Bun.sleep(20);
+    }
+    return undefined;
+  } finally {
+    await admin.end();
+  }
+}
+
 async function errorOf(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise;
@@ -36,11 +71,7 @@ async function errorOf(promise: Promise<unknown>): Promise<unknown> {
 
 suite("postgres COPY: the text format", () => {
   test("tabs, newlines, carriage returns, backslashes, a literal \\N, unicode, empty strings, NULLs and numbers round-trip", async () => {
-    const schema = freshSchema();
-    const db = rawConnection(schema);
-    try {
-      await db.unsafe(`CREATE SCHEMA ${schema}`);
-      await db.unsafe("CREATE TABLE t (n int, a text, b float8, c int8)");
+    await withTable("CREATE TABLE t (n int, a text, b float8, c int8)", async (db) => {
       const rows: CopyValue[][] = [
         [1, "tab\there", 0.1, 9007199254740991],
         [2, "line\nbreak\r\nwindows", 1e-12, -1],
@@ -54,86 +85,53 @@ suite("postgres COPY: the text format", () => {
       await db.begin((tx) => copyInto(tx, "t", ["n", "a", "b", "c"], copyText(rows, (r) => r)));
       const back = await db.unsafe("SELECT n, a, b, c FROM t ORDER BY n");
       expect(back.map((r) => [r.n, r.a, r.b, r.c === null ? null : Number(r.c)])).toEqual(rows);
-    } finally {
-      await db.unsafe(`DROP SCHEMA ${schema} CASCADE`);
-      await db.end();
-    }
+    });
   });
 });
 
 suite("postgres COPY: a refused COPY rejects, never hangs", () => {
   test("a duplicate key found after the data was sent rejects with 23505; the transaction rolls back, the connection works on", async () => {
-    const schema = freshSchema();
-    const db = rawConnection(schema);
-    try {
-      await db.unsafe(`CREATE SCHEMA ${schema}`);
-      await db.unsafe("CREATE TABLE t (id text PRIMARY KEY)");
+    await withTable("CREATE TABLE t (id text PRIMARY KEY)", async (db) => {
       await db.unsafe("INSERT INTO t VALUES ('b')");
       const error = await settlesWithin(errorOf(transaction(db, "", (tx) => copyInto(tx, "t", ["id"], copyText([["a"], ["b"], ["c"]], (r) => r)))), 5000);
       expect((error as { code?: string }).code).toBe("23505");
       await transaction(db, "", (tx) => copyInto(tx, "t", ["id"], copyText([["d"]], (r) => r)));
       expect((await db.unsafe("SELECT id FROM t ORDER BY id")).map((r) => r.id)).toEqual(["b", "d"]);
-    } finally {
-      await db.unsafe(`DROP SCHEMA ${schema} CASCADE`);
-      await db.end();
-    }
+    });
   });
 
   test("a bad value (a NUL byte, a float in an integer column) rejects with its data-exception code", async () => {
-    const schema = freshSchema();
-    const db = rawConnection(schema);
-    try {
-      await db.unsafe(`CREATE SCHEMA ${schema}`);
-      await db.unsafe("CREATE TABLE t (a text, c int8)");
+    await withTable("CREATE TABLE t (a text, c int8)", async (db) => {
       for (const row of [["a\u0000b", 1], ["x", 1.5]] as CopyValue[][]) {
         const error = await settlesWithin(errorOf(db.begin((tx) => copyInto(tx, "t", ["a", "c"], copyText([row], (r) => r)))), 5000);
         expect((error as { code?: string }).code).toStartWith("22");
       }
       expect((await db.unsafe("SELECT 1 AS ok"))[0]!.ok).toBe(1); // the connection is usable again
-    } finally {
-      await db.unsafe(`DROP SCHEMA ${schema} CASCADE`);
-      await db.end();
-    }
+    });
   });
 
   test("a COPY waiting on another transaction's row, whose connection is then terminated, rejects; the process lives on", async () => {
-    const schema = freshSchema();
-    const holder = rawConnection(schema);
-    const copier = rawConnection(schema);
-    try {
-      await holder.unsafe(`CREATE SCHEMA ${schema}`);
-      await holder.unsafe("CREATE TABLE t (id text PRIMARY KEY)");
-      const [{ pid }] = (await copier.unsafe("SELECT pg_backend_pid() AS pid")) as unknown as [{ pid: number }];
-      let release!: () => void;
-      const holding = holder.begin(async (tx) => {
-        await tx.unsafe("INSERT INTO t VALUES ('x')");
-        await new Promise<void>((resolve) => (release = resolve));
-      });
-      await Bun.sleep(100);
-      // Through the store's `transaction`: a bare sql.begin would send its ROLLBACK on the dead
-      // connection a tick later, and postgres.js would throw where nothing catches it.
-      const copying = errorOf(transaction(copier, "", (tx) => copyInto(tx, "t", ["id"], copyText([["x"]], (r) => r))));
-      // Wait until the COPY is blocked on the holder's uncommitted row, then end its backend.
-      const admin = rawConnection(schema);
+    await withTable("CREATE TABLE t (id text PRIMARY KEY)", async (holder, schema) => {
+      const copier = rawConnection(schema);
       try {
-        for (let i = 0; i < 100; i++) {
-          const [row] = await admin.unsafe("SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", [pid] as never[]);
-          if (row?.wait_event_type === "Lock") break;
-          await Bun.sleep(20);
-        }
-        await admin.unsafe("SELECT pg_terminate_backend($1)", [pid] as never[]);
+        const [{ pid }] = (await copier.unsafe("SELECT pg_backend_pid() AS pid")) as unknown as [{ pid: number }];
+        let release!: () => void;
+        const holding = holder.begin(async (tx) => {
+          await tx.unsafe("INSERT INTO t VALUES ('x')");
+          await new Promise<void>((resolve) => (release = resolve));
+        });
+        await Bun.sleep(100);
+        // Through the store's `transaction`: a bare sql.begin would send its ROLLBACK on the dead
+        // connection a tick later, and postgres.js would throw where nothing catches it.
+        const copying = errorOf(transaction(copier, "", (tx) => copyInto(tx, "t", ["id"], copyText([["x"]], (r) => r))));
+        expect(await terminateWhenWaiting("pid", pid)).toBe(pid);
+        expect(await settlesWithin(copying, 5000)).toBeInstanceOf(Error);
+        release();
+        await holding;
       } finally {
-        await admin.end();
+        await copier.end({ timeout: 1 });
       }
-      const error = await settlesWithin(copying, 5000);
-      expect(error).toBeInstanceOf(Error);
-      release();
-      await holding;
-    } finally {
-      await holder.unsafe(`DROP SCHEMA ${schema} CASCADE`);
-      await holder.end();
-      await copier.end({ timeout: 1 });
-    }
+    });
   });
 });
 
@@ -293,14 +291,7 @@ suite("postgres: a connection that dies mid-write", () => {
         }).catch(() => {});
         await Bun.sleep(100);
         const writing = store.write(batch);
-        let pid: number | undefined;
-        for (let i = 0; i < 200 && pid === undefined; i++) {
-          const rows = await admin.unsafe("SELECT pid FROM pg_stat_activity WHERE application_name = 'tally' AND wait_event_type = 'Lock'");
-          pid = rows[0]?.pid as number | undefined;
-          if (pid === undefined) await Bun.sleep(20);
-        }
-        expect(pid).toBeNumber();
-        await admin.unsafe("SELECT pg_terminate_backend($1)", [pid] as never[]);
+        expect(await terminateWhenWaiting("application_name", "tally")).toBeNumber();
         const result = await settlesWithin(writing, 10_000);
         expect(result !== "hung" && !result.ok && result.failure).toBe("retryable");
         release();
