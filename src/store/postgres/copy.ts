@@ -6,7 +6,7 @@ import { once } from "node:events";
 import type { Writable } from "node:stream";
 import type { Sql } from "postgres";
 
-/** Anything that runs a statement on one connection: a transaction, a savepoint. */
+/** What a COPY runs on: a transaction (or a pool, which lends it one connection). */
 type Session = Pick<Sql, "unsafe">;
 
 /** A column value as the writer binds it: text, a number, or NULL. */

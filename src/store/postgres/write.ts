@@ -129,13 +129,16 @@ export interface WriteBatchOptions {
    * {@link IdsStoredAlreadyError} if one of their ids is stored already.
    */
   copy?: boolean;
+  /** Fewer rows of a kind than this go in row by row even with `copy`. @default COPY_MIN_ROWS */
+  copyMinRows?: number;
 }
 
 /**
  * Fewer rows of a kind than this go in by the row-by-row statement: two COPYs cost more
- * round trips than its one statement, which only pays from about this size on (BENCHMARKS.md).
+ * round trips than its one statement. Measured (bench/postgres-copy-threshold.ts, BENCHMARKS.md):
+ * even at ~50 rows, 1.1× at 100, 1.7× at 1,000.
  */
-export const COPY_MIN_ROWS = 200;
+export const COPY_MIN_ROWS = 100;
 
 /**
  * Thrown by {@link writeBatch} when a COPY found an id stored already: the transaction is
@@ -237,19 +240,14 @@ export async function writeBatch(tx: TransactionSql, batch: Batch, options: Writ
   const insertRows = async <R extends { id: string; createdAt: number }>(table: TableColumns, rows: Positioned<R>[], values: (row: R) => CopyValue[], meanwhile?: () => void): Promise<Positioned<R>[]> => {
     if (rows.length === 0) return [];
     rows.sort(byId);
-    let summed = false;
-    const sumOnce = () => {
-      if (!summed) meanwhile?.();
-      summed = true;
-    };
-    if (options.copy === true && PARTITIONED.has(table.table) && rows.length >= COPY_MIN_ROWS) {
-      await copyNewRows(tx, table, rows, values, sumOnce);
+    if (options.copy === true && PARTITIONED.has(table.table) && rows.length >= (options.copyMinRows ?? COPY_MIN_ROWS)) {
+      await copyNewRows(tx, table, rows, values, () => meanwhile?.());
       outcome.inserted += rows.length;
       return [];
     }
     // `then` sends the query now (postgres.js queries are lazy until awaited).
     const sent = tx.unsafe(insertRowsSql(table, PARTITIONED.has(table.table)), columnArrays(table, rows, values) as never[], { prepare: true }).then((found) => found);
-    sumOnce();
+    meanwhile?.();
     const inserted = new Set((await sent).map((r) => String(r.id)));
     outcome.inserted += inserted.size;
     const repeats: Positioned<R>[] = [];
