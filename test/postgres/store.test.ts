@@ -128,6 +128,29 @@ suite("postgres: partitions and retention", () => {
     expect(await store.executionsPurgedBefore()).toBe(now - 90 * DAY);
   });
 
+  test("one purge at a time: a lease another server holds makes a purge skip its turn; an expired one is taken, and given back after", async () => {
+    const now = Date.UTC(2026, 11, 2, 12);
+    const store = openTestStore({ now: () => now });
+    await store.ready;
+    const write = await store.write([execution({ createdAt: now - 100 * DAY }), execution({ createdAt: now - 99 * DAY })]);
+    expect(write.ok && write.inserted).toBe(2);
+    const db = raw(store.schema);
+    try {
+      const setLease = (sql: string) => db.unsafe(`INSERT INTO tally_meta (key, value) VALUES ('purge_lease', (${sql})::text)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
+      const lease = async () => (await db.unsafe("SELECT value FROM tally_meta WHERE key = 'purge_lease'"))[0]?.value as string | undefined;
+      await setLease("(extract(epoch from clock_timestamp()) * 1000)::bigint + 3600000"); // held for another hour
+      expect(await store.purgeOlderThan(90)).toBe(0);
+      expect(await store.countOlderThan(90)).toBe(2);
+      await setLease("(extract(epoch from clock_timestamp()) * 1000)::bigint - 1"); // its holder died: expired
+      expect(await store.purgeOlderThan(90)).toBe(2);
+      expect(await store.countOlderThan(90)).toBe(0);
+      expect(await lease()).toBe("0");
+    } finally {
+      await db.end();
+    }
+  });
+
   test("a record dated more than a year ahead is refused, not given a partition", async () => {
     const store = openTestStore();
     const farAhead = Date.now() + 400 * DAY;

@@ -312,7 +312,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
       checkDays("purgeOlderThan", days);
       if (closed || readonly || permanentReason !== null) return 0;
       const db = await connected();
-      const deleted = await purge(db, schema, partitions!, { rawCutoff: now() - days * DAY_MS, rollupCutoff: now() - Math.max(days, rollupRetentionDays) * DAY_MS });
+      const deleted = await purge(db, partitions!, { rawCutoff: now() - days * DAY_MS, rollupCutoff: now() - Math.max(days, rollupRetentionDays) * DAY_MS });
       await partitions!.ensure(monthsAhead(now()));
       return deleted;
     },

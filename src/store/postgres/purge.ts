@@ -4,12 +4,10 @@
  * about to go, and a second copy could not be told from a first one: the rollups would count
  * it twice). Then whole monthly partitions before the cut-off are detached and dropped, the
  * rest of the straddling month and the unpartitioned tables are deleted in chunks, and rollups
- * older than their own retention go. One purge at a time per schema (an advisory lock; a
- * server that finds it taken skips its turn).
+ * older than their own retention go. One purge at a time per schema (a lease in `tally_meta`;
+ * a server that finds it taken skips its turn).
  */
 import type { Sql } from "postgres";
-import { isConnectionError } from "./errors.ts";
-import { advisoryKey } from "./migrate.ts";
 import type { Partitions } from "./partitions.ts";
 import { PARTITIONED_TABLES, RAW_TABLES } from "./schema.ts";
 import { DAILY_CACHE_USAGE, DAILY_DEGRADATIONS, DAILY_MODEL_USAGE, DAILY_TOOL_SESSIONS, DAILY_TOOL_USAGE, DAILY_USAGE, HOURLY_MODEL_USAGE, HOURLY_USAGE, QUARTER_HOUR_USAGE } from "./columns.ts";
@@ -40,26 +38,36 @@ export async function readWatermarks(sql: Sql): Promise<Watermarks> {
 const RAISE = `INSERT INTO tally_meta (key, value) VALUES ($1, $2)
   ON CONFLICT (key) DO UPDATE SET value = greatest(tally_meta.value::bigint, excluded.value::bigint)::text`;
 
-/** Deletes raw rows before `rawCutoff` and rollups before `rollupCutoff`; returns the raw rows deleted. */
-export async function purge(sql: Sql, schema: string, partitions: Partitions, cutoffs: { rawCutoff: number; rollupCutoff: number }): Promise<number> {
-  const reserved = await sql.reserve();
+/**
+ * How long a purge may hold its turn. Longer than any purge should take; a server that dies
+ * mid-purge holds up the next one (a day later, usually) at most this long.
+ */
+const PURGE_LEASE_MS = 6 * 60 * 60 * 1000;
+
+/** The database's clock in epoch ms: every server's lease is measured by the same clock. */
+const DB_NOW = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+/** Takes the purge lease if it is free or expired; returns the lease's end, or null when another server holds it. */
+const TAKE_LEASE = `INSERT INTO tally_meta (key, value) VALUES ('purge_lease', (${DB_NOW} + $1)::text)
+  ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE tally_meta.value::bigint < ${DB_NOW} RETURNING value`;
+
+/** Gives the lease back, unless it expired and another server took it meanwhile. */
+const RETURN_LEASE = "UPDATE tally_meta SET value = '0' WHERE key = 'purge_lease' AND value = $1";
+
+/**
+ * Deletes raw rows before `rawCutoff` and rollups before `rollupCutoff`; returns the raw rows
+ * deleted. One purge at a time per schema, by a lease in `tally_meta` rather than a session
+ * advisory lock: a session lock needs one connection kept for the whole purge, which a pooler
+ * in transaction mode does not give, and whose unlock postgres.js would send on a dead socket
+ * (and crash: connection.ts `transaction`) if that session were ended meanwhile.
+ */
+export async function purge(sql: Sql, partitions: Partitions, cutoffs: { rawCutoff: number; rollupCutoff: number }): Promise<number> {
+  const [lease] = await sql.unsafe(TAKE_LEASE, [PURGE_LEASE_MS] as never[]);
+  if (lease === undefined) return 0;
   try {
-    const [lock] = await reserved`SELECT pg_try_advisory_lock(hashtextextended(${advisoryKey(schema, "purge")}, 0)) AS got`;
-    if (lock?.got !== true) return 0;
-    let connectionLost = false;
-    try {
-      return await purgeLocked(sql, partitions, cutoffs);
-    } catch (error) {
-      connectionLost = isConnectionError(error);
-      throw error;
-    } finally {
-      // The server went away: a statement sent on a dead connection would crash the process
-      // (postgres.js, see connection.ts `transaction`). The lock ends with its session: at
-      // once if that connection died too, else when the pool closes it idle (a minute).
-      if (!connectionLost) await reserved`SELECT pg_advisory_unlock(hashtextextended(${advisoryKey(schema, "purge")}, 0))`;
-    }
+    return await purgeLocked(sql, partitions, cutoffs);
   } finally {
-    reserved.release();
+    await sql.unsafe(RETURN_LEASE, [lease.value] as never[]).catch(() => {}); // unreachable: the lease expires on its own
   }
 }
 
