@@ -66,16 +66,21 @@ export function checkSchemaName(schema: string): boolean {
  * process dies (porsager/postgres#1066, #1154, #1208) — the agent Tally must never break. So
  * when `work` fails because the connection went, no ROLLBACK is asked for (the server rolls
  * back a transaction whose connection ended): `work`'s promise is left unsettled, and `begin`
- * rejects on its own when the connection closes. Savepoints would have the same flaw; the
- * store uses none. Other failures roll back as usual.
+ * rejects on its own when the connection closes — or, should it never close, this rejects
+ * with `work`'s error after `abandonAfterMs`, so a write never hangs. Savepoints would have
+ * the same flaw; the store uses none. Other failures roll back as usual.
  */
-export async function transaction<T>(sql: Sql, mode: string, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
-  return (await sql.begin(mode, async (tx) => {
+export async function transaction<T>(sql: Pick<Sql, "begin">, mode: string, work: (tx: TransactionSql) => Promise<T>, abandonAfterMs = 10_000): Promise<T> {
+  let abandon: (error: unknown) => void = () => {};
+  const abandoned = new Promise<never>((_, reject) => (abandon = reject));
+  const run = sql.begin(mode, async (tx) => {
     try {
       return await work(tx);
     } catch (error) {
-      if (isConnectionError(error)) return new Promise<never>(() => {});
-      throw error;
+      if (!isConnectionError(error)) throw error;
+      setTimeout(() => abandon(error), abandonAfterMs).unref?.();
+      return new Promise<never>(() => {});
     }
-  })) as T;
+  });
+  return (await Promise.race([run, abandoned])) as T;
 }
