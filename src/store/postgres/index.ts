@@ -46,9 +46,10 @@ export interface PostgresStoreOptions {
   /** Connection problems and schema messages go here (never the URL's password). @default silent */
   logger?: Logger;
   /**
-   * Write large batches of new rows by COPY (~1.7× the records per second of the row-by-row
-   * statement; a batch holding an id stored already falls back to it). Turn off for servers
-   * that cannot `COPY … FROM STDIN`, such as PGlite behind pglite-socket. @default true
+   * Write new rows of large batches by COPY (~2.4× the records per second of the row-by-row
+   * statement in 5,000-record writes; a batch holding an id stored already falls back to it).
+   * Turn off for servers that cannot `COPY … FROM STDIN`, such as PGlite behind
+   * pglite-socket. @default true
    */
   copy?: boolean;
   /** For tests: the clock purges and expiry measure from. @default Date.now */
