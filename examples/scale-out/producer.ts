@@ -4,6 +4,7 @@
  *
  * To show that retries are safe, it records everything twice, through two telemetry instances
  * sending at the same moment: every record has a fixed id, so the database stores it once.
+ * `COPIES=1` sends each record once (to measure ingest without replays).
  *
  * Run by examples/scale-out/run.sh: bun examples/scale-out/producer.ts <server url> <producer number> <runs>
  */
@@ -35,7 +36,8 @@ function telemetryFor(server: string): Telemetry {
   });
 }
 
-const copies = [telemetryFor(url), telemetryFor(url)];
+const copyCount = process.env.COPIES === "1" ? 1 : 2;
+const copies = Array.from({ length: copyCount }, () => telemetryFor(url));
 let inputTokens = 0;
 let toolCalls = 0;
 for (let i = 0; i < runs; i++) {
@@ -68,12 +70,12 @@ for (let i = 0; i < runs; i++) {
 
 // Waits until the server acknowledged everything (retrying while it is away), then closes.
 await Promise.all(copies.map((telemetry) => telemetry.shutdown({ timeoutMs: 120_000 })));
-const [first, second] = copies.map((telemetry) => telemetry.stats());
-const lost = [first!, second!].reduce((n, s) => n + s.queued + Object.values(s.dropped).reduce((a, b) => a + b, 0), 0);
-const storedOnce = first!.written - first!.duplicates + second!.written - second!.duplicates;
+const stats = copies.map((telemetry) => telemetry.stats());
+const sum = (of: (s: (typeof stats)[number]) => number) => stats.reduce((n, s) => n + of(s), 0);
+const lost = sum((s) => s.queued + Object.values(s.dropped).reduce((a, b) => a + b, 0));
 console.log(
   `producer ${producer} → ${url}: ${runs} runs, ${toolCalls} tool calls, ${inputTokens} input tokens; ` +
-    `sent ${first!.written + second!.written} records, ${storedOnce} stored, ${first!.duplicates + second!.duplicates} recognised as copies` +
-    (lost > 0 ? `, ${lost} NOT WRITTEN (${first!.lastError ?? second!.lastError})` : ""),
+    `sent ${sum((s) => s.written)} records, ${sum((s) => s.written - s.duplicates)} stored, ${sum((s) => s.duplicates)} recognised as copies` +
+    (lost > 0 ? `, ${lost} NOT WRITTEN (${stats.find((s) => s.lastError !== null)?.lastError})` : ""),
 );
 process.exit(lost > 0 ? 1 : 0);

@@ -5,6 +5,7 @@
 #   DATABASE_URL=postgres://…  use this PostgreSQL instead of a throwaway one (a fresh schema is
 #                              made in it and dropped at the end; KEEP_SCHEMA=1 keeps it)
 #   PRODUCERS=6 RUNS=2000      how many producers, and runs each records
+#   COPIES=1                   send every record once instead of twice (ingest without replays)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v bun >/dev/null 2>&1 || PATH="$PWD/node_modules/.bin:$PATH"
@@ -69,7 +70,8 @@ for n in $(seq 0 $((SERVERS - 1))); do
 done
 
 # Producers, round-robin over the servers, all at once.
-echo "starting $PRODUCERS producers, $RUNS runs each (every record sent twice)…"
+if [ "${COPIES:-2}" = "1" ]; then sent="every record sent once"; else sent="every record sent twice"; fi
+echo "starting $PRODUCERS producers, $RUNS runs each ($sent)…"
 started=$(date +%s.%N)
 for p in $(seq 0 $((PRODUCERS - 1))); do
   bun examples/scale-out/producer.ts "${urls[$((p % SERVERS))]}" "$p" "$RUNS" &
