@@ -13,16 +13,31 @@ export function usesPostgres(context: Pick<CommandContext, "dbPath">): boolean {
 }
 
 /**
- * Opens the PostgreSQL store (schema from `TALLY_PG_SCHEMA`, else `tally`) and waits until it
+ * `TALLY_PG_COPY`: whether writes send new rows by COPY (`openPostgresStore`'s `copy`), on
+ * unless set to 0/false/off; any other value than those and 1/true/on is a CliError.
+ */
+export function copyFromEnv(env: Record<string, string | undefined>): boolean {
+  const raw = env.TALLY_PG_COPY;
+  if (raw === undefined || raw === "") return true;
+  const value = raw.trim().toLowerCase();
+  if (["1", "true", "on"].includes(value)) return true;
+  if (["0", "false", "off"].includes(value)) return false;
+  throw new CliError(`TALLY_PG_COPY must be 1/true/on or 0/false/off, not '${raw.slice(0, 32)}'`, "unset it to write by COPY (the default)");
+}
+
+/**
+ * Opens the PostgreSQL store (schema from `TALLY_PG_SCHEMA`, else `tally`; COPY unless
+ * `TALLY_PG_COPY=0`) and waits until it
  * has connected and, unless `readonly`, migrated — or given up: the caller reads
  * `unwritableReason` (`tally doctor` reports it). A malformed URL or schema is a CliError.
  */
 export async function openPostgres(context: CommandContext, options: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> {
+  const copy = copyFromEnv(context.io.env);
   const { openPostgresStore } = await import("../store/postgres/index.ts");
   let store: PostgresStore;
   try {
     store = openPostgresStore({
-      url: context.dbPath, schema: context.io.env.TALLY_PG_SCHEMA || "tally", retentionDays: 0, connectTimeoutSeconds: 5,
+      url: context.dbPath, schema: context.io.env.TALLY_PG_SCHEMA || "tally", retentionDays: 0, connectTimeoutSeconds: 5, copy,
       now: () => context.io.now(), ...options,
     });
   } catch (error) {

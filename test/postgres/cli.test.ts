@@ -103,6 +103,10 @@ suite("tally --db postgres://", () => {
     expect([missing.code, missing.stderr]).toEqual([1, expect.stringContaining("no Tally schema")]);
     const badSchema = await tally(["report", "--db", POSTGRES_URL], { TALLY_PG_SCHEMA: "Robert'); DROP" });
     expect([badSchema.code, badSchema.stderr]).toEqual([1, expect.stringContaining("schema must be lower-case letters")]);
+    const badCopy = await tally(["report", "--db", POSTGRES_URL], { ...env, TALLY_PG_COPY: "banana" });
+    expect([badCopy.code, badCopy.stderr]).toEqual([1, expect.stringContaining("TALLY_PG_COPY must be 1/true/on or 0/false/off, not 'banana'")]);
+    const noCopy = await tally(["report", "--json", "--db", POSTGRES_URL], { ...env, TALLY_PG_COPY: "off" });
+    expect(noCopy.code).toBe(0);
   });
 
   test("a schema older than this tally: readers refuse with the migrate command; after `tally migrate` they answer", async () => {
