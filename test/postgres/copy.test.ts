@@ -237,6 +237,21 @@ suite("postgres COPY: batches written by COPY", () => {
     expect(sums(report.rows)).toEqual(sums(exact.rows));
   });
 
+  test("stored ids in the second kind of a write (tool calls after new runs): the whole write is redone row by row, each record once", async () => {
+    const store = openTestStore({ now });
+    await store.ready;
+    const calls = (from: number, n: number) => Array.from({ length: n }, (_, i) => toolCall({ id: `c-${from + i}`, createdAt: HOUR + from + i, toolName: "search", durationMs: 10 }));
+    const first = await store.write(calls(0, 150));
+    expect(first.ok && first.inserted).toBe(150);
+    const batch = [...executions(300), ...calls(0, 150), ...calls(150, 100)];
+    const written = await store.write(batch);
+    expect(written.ok).toBe(true);
+    if (written.ok) expect([written.inserted, written.duplicates]).toEqual([400, 150]);
+    const range = { since: HOUR, until: HOUR + 86_400_000 };
+    const [runs, tools] = await Promise.all([store.report({ kind: "usage", groupBy: [], range }), store.report({ kind: "tools", groupBy: [], range })]);
+    expect([runs.totals.runs, tools.totals.calls]).toEqual([300, 250]);
+  });
+
   test("the same COPY-sized batch written twice, then by two stores at once: stored once, counted once", async () => {
     const a = openTestStore({ now });
     await a.ready;
