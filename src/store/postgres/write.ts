@@ -14,6 +14,7 @@
  */
 import type { TransactionSql } from "postgres";
 import type { Batch, CacheEventRow, ExecutionRow, RateLimitEventRow, SessionEndRow, SessionStartRow, ToolCallRow } from "../../core/rows.ts";
+import { arrayLiteral } from "./array-literal.ts";
 import { copyChunks, copyInto, copyText, sendCopy, type CopyValue } from "./copy.ts";
 import { postgresCode } from "./errors.ts";
 import { encodePairs } from "./sketch.ts";
@@ -103,8 +104,8 @@ class RollupGroups {
       const sorted = [...groups].filter(changes).sort(byGroupId);
       if (sorted.length === 0) continue;
       const first = params.length + 1;
-      table.keys.forEach((_, i) => params.push(sorted.map((g) => g.key[i])));
-      table.sums.forEach((_, i) => params.push(sorted.map((g) => g.sums[i])));
+      table.keys.forEach(([, type], i) => params.push(arrayLiteral(sorted.map((g) => g.key[i]!), type)));
+      table.sums.forEach(([, type], i) => params.push(arrayLiteral(sorted.map((g) => g.sums[i]!), type)));
       if (table.sketch !== false) params.push(sorted.map((g) => encodePairs(g.buckets)));
       ctes.push(upsertRollupCte(`r${ctes.length}`, table, first));
     }
@@ -112,7 +113,7 @@ class RollupGroups {
     const sessionRows = [...this.toolSessions].filter((g) => g.sums[0]! > 0).sort(byGroupId);
     if (sessionRows.length > 0) {
       const first = params.length + 1;
-      DAILY_TOOL_SESSIONS.columns.forEach((_, i) => params.push(sessionRows.map((g) => g.key[i])));
+      DAILY_TOOL_SESSIONS.columns.forEach(([, type], i) => params.push(arrayLiteral(sessionRows.map((g) => g.key[i]!), type)));
       ctes.push(insertSetCte(`r${ctes.length}`, DAILY_TOOL_SESSIONS, first));
     }
     if (ctes.length === 0) return null;
@@ -136,9 +137,9 @@ export interface WriteBatchOptions {
 /**
  * Fewer rows of a kind than this go in by the row-by-row statement: two COPYs cost more
  * round trips than its one statement. Measured (bench/postgres-copy-threshold.ts, BENCHMARKS.md):
- * even at ~50 rows, 1.1× at 100, 1.7× at 1,000.
+ * even somewhere between 50 and 200 rows depending on the run, 1.1–1.2× at 200, 1.4–1.7× at 1,000.
  */
-export const COPY_MIN_ROWS = 100;
+export const COPY_MIN_ROWS = 200;
 
 /**
  * Thrown by {@link writeBatch} when a COPY found an id stored already: the transaction is
@@ -178,11 +179,11 @@ async function copyNewRows<R extends { id: string; createdAt: number }>(tx: Tran
 /** SQLSTATE of a duplicate key. */
 const UNIQUE_VIOLATION = "23505";
 
-/** Column arrays (one per column, in `table`'s order) of rows sorted by id. */
-function columnArrays<R extends { id: string }>(table: TableColumns, rows: { row: R }[], values: (row: R) => CopyValue[]): unknown[][] {
-  const arrays: unknown[][] = table.columns.map(() => []);
+/** Column arrays (one per column, in `table`'s order, as array literals) of rows sorted by id. */
+function columnArrays<R extends { id: string }>(table: TableColumns, rows: { row: R }[], values: (row: R) => CopyValue[]): string[] {
+  const arrays: CopyValue[][] = table.columns.map(() => []);
   for (const { row } of rows) values(row).forEach((v, i) => arrays[i]!.push(v));
-  return arrays;
+  return arrays.map((column, i) => arrayLiteral(column, table.columns[i]![1]));
 }
 
 const byId = <R extends { id: string }>(a: { row: R }, b: { row: R }) => (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0);
