@@ -5,8 +5,8 @@
  * by element (unnest): postgres.js's own array parser reads a NULL element back as "NULL" or NaN.
  */
 import { describe, expect, test } from "bun:test";
-import { arrayLiteral, type ArrayElement } from "../../src/store/postgres/array-literal.ts";
-import type { PgType } from "../../src/store/postgres/columns.ts";
+import { arrayLiteral } from "../../src/store/postgres/array-literal.ts";
+import type { ColumnValue, PgType } from "../../src/store/postgres/columns.ts";
 import { rawConnection, SKIP_REASON } from "./harness.ts";
 
 const suite = SKIP_REASON === null ? describe : describe.skip;
@@ -14,7 +14,7 @@ const suite = SKIP_REASON === null ? describe : describe.skip;
 suite("postgres array literals", () => {
   test("every value round-trips through text[], int8[] and float8[]; an empty array is empty", async () => {
     const db = rawConnection("public");
-    const back = async (values: ArrayElement[], type: PgType) =>
+    const back = async (values: ColumnValue[], type: PgType) =>
       (await db.unsafe(`SELECT v FROM unnest($1::${type}[]) WITH ORDINALITY AS u(v, n) ORDER BY n`, [arrayLiteral(values, type)] as never[]))
         .map((r) => (r.v === null || type === "text" ? r.v : Number(r.v)));
     try {

@@ -7,7 +7,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import type { Batch, ExecutionRow } from "../../src/core/rows.ts";
 import { transaction } from "../../src/store/postgres/connection.ts";
-import { copyInto, copyText, type CopyValue } from "../../src/store/postgres/copy.ts";
+import type { ColumnValue } from "../../src/store/postgres/columns.ts";
+import { copyInto, copyText } from "../../src/store/postgres/copy.ts";
 import { Partitions } from "../../src/store/postgres/partitions.ts";
 import { COPY_MIN_ROWS, IdsStoredAlreadyError, writeBatch, type PostgresBatchOutcome } from "../../src/store/postgres/write.ts";
 import { execution, toolCall } from "../contract/rows.ts";
@@ -72,7 +73,7 @@ async function errorOf(promise: Promise<unknown>): Promise<unknown> {
 suite("postgres COPY: the text format", () => {
   test("tabs, newlines, carriage returns, backslashes, a literal \\N, unicode, empty strings, NULLs and numbers round-trip", async () => {
     await withTable("CREATE TABLE t (n int, a text, b float8, c int8)", async (db) => {
-      const rows: CopyValue[][] = [
+      const rows: ColumnValue[][] = [
         [1, "tab\there", 0.1, 9007199254740991],
         [2, "line\nbreak\r\nwindows", 1e-12, -1],
         [3, "back\\slash \\N and \\t written out", 12345.678, 0],
@@ -102,7 +103,7 @@ suite("postgres COPY: a refused COPY rejects, never hangs", () => {
 
   test("a bad value (a NUL byte, a float in an integer column) rejects with its data-exception code", async () => {
     await withTable("CREATE TABLE t (a text, c int8)", async (db) => {
-      for (const row of [["a\u0000b", 1], ["x", 1.5]] as CopyValue[][]) {
+      for (const row of [["a\u0000b", 1], ["x", 1.5]] as ColumnValue[][]) {
         const error = await settlesWithin(errorOf(db.begin((tx) => copyInto(tx, "t", ["a", "c"], copyText([row], (r) => r)))), 5000);
         expect((error as { code?: string }).code).toStartWith("22");
       }

@@ -5,6 +5,9 @@
  */
 export type PgType = "text" | "int8" | "float8";
 
+/** A column value as the writer sends it (COPY fields, array elements): text, a number, or NULL. */
+export type ColumnValue = string | number | null;
+
 export interface TableColumns {
   table: string;
   columns: readonly (readonly [name: string, type: PgType])[];

@@ -5,12 +5,10 @@
 import { once } from "node:events";
 import type { Writable } from "node:stream";
 import type { Sql } from "postgres";
+import type { ColumnValue } from "./columns.ts";
 
 /** What a COPY runs on: a transaction (or a pool, which lends it one connection). */
 type Session = Pick<Sql, "unsafe">;
-
-/** A column value as the writer binds it: text, a number, or NULL. */
-export type CopyValue = string | number | null;
 
 /** Characters COPY's text format gives a meaning (backslash, newline, carriage return, tab). */
 const SPECIAL = /[\\\n\r\t]/;
@@ -18,13 +16,13 @@ const SPECIAL_ALL = /[\\\n\r\t]/g;
 const ESCAPES: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
 /** One field in COPY's text format: `\N` for NULL, the four special characters escaped. */
-function field(value: CopyValue): string {
+function field(value: ColumnValue): string {
   if (typeof value === "string") return SPECIAL.test(value) ? value.replace(SPECIAL_ALL, (c) => ESCAPES[c]!) : value;
   return value === null ? "\\N" : String(value);
 }
 
 /** Items `from` … `to` − 1 as COPY text: one line each (`fields` gives its values in column order), fields separated by tabs. */
-export function copyText<T>(items: readonly T[], fields: (item: T) => readonly CopyValue[], from = 0, to = items.length): string {
+export function copyText<T>(items: readonly T[], fields: (item: T) => readonly ColumnValue[], from = 0, to = items.length): string {
   let text = "";
   for (let n = from; n < to; n++) {
     const values = fields(items[n]!);
@@ -40,7 +38,7 @@ export function copyText<T>(items: readonly T[], fields: (item: T) => readonly C
  * stores one chunk while the next is made (through createTelemetry, 5,000-row batches: 56k rows/s
  * with chunks of 100–500 lines, 51k with 1,000 or 4,000: BENCHMARKS.md).
  */
-export function* copyChunks<T>(items: readonly T[], fields: (item: T) => readonly CopyValue[], perChunk = 250): Generator<string> {
+export function* copyChunks<T>(items: readonly T[], fields: (item: T) => readonly ColumnValue[], perChunk = 250): Generator<string> {
   for (let from = 0; from < items.length; from += perChunk) yield copyText(items, fields, from, Math.min(items.length, from + perChunk));
 }
 

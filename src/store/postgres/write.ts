@@ -15,7 +15,7 @@
 import type { TransactionSql } from "postgres";
 import type { Batch, CacheEventRow, ExecutionRow, RateLimitEventRow, SessionEndRow, SessionStartRow, ToolCallRow } from "../../core/rows.ts";
 import { arrayLiteral } from "./array-literal.ts";
-import { copyChunks, copyInto, copyText, sendCopy, type CopyValue } from "./copy.ts";
+import { copyChunks, copyInto, copyText, sendCopy } from "./copy.ts";
 import { postgresCode } from "./errors.ts";
 import { encodePairs } from "./sketch.ts";
 import { PARTITIONED } from "./schema.ts";
@@ -30,7 +30,7 @@ import { utcDay } from "../sqlite/utc-day.ts";
 import {
   CACHE_EVENTS, DAILY_CACHE_USAGE, DAILY_DEGRADATIONS, DAILY_MODEL_USAGE, DAILY_TOOL_SESSIONS, DAILY_TOOL_USAGE, DAILY_USAGE, EXECUTIONS,
   HOURLY_MODEL_USAGE, HOURLY_USAGE, insertRowsSql, QUARTER_HOUR_USAGE, insertSetCte, RATE_LIMIT_EVENTS, SESSIONS, TOOL_CALLS, upsertRollupCte, type RollupColumns,
-  type TableColumns,
+  type ColumnValue, type TableColumns,
 } from "./columns.ts";
 
 /** What one batch did (the store turns it into a WriteResult). */
@@ -164,7 +164,7 @@ export class IdsStoredAlreadyError extends Error {
  * Exactly once either way: `<table>_ids`'s primary key decides, and a claimed id has no row
  * yet, so the second COPY cannot conflict. `meanwhile` runs while the server stores the claims.
  */
-async function copyNewRows<R extends { id: string; createdAt: number }>(tx: TransactionSql, table: TableColumns, rows: Positioned<R>[], values: (row: R) => CopyValue[], meanwhile: () => void): Promise<void> {
+async function copyNewRows<R extends { id: string; createdAt: number }>(tx: TransactionSql, table: TableColumns, rows: Positioned<R>[], values: (row: R) => ColumnValue[], meanwhile: () => void): Promise<void> {
   try {
     const claims = await sendCopy(tx, `${table.table}_ids`, ["id", "created_at"], copyText(rows, ({ row }) => [row.id, row.createdAt]));
     meanwhile(); // while the server stores the claims
@@ -180,8 +180,8 @@ async function copyNewRows<R extends { id: string; createdAt: number }>(tx: Tran
 const UNIQUE_VIOLATION = "23505";
 
 /** Column arrays (one per column, in `table`'s order, as array literals) of rows sorted by id. */
-function columnArrays<R extends { id: string }>(table: TableColumns, rows: { row: R }[], values: (row: R) => CopyValue[]): string[] {
-  const arrays: CopyValue[][] = table.columns.map(() => []);
+function columnArrays<R extends { id: string }>(table: TableColumns, rows: { row: R }[], values: (row: R) => ColumnValue[]): string[] {
+  const arrays: ColumnValue[][] = table.columns.map(() => []);
   for (const { row } of rows) values(row).forEach((v, i) => arrays[i]!.push(v));
   return arrays.map((column, i) => arrayLiteral(column, table.columns[i]![1]));
 }
@@ -238,7 +238,7 @@ export async function writeBatch(tx: TransactionSql, batch: Batch, options: Writ
    * Inserts rows of one kind; returns those not inserted (stored already). `meanwhile` runs
    * once the statement is sent, so JavaScript work (the rollup sums) overlaps the server's.
    */
-  const insertRows = async <R extends { id: string; createdAt: number }>(table: TableColumns, rows: Positioned<R>[], values: (row: R) => CopyValue[], meanwhile?: () => void): Promise<Positioned<R>[]> => {
+  const insertRows = async <R extends { id: string; createdAt: number }>(table: TableColumns, rows: Positioned<R>[], values: (row: R) => ColumnValue[], meanwhile?: () => void): Promise<Positioned<R>[]> => {
     if (rows.length === 0) return [];
     rows.sort(byId);
     if (options.copy === true && PARTITIONED.has(table.table) && rows.length >= (options.copyMinRows ?? COPY_MIN_ROWS)) {
