@@ -303,6 +303,11 @@ describe("postgres: options", () => {
       expect(() => openPostgresStore({ url: "postgres://localhost/x", schema })).toThrow(TallyConfigError);
     }
     expect(() => openPostgresStore({ url: "postgres://localhost/x", retentionDays: -1 })).toThrow(TallyConfigError);
+    // postgres.js would take an unknown sslmode for "verify the certificate" and fail at TLS.
+    expect(() => openPostgresStore({ url: "postgres://u:hunter2@localhost/x?sslmode=requre" })).toThrow(/sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full, got "requre" \(in postgres:\/\/u:\*\*\*@/);
+    for (const sslmode of ["disable", "require", "verify-full"]) {
+      void openPostgresStore({ url: `postgres://localhost:1/x?sslmode=${sslmode}`, connectTimeoutSeconds: 1 }).close();
+    }
     const store = openPostgresStore({ url: "postgres://u:hunter2@127.0.0.1:1/x", connectTimeoutSeconds: 1 });
     expect(store.displayUrl).toBe("postgres://u:***@127.0.0.1:1/x");
     void store.close();

@@ -24,7 +24,7 @@ import { Partitions } from "./partitions.ts";
 import { purge, readWatermarks, type Watermarks } from "./purge.ts";
 import { PARTITIONED, PARTITIONED_TABLES, POSTGRES_SCHEMA_VERSION, RAW_TABLES } from "./schema.ts";
 import { IdsStoredAlreadyError, writeBatch, type PostgresBatchOutcome } from "./write.ts";
-import { isPostgresUrl, redactUrl } from "./url.ts";
+import { isPostgresUrl, redactUrl, urlQueryProblem } from "./url.ts";
 import { ImportStates, type ImportFileState } from "./import-state.ts";
 
 /** Options of {@link openPostgresStore}. */
@@ -113,11 +113,14 @@ const MAX_FUTURE_MS = 366 * DAY_MS;
  */
 export function openPostgresStore(options: PostgresStoreOptions): PostgresStore {
   if (typeof options?.url !== "string" || !isPostgresUrl(options.url)) throw new TallyConfigError("openPostgresStore needs a postgres:// url");
+  let parsedUrl: URL;
   try {
-    new URL(options.url);
+    parsedUrl = new URL(options.url);
   } catch {
     throw new TallyConfigError(`not a valid URL: ${redactUrl(options.url)}`);
   }
+  const queryProblem = urlQueryProblem(parsedUrl);
+  if (queryProblem !== null) throw new TallyConfigError(`${queryProblem} (in ${redactUrl(options.url)})`);
   const schema = options.schema ?? "tally";
   if (!checkSchemaName(schema)) throw new TallyConfigError(`schema must be lower-case letters, digits and _ (at most 63), got ${JSON.stringify(schema)}`);
   const retentionDays = nonNegativeInteger("retentionDays", options.retentionDays, 90);

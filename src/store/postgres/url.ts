@@ -13,3 +13,18 @@ export function redactUrl(url: string): string {
     return "postgres://(unparseable url)";
   }
 }
+
+/**
+ * libpq's `sslmode` values. postgres.js reads any other value as "verify the certificate"
+ * (`sslmode=bogus` fails as a TLS error far from the typo), so Tally refuses it up front.
+ */
+export const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
+
+/** Why a parsed URL's query cannot be used, or null. */
+export function urlQueryProblem(url: URL): string | null {
+  const sslmode = url.searchParams.get("sslmode");
+  if (sslmode !== null && !(SSL_MODES as readonly string[]).includes(sslmode)) {
+    return `sslmode must be one of ${SSL_MODES.join(", ")}, got ${JSON.stringify(sslmode.slice(0, 40))}`;
+  }
+  return null;
+}
