@@ -49,13 +49,13 @@ try {
   const paths = { copy: "bench_xo_copy", rows: "bench_xo_rows" } as const;
   const pools = new Map<string, Awaited<ReturnType<typeof openPool>>>();
   for (const schema of Object.values(paths)) {
-    const admin = await openPool({ url, schema: "public", maxConnections: 1, connectTimeoutSeconds: 10 });
+    const admin = await openPool({ url, sessionSchema: "public", maxConnections: 1, connectTimeoutSeconds: 10 });
     await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await admin.end();
     const store = openPostgresStore({ url, schema, retentionDays: 0 }); // migrated, this month's partitions made
     await store.ready;
     await store.close();
-    const sql = await openPool({ url, schema, maxConnections: 1, connectTimeoutSeconds: 10 });
+    const sql = await openPool({ url, sessionSchema: schema, maxConnections: 1, connectTimeoutSeconds: 10 });
     await new Partitions(sql, schema).ensure([Date.now()]);
     pools.set(schema, sql);
   }

@@ -159,7 +159,7 @@ process.on("SIGINT", () => {
 const pools = new Map<string, Sql>();
 async function pool(schema = "public"): Promise<Sql> {
   let sql = pools.get(schema);
-  if (sql === undefined) pools.set(schema, (sql = await openPool({ url: server.url, schema, maxConnections: 2, connectTimeoutSeconds: 10 })));
+  if (sql === undefined) pools.set(schema, (sql = await openPool({ url: server.url, sessionSchema: schema, maxConnections: 2, connectTimeoutSeconds: 10 })));
   return sql;
 }
 
@@ -845,7 +845,7 @@ async function loadReportTable(n: number): Promise<Record<string, unknown>> {
   }
 
   // COPYs at once, one connection each: the raw rows, their id claims, the five execution rollups.
-  const loader = await openPool({ url: server.url, schema: REPORT_SCHEMA, maxConnections: 7, connectTimeoutSeconds: 10 });
+  const loader = await openPool({ url: server.url, sessionSchema: REPORT_SCHEMA, maxConnections: 7, connectTimeoutSeconds: 10 });
   const t0 = ms();
   const raw = await openCopy(loader, "executions");
   const ids = rawTables.includes("executions_ids") ? await openCopy(loader, "executions_ids", "id, created_at") : null;

@@ -8,11 +8,16 @@ type PostgresFactory = (url: string, options: Options<Record<string, never>>) =>
 /** What a PostgreSQL store connects with. */
 export interface ConnectionSettings {
   url: string;
-  /** The schema Tally's tables live in (created if missing). */
-  schema: string;
+  /**
+   * A search_path for the whole session, for tools connected straight to the server
+   * (benchmarks). The store sets none: see `inSchema`.
+   */
+  sessionSchema?: string;
   /** Connections in the pool. */
   maxConnections: number;
   connectTimeoutSeconds: number;
+  /** Named prepared statements (false behind a pooler in transaction mode that cannot keep them). @default true */
+  prepare?: boolean;
 }
 
 /**
@@ -31,10 +36,13 @@ export async function openPool(settings: ConnectionSettings): Promise<Sql> {
   const unixSocket = new URL(settings.url).searchParams.has("host");
   return factory(settings.url, {
     max: settings.maxConnections,
+    prepare: settings.prepare ?? true,
     connect_timeout: settings.connectTimeoutSeconds,
     idle_timeout: 60,
     onnotice: () => {},
-    connection: { search_path: settings.schema, application_name: "tally" },
+    // No search_path here: a pooler in transaction mode refuses it at connect (PgBouncer) or
+    // keeps no session setting past a transaction. Each transaction sets it (`inSchema`).
+    connection: { application_name: "tally", ...(settings.sessionSchema === undefined ? {} : { search_path: settings.sessionSchema }) },
     types: {
       bigint: { to: 20, from: [20, 1700], serialize: (value: unknown) => String(value), parse: (value: string) => Number(value) },
     } as never,
@@ -52,6 +60,26 @@ function noDelaySocket(options: { host: string[]; port: number[] }): Promise<Soc
     });
     socket.once("error", reject);
   });
+}
+
+/**
+ * `work`, with `schema` on the transaction's search_path: a `SET LOCAL` sent just ahead of
+ * work's first statement, without waiting for its answer (no round trip). Every statement
+ * that names Tally's tables unqualified runs inside one: a pooler in transaction mode
+ * (PgBouncer, the poolers of managed PostgreSQL) hands each transaction whichever server
+ * connection is free, so a setting made at connect would not follow it.
+ */
+export function inSchema<T>(schema: string, work: (tx: TransactionSql) => Promise<T>): (tx: TransactionSql) => Promise<T> {
+  return (tx) => {
+    // A failed SET aborts the transaction, and work's first statement reports that.
+    tx.unsafe(`SET LOCAL search_path TO "${schema}"`).execute().catch(() => {});
+    return work(tx);
+  };
+}
+
+/** One statement in a transaction of its own with `schema` on its search_path (`inSchema`). */
+export function inSchemaStatement(sql: Pick<Sql, "begin">, schema: string, text: string, params: readonly unknown[] = []): Promise<Record<string, unknown>[] & { count: number }> {
+  return transaction(sql, "", inSchema(schema, (tx) => tx.unsafe(text, params as never[]) as unknown as Promise<Record<string, unknown>[] & { count: number }>));
 }
 
 /** Schema names are identifiers written into SQL: an allow-list of shapes, never quoted input. */

@@ -22,6 +22,16 @@ export function isConnectionError(error: unknown): boolean {
 }
 
 /**
+ * Whether PostgreSQL lost a statement postgres.js prepared (26000), or holds one of that name
+ * already (42P05): the statement ran on another server connection than the one it was
+ * prepared on, as behind a pooler in transaction mode.
+ */
+export function isLostPreparedStatement(error: unknown): boolean {
+  const code = postgresCode(error);
+  return code === "26000" || code === "42P05";
+}
+
+/**
  * Sorts a failed write as the SQLite store does: a passing condition (connection lost,
  * deadlock, serialization failure, lock timeout, too many connections) is retryable; a value
  * the database refused (class 22 data exception, 23 integrity, 54 too large) is the record's
@@ -33,7 +43,7 @@ export function classifyPostgresError(thrown: unknown, step: string): WriteResul
   const code = postgresCode(thrown);
   const wrapped = new Error(`${step}: ${code ?? error.name}: ${error.message}`, { cause: thrown });
   if (code === undefined) return { ok: false, failure: "rejected", error: wrapped };
-  if (isConnectionError(thrown) || code === "40001" || code === "40P01" || code === "55P03" || code.startsWith("53")) {
+  if (isConnectionError(thrown) || isLostPreparedStatement(thrown) || code === "40001" || code === "40P01" || code === "55P03" || code.startsWith("53")) {
     return { ok: false, failure: "retryable", error: wrapped };
   }
   if (code.startsWith("22") || code.startsWith("23") || code.startsWith("54")) return { ok: false, failure: "rejected", error: wrapped };

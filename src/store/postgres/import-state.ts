@@ -1,19 +1,23 @@
 import type { Sql, TransactionSql } from "postgres";
+import { inSchemaStatement } from "./connection.ts";
 import type { ImportFileState } from "../sqlite/import-state.ts";
 
 const COLUMNS = `source, path, size, mtime_ms AS "mtimeMs", "offset", head_hash AS "headHash", lines, malformed, updated_at AS "updatedAt"`;
 
 /** Import progress in PostgreSQL's `import_files`, as the SQLite store keeps it. */
 export class ImportStates {
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly schema: string,
+  ) {}
 
   async read(source: string, path: string): Promise<ImportFileState | undefined> {
-    const [row] = await this.sql.unsafe(`SELECT ${COLUMNS} FROM import_files WHERE source = $1 AND path = $2`, [source, path]);
+    const [row] = await inSchemaStatement(this.sql, this.schema, `SELECT ${COLUMNS} FROM import_files WHERE source = $1 AND path = $2`, [source, path]);
     return row as ImportFileState | undefined;
   }
 
   async readAll(source: string): Promise<Map<string, ImportFileState>> {
-    const rows = await this.sql.unsafe(`SELECT ${COLUMNS} FROM import_files WHERE source = $1`, [source]);
+    const rows = await inSchemaStatement(this.sql, this.schema, `SELECT ${COLUMNS} FROM import_files WHERE source = $1`, [source]);
     return new Map(rows.map((r) => [String(r.path), r as unknown as ImportFileState]));
   }
 

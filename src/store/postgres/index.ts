@@ -16,9 +16,9 @@ import { reportProgram } from "../../report/report-program.ts";
 import type { Report, ReportSpec } from "../../report/spec.ts";
 import type { SqlDialect } from "../../report/sql/dialect.ts";
 import { runAsyncProgram, type ReportProgram, type SqlRows } from "../../report/sql/query.ts";
-import { checkSchemaName, openPool, transaction } from "./connection.ts";
+import { checkSchemaName, inSchema, inSchemaStatement, openPool, transaction } from "./connection.ts";
 import { postgresDialect } from "./dialect.ts";
-import { classifyPostgresError, isConnectionError } from "./errors.ts";
+import { classifyPostgresError, isConnectionError, isLostPreparedStatement } from "./errors.ts";
 import { migrate, PostgresSchemaTooNewError, readSchemaVersion } from "./migrate.ts";
 import { Partitions } from "./partitions.ts";
 import { purge, readWatermarks, type Watermarks } from "./purge.ts";
@@ -132,6 +132,13 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
   const readonly = options.readonly === true;
   if (options.copy !== undefined && typeof options.copy !== "boolean") throw new TallyConfigError(`copy must be true or false, got ${JSON.stringify(options.copy)}`);
   const copy = options.copy ?? true;
+  /**
+   * Named prepared statements (postgres.js's way; a small write takes ~25 % longer without
+   * them), until PostgreSQL says one is gone: a pooler in transaction mode (PgBouncer) runs
+   * each transaction on whichever server connection is free, where the statement was never
+   * prepared. Then the store goes on unprepared, on a new pool. `?prepare=false` starts so.
+   */
+  let prepare = parsedUrl.searchParams.get("prepare") !== "false";
   /** Whether the next write tries COPY (see `write`). */
   let copyNext = true;
   const displayUrl = redactUrl(options.url);
@@ -149,7 +156,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
 
   async function open(): Promise<void> {
     try {
-      sql ??= await openPool({ url: options.url, schema, maxConnections, connectTimeoutSeconds });
+      sql ??= await openPool({ url: options.url, maxConnections, connectTimeoutSeconds, prepare });
       if (readonly) {
         schemaVersion = await readSchemaVersion(sql, schema);
         if (schemaVersion === 0) throw new StoreUnavailableError(`no Tally schema "${schema}" in ${displayUrl}`);
@@ -160,7 +167,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
         await partitions.refresh();
         await partitions.ensure(monthsAhead(now()));
       }
-      imports = new ImportStates(sql);
+      imports = new ImportStates(sql, schema);
       if (connectionTrouble !== null) safeLog(logger, "info", { url: displayUrl }, "tally: connected to PostgreSQL again");
       connectionTrouble = null;
       if (!readonly && permanentReason === null && maintenanceTimer === undefined) {
@@ -171,6 +178,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
         }
       }
     } catch (error) {
+      if (isLostPreparedStatement(error) && prepare) return stopPreparing(error);
       if (error instanceof PostgresSchemaTooNewError) {
         permanentReason = error.message;
         schemaVersion = error.found;
@@ -188,10 +196,41 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
   /** Connected and migrated, or throws why not (the caller turns it into its own answer). */
   async function connected(): Promise<Sql> {
     if (closed) throw new StoreUnavailableError("store is closed");
-    opening ??= open();
-    await opening;
+    let awaited = (opening ??= open());
+    await awaited;
+    // A new pool may have been started meanwhile (`stopPreparing`): wait for that one.
+    while (sql === null && opening !== null && opening !== awaited) await (awaited = opening);
     if (sql === null) throw new StoreUnavailableError(connectionTrouble ?? "store is not open");
     return sql;
+  }
+
+  /**
+   * After PostgreSQL lost a prepared statement: unprepared statements from now on, on a new
+   * pool (the old one ends once its running queries have).
+   */
+  function stopPreparing(error: unknown): Promise<void> {
+    if (prepare) {
+      prepare = false;
+      safeLog(logger, "warn", { url: displayUrl, error: toError(error).message },
+        "tally: PostgreSQL lost a prepared statement, as behind a pooler in transaction mode; statements go unprepared from now on (?prepare=false in the URL starts so)");
+      const old = sql;
+      sql = null;
+      void old?.end({ timeout: 5 }).catch(() => {});
+      opening = open();
+      opening.catch(() => {}); // reported through the next write or read
+    }
+    return opening ?? Promise.resolve();
+  }
+
+  /** `work` on the pool; once more when it lost a prepared statement (its transaction rolled back), on the unprepared pool. */
+  async function withDatabase<T>(work: (db: Sql) => Promise<T>): Promise<T> {
+    try {
+      return await work(await connected());
+    } catch (error) {
+      if (!isLostPreparedStatement(error)) throw error;
+      await stopPreparing(error).catch(() => {});
+      return await work(await connected());
+    }
   }
 
   async function runMaintenance(): Promise<void> {
@@ -258,33 +297,35 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
       if (batch.length === 0 && importFiles.length === 0) return { ok: true, inserted: 0 };
       let step = "connect";
       try {
-        const db = await connected();
-        if (permanentReason !== null) return { ok: false, failure: "failed", error: new Error(permanentReason) };
-        step = "read retention watermarks";
-        const { keep, keptIndexes, refused, reasons } = checkAges(batch, await readWatermarks(db), now());
-        step = "create partitions";
-        await partitions!.ensure(keep.filter((r) => PARTITIONED.has(TABLE_OF[r.kind])).map((r) => (r.row as { createdAt: number }).createdAt));
-        step = "write";
-        const writeAll = (byCopy: boolean) => transaction(db, "", async (tx) => {
-          const done = await writeBatch(tx, keep, { replaceSnapshots: writeOptions.replaceSnapshots, copy: byCopy });
-          if (importFiles.length > 0) await imports!.save(tx, importFiles);
-          return done;
+        return await withDatabase(async (db) => {
+          step = "connect";
+          if (permanentReason !== null) return { ok: false, failure: "failed", error: new Error(permanentReason) };
+          step = "read retention watermarks";
+          const { keep, keptIndexes, refused, reasons } = checkAges(batch, await readWatermarks(db, schema), now());
+          step = "create partitions";
+          await partitions!.ensure(keep.filter((r) => PARTITIONED.has(TABLE_OF[r.kind])).map((r) => (r.row as { createdAt: number }).createdAt));
+          step = "write";
+          const writeAll = (byCopy: boolean) => transaction(db, "", inSchema(schema, async (tx) => {
+            const done = await writeBatch(tx, keep, { replaceSnapshots: writeOptions.replaceSnapshots, copy: byCopy });
+            if (importFiles.length > 0) await imports!.save(tx, importFiles);
+            return done;
+          }));
+          let outcome: PostgresBatchOutcome;
+          try {
+            outcome = await writeAll(copy && copyNext);
+          } catch (error) {
+            if (!(error instanceof IdsStoredAlreadyError)) throw error;
+            outcome = await writeAll(false); // some records are stored already: row by row finds which
+          }
+          // Replays come in runs (a re-import, a producer retrying a backlog): after a batch with
+          // stored records, the next goes row by row, until one has none.
+          copyNext = outcome.duplicates === 0;
+          const duplicateIndexes = outcome.duplicateIndexes.map((i) => keptIndexes[i]!);
+          return {
+            ok: true, inserted: outcome.inserted, duplicates: outcome.duplicates, duplicateIndexes, collisions: outcome.collisions, replaced: outcome.replaced,
+            ...(refused.length > 0 ? { refused: refused.length, refusedIndexes: refused, refusal: [...reasons].join("; ") } : {}),
+          } satisfies WriteResult;
         });
-        let outcome: PostgresBatchOutcome;
-        try {
-          outcome = await writeAll(copy && copyNext);
-        } catch (error) {
-          if (!(error instanceof IdsStoredAlreadyError)) throw error;
-          outcome = await writeAll(false); // some records are stored already: row by row finds which
-        }
-        // Replays come in runs (a re-import, a producer retrying a backlog): after a batch with
-        // stored records, the next goes row by row, until one has none.
-        copyNext = outcome.duplicates === 0;
-        const duplicateIndexes = outcome.duplicateIndexes.map((i) => keptIndexes[i]!);
-        return {
-          ok: true, inserted: outcome.inserted, duplicates: outcome.duplicates, duplicateIndexes, collisions: outcome.collisions, replaced: outcome.replaced,
-          ...(refused.length > 0 ? { refused: refused.length, refusedIndexes: refused, refusal: [...reasons].join("; ") } : {}),
-        };
       } catch (error) {
         if (error instanceof StoreUnavailableError && closed) return { ok: false, failure: "failed", error };
         if (!(error instanceof Error) || isConnectionError(error) || step === "connect") {
@@ -299,43 +340,42 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     },
 
     async read<R>(program: (dialect: SqlDialect) => ReportProgram<R>): Promise<R> {
-      let db: Sql;
       try {
-        db = await connected();
+        await connected();
       } catch (error) {
         if (error instanceof StoreUnavailableError) throw error;
         throw new StoreUnavailableError(connectionTrouble ?? toError(error).message, { cause: error });
       }
       // One snapshot for every statement: a report adds whole days and takes some of their hours away again.
-      return await transaction(db, "isolation level repeatable read read only", (tx) =>
-        runAsyncProgram(program(postgresDialect), (query) => tx.unsafe(query.sql, query.params as never[], { prepare: true }) as unknown as Promise<SqlRows>),
+      return await withDatabase((db) =>
+        transaction(db, "isolation level repeatable read read only", inSchema(schema, (tx) =>
+          runAsyncProgram(program(postgresDialect), (query) => tx.unsafe(query.sql, query.params as never[], { prepare: true }) as unknown as Promise<SqlRows>),
+        )),
       );
     },
 
     async purgeOlderThan(days) {
       checkDays("purgeOlderThan", days);
       if (closed || readonly || permanentReason !== null) return 0;
-      const db = await connected();
-      const deleted = await purge(db, partitions!, { rawCutoff: now() - days * DAY_MS, rollupCutoff: now() - Math.max(days, rollupRetentionDays) * DAY_MS });
-      await partitions!.ensure(monthsAhead(now()));
-      return deleted;
+      return await withDatabase(async (db) => {
+        const deleted = await purge(db, schema, partitions!, { rawCutoff: now() - days * DAY_MS, rollupCutoff: now() - Math.max(days, rollupRetentionDays) * DAY_MS });
+        await partitions!.ensure(monthsAhead(now()));
+        return deleted;
+      });
     },
 
     async checkpoint() {},
 
     async executionsPurgedBefore() {
-      const db = await connected();
-      return (await readWatermarks(db)).get("executions") ?? null;
+      return (await withDatabase((db) => readWatermarks(db, schema))).get("executions") ?? null;
     },
 
     async importState(source, path) {
-      await connected();
-      return imports!.read(source, path);
+      return withDatabase(() => imports!.read(source, path));
     },
 
     async importStates(source) {
-      await connected();
-      return imports!.readAll(source);
+      return withDatabase(() => imports!.readAll(source));
     },
 
     async saveImportState(state) {
@@ -343,8 +383,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     },
 
     async meta(key) {
-      const db = await connected();
-      const [row] = await db`SELECT value FROM tally_meta WHERE key = ${key}`;
+      const [row] = await withDatabase((db) => inSchemaStatement(db, schema, "SELECT value FROM tally_meta WHERE key = $1", [key]));
       if (row === undefined || row.value === null) return null;
       const value = String(row.value);
       return /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
@@ -353,8 +392,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     async setMeta(key, value) {
       if (closed || readonly || permanentReason !== null) return false;
       try {
-        const db = await connected();
-        await db`INSERT INTO tally_meta (key, value) VALUES (${key}, ${String(value)}) ON CONFLICT (key) DO UPDATE SET value = excluded.value`;
+        await withDatabase((db) => inSchemaStatement(db, schema, "INSERT INTO tally_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, String(value)]));
         return true;
       } catch (error) {
         safeLog(logger, "warn", { key, error: toError(error).message }, "tally: saving a meta value failed");
@@ -364,13 +402,14 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
 
     async countOlderThan(days) {
       checkDays("countOlderThan", days);
-      const db = await connected();
-      let rows = 0;
-      for (const table of RAW_TABLES) {
-        const [row] = await db.unsafe(`SELECT count(*) AS n FROM ${table} WHERE created_at < $1`, [now() - days * DAY_MS] as never[]);
-        rows += Number(row?.n ?? 0);
-      }
-      return rows;
+      return withDatabase(async (db) => {
+        let rows = 0;
+        for (const table of RAW_TABLES) {
+          const [row] = await inSchemaStatement(db, schema, `SELECT count(*) AS n FROM ${table} WHERE created_at < $1`, [now() - days * DAY_MS]);
+          rows += Number(row?.n ?? 0);
+        }
+        return rows;
+      });
     },
 
     async partitions() {

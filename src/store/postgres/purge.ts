@@ -8,6 +8,7 @@
  * a server that finds it taken skips its turn).
  */
 import type { Sql } from "postgres";
+import { inSchemaStatement } from "./connection.ts";
 import type { Partitions } from "./partitions.ts";
 import { PARTITIONED_TABLES, RAW_TABLES } from "./schema.ts";
 import { DAILY_CACHE_USAGE, DAILY_DEGRADATIONS, DAILY_MODEL_USAGE, DAILY_TOOL_SESSIONS, DAILY_TOOL_USAGE, DAILY_USAGE, HOURLY_MODEL_USAGE, HOURLY_USAGE, QUARTER_HOUR_USAGE } from "./columns.ts";
@@ -30,8 +31,9 @@ export const purgedBeforeKey = (table: string) => `purged_before:${table}`;
 /** The purge watermark of every raw table that has one. */
 export type Watermarks = Map<string, number>;
 
-export async function readWatermarks(sql: Sql): Promise<Watermarks> {
-  const rows = await sql`SELECT key, value FROM tally_meta WHERE key LIKE 'purged\\_before:%'`;
+/** Read before every write, so the table is named with its schema: one statement, no transaction around it. */
+export async function readWatermarks(sql: Sql, schema: string): Promise<Watermarks> {
+  const rows = await sql.unsafe(`SELECT key, value FROM "${schema}".tally_meta WHERE key LIKE 'purged\\_before:%'`);
   return new Map(rows.map((r) => [String(r.key).slice("purged_before:".length), Number(r.value)]));
 }
 
@@ -61,30 +63,31 @@ const RETURN_LEASE = "UPDATE tally_meta SET value = '0' WHERE key = 'purge_lease
  * in transaction mode does not give, and whose unlock postgres.js would send on a dead socket
  * (and crash: connection.ts `transaction`) if that session were ended meanwhile.
  */
-export async function purge(sql: Sql, partitions: Partitions, cutoffs: { rawCutoff: number; rollupCutoff: number }): Promise<number> {
-  const [lease] = await sql.unsafe(TAKE_LEASE, [PURGE_LEASE_MS] as never[]);
+export async function purge(sql: Sql, schema: string, partitions: Partitions, cutoffs: { rawCutoff: number; rollupCutoff: number }): Promise<number> {
+  // Each statement commits on its own (a DELETE chunk holds its locks briefly), in the schema.
+  const run = (text: string, params: readonly unknown[]) => inSchemaStatement(sql, schema, text, params);
+  const [lease] = await run(TAKE_LEASE, [PURGE_LEASE_MS]);
   if (lease === undefined) return 0;
   try {
-    return await purgeLocked(sql, partitions, cutoffs);
+    return await purgeLocked(run, partitions, cutoffs);
   } finally {
-    await sql.unsafe(RETURN_LEASE, [lease.value] as never[]).catch(() => {}); // unreachable: the lease expires on its own
+    await run(RETURN_LEASE, [lease.value]).catch(() => {}); // unreachable: the lease expires on its own
   }
 }
 
-async function purgeLocked(sql: Sql, partitions: Partitions, { rawCutoff, rollupCutoff }: { rawCutoff: number; rollupCutoff: number }): Promise<number> {
+type Run = (text: string, params: readonly unknown[]) => Promise<Record<string, unknown>[] & { count: number }>;
+
+async function purgeLocked(run: Run, partitions: Partitions, { rawCutoff, rollupCutoff }: { rawCutoff: number; rollupCutoff: number }): Promise<number> {
   const stale: string[] = [];
   for (const table of RAW_TABLES) {
-    const [row] = await sql.unsafe(`SELECT EXISTS (SELECT 1 FROM ${table} WHERE created_at < $1) AS any`, [rawCutoff] as never[]);
+    const [row] = await run(`SELECT EXISTS (SELECT 1 FROM ${table} WHERE created_at < $1) AS any`, [rawCutoff]);
     if (row?.any === true) stale.push(table);
   }
-  for (const table of stale) await sql.unsafe(RAISE, [purgedBeforeKey(table), String(rawCutoff)] as never[]);
+  for (const table of stale) await run(RAISE, [purgedBeforeKey(table), String(rawCutoff)]);
   let deleted = stale.length > 0 ? await partitions.dropBefore(rawCutoff) : 0;
   for (const table of stale) {
     for (;;) {
-      const result = await sql.unsafe(
-        `DELETE FROM ${table} WHERE (id, created_at) IN (SELECT id, created_at FROM ${table} WHERE created_at < $1 LIMIT ${CHUNK_ROWS})`,
-        [rawCutoff] as never[],
-      );
+      const result = await run(`DELETE FROM ${table} WHERE (id, created_at) IN (SELECT id, created_at FROM ${table} WHERE created_at < $1 LIMIT ${CHUNK_ROWS})`, [rawCutoff]);
       deleted += result.count;
       if (result.count < CHUNK_ROWS) break;
     }
@@ -92,14 +95,14 @@ async function purgeLocked(sql: Sql, partitions: Partitions, { rawCutoff, rollup
   // The claims of ids whose rows went: a record that old is refused as expired from now on.
   // One scan a day rather than a created_at index updated with every row written.
   for (const table of PARTITIONED_TABLES) {
-    if (stale.includes(table)) await sql.unsafe(`DELETE FROM ${table}_ids WHERE created_at < $1`, [rawCutoff] as never[]);
+    if (stale.includes(table)) await run(`DELETE FROM ${table}_ids WHERE created_at < $1`, [rawCutoff]);
   }
   const cutoffDay = utcDay(rollupCutoff);
   const dayStart = Date.parse(`${cutoffDay}T00:00:00Z`);
-  for (const table of DAILY_ROLLUP_TABLES) await sql.unsafe(`DELETE FROM ${table} WHERE day < $1`, [cutoffDay] as never[]);
+  for (const table of DAILY_ROLLUP_TABLES) await run(`DELETE FROM ${table} WHERE day < $1`, [cutoffDay]);
   for (const [table, spanFrom] of SLOT_ROLLUP_TABLES) {
-    await sql.unsafe(`DELETE FROM ${table.table} WHERE ${table.keys[0]![0]} < $1`, [dayStart] as never[]);
-    await sql.unsafe(RAISE, [spanFrom, String(dayStart)] as never[]);
+    await run(`DELETE FROM ${table.table} WHERE ${table.keys[0]![0]} < $1`, [dayStart]);
+    await run(RAISE, [spanFrom, String(dayStart)]);
   }
   return deleted;
 }

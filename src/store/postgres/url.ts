@@ -26,5 +26,8 @@ export function urlQueryProblem(url: URL): string | null {
   if (sslmode !== null && !(SSL_MODES as readonly string[]).includes(sslmode)) {
     return `sslmode must be one of ${SSL_MODES.join(", ")}, got ${JSON.stringify(sslmode.slice(0, 40))}`;
   }
+  // postgres.js reads any other value as "prepare": a typo would leave prepared statements on.
+  const prepare = url.searchParams.get("prepare");
+  if (prepare !== null && prepare !== "true" && prepare !== "false") return `prepare must be true or false, got ${JSON.stringify(prepare.slice(0, 40))}`;
   return null;
 }
