@@ -413,11 +413,13 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     },
 
     async partitions() {
-      const catalog = partitions ?? new Partitions(await connected(), schema);
-      await catalog.refresh();
-      const out: Record<string, string[]> = {};
-      for (const table of PARTITIONED_TABLES) out[table] = catalog.months(table).map((m) => new Date(m).toISOString().slice(0, 7));
-      return out;
+      return withDatabase(async (db) => {
+        const catalog = partitions ?? new Partitions(db, schema);
+        await catalog.refresh();
+        const out: Record<string, string[]> = {};
+        for (const table of PARTITIONED_TABLES) out[table] = catalog.months(table).map((m) => new Date(m).toISOString().slice(0, 7));
+        return out;
+      });
     },
 
     async close() {
