@@ -13,16 +13,17 @@ export function usesPostgres(context: Pick<CommandContext, "dbPath">): boolean {
 }
 
 /**
- * `TALLY_PG_COPY`: whether writes send new rows by COPY (`openPostgresStore`'s `copy`), on
- * unless set to 0/false/off; any other value than those and 1/true/on is a CliError.
+ * `TALLY_PG_COPY`: whether writes send new rows by COPY (`openPostgresStore`'s `copy`): 1/true/on
+ * or 0/false/off; unset, the store's default (on, off behind a connection pooler); any other
+ * value is a CliError.
  */
-export function copyFromEnv(env: Record<string, string | undefined>): boolean {
+export function copyFromEnv(env: Record<string, string | undefined>): boolean | undefined {
   const raw = env.TALLY_PG_COPY;
-  if (raw === undefined || raw === "") return true;
+  if (raw === undefined || raw === "") return undefined; // the store's default: on, off behind a pooler
   const value = raw.trim().toLowerCase();
   if (["1", "true", "on"].includes(value)) return true;
   if (["0", "false", "off"].includes(value)) return false;
-  throw new CliError(`TALLY_PG_COPY must be 1/true/on or 0/false/off, not '${raw.slice(0, 32)}'`, "unset it to write by COPY (the default)");
+  throw new CliError(`TALLY_PG_COPY must be 1/true/on or 0/false/off, not '${raw.slice(0, 32)}'`, "unset it for the default (COPY, except behind a connection pooler)");
 }
 
 /**

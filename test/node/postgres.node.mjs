@@ -2,11 +2,12 @@
 // node:net): the store-independent report contract, and `tally serve --db postgres://…` run
 // by the built bin. Skipped, with the reason, when no server is given (npm test starts one).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import postgres from "postgres";
 import { openPostgresStore } from "tally/postgres";
 import { reportContract } from "../../build/node-tests/contract/report-contract.js";
 
@@ -117,5 +118,34 @@ test("under Node: a write whose backend is terminated while it waits is retryabl
   } finally {
     await holder.end();
     await admin.end();
+  }
+});
+
+test("under Node: behind PgBouncer in transaction mode, every write finds the schema and goes through once", { skip: skip || (spawnSync("pgbouncer", ["--version"]).status === 0 ? false : "no pgbouncer binary: apt-get install pgbouncer") }, async () => {
+  const script = join(root, "scripts/test-pgbouncer.sh");
+  const out = execFileSync("bash", [script, url], { encoding: "utf8" }).trim();
+  const [pooler, dir] = [out.slice(0, out.indexOf(" ")), out.slice(out.lastIndexOf(" ") + 1)];
+  const warnings = [];
+  const logger = { debug() {}, info() {}, warn: (_obj, msg) => warnings.push(msg), error: (_obj, msg) => warnings.push(msg) };
+  const store = openPostgresStore({ url: pooler, schema: schema(), retentionDays: 0, maxConnections: 1, logger });
+  try {
+    // Two transactions at once open both server connections; from then on they take turns.
+    const warm = postgres(pooler, { max: 2, onnotice: () => {} });
+    await Promise.all([warm`SELECT pg_sleep(0.2)`, warm`SELECT pg_sleep(0.2)`]);
+    await warm.end();
+    const start = Date.UTC(2026, 10, 20);
+    const range = { since: start, until: start + 86_400_000 };
+    for (let b = 0; b < 4; b++) {
+      const batch = executions(20, b * 20).map((r, i) => ({ ...r, row: { ...r.row, id: `pool-${b}-${i}`, createdAt: start + (b * 20 + i) * 60_000 } }));
+      const result = await store.write(batch);
+      assert.equal(result.ok, true, result.error?.message);
+      assert.equal(result.inserted, 20);
+    }
+    const report = await store.report({ kind: "usage", groupBy: [], range });
+    assert.equal(report.totals.runs, 80);
+    assert.deepEqual(warnings, []);
+  } finally {
+    await store.close();
+    execFileSync("bash", [script, "stop", dir]);
   }
 });

@@ -1,11 +1,11 @@
-/** `TALLY_PG_COPY` (src/cli/open-postgres.ts): on unless 0/false/off; anything unknown is a CliError. */
+/** `TALLY_PG_COPY` (src/cli/open-postgres.ts): unset leaves it to the store (on, off behind a pooler); 1/0 and the like say; anything unknown is a CliError. */
 import { describe, expect, test } from "bun:test";
 import { CliError } from "../../src/cli/errors.ts";
 import { copyFromEnv } from "../../src/cli/open-postgres.ts";
 
 describe("TALLY_PG_COPY", () => {
-  test("unset or empty: COPY on", () => {
-    expect([copyFromEnv({}), copyFromEnv({ TALLY_PG_COPY: "" })]).toEqual([true, true]);
+  test("unset or empty: the store decides", () => {
+    expect([copyFromEnv({}), copyFromEnv({ TALLY_PG_COPY: "" })]).toEqual([undefined, undefined]);
   });
   test("1/true/on and 0/false/off, any case and spacing", () => {
     expect(["1", "true", "ON", " on "].map((v) => copyFromEnv({ TALLY_PG_COPY: v }))).toEqual([true, true, true, true]);

@@ -124,7 +124,8 @@ async function diagnosePostgres(context: CommandContext): Promise<{ checks: Chec
     if (reason !== null && reason !== "opened read-only") {
       return { checks: [{ name: "connection", status: "fail", detail: reason, fix: reason.startsWith("no Tally schema") ? "start a writer on it (tally serve --db …) or set TALLY_PG_SCHEMA" : "is PostgreSQL running, and may this user connect?" }] };
     }
-    const checks: Check[] = [{ name: "connection", status: "ok", detail: `${store.displayUrl} (schema ${store.schema})` }];
+    const through = store.behindPooler ? ", through a connection pooler: statements unprepared, no COPY unless asked" : "";
+    const checks: Check[] = [{ name: "connection", status: "ok", detail: `${store.displayUrl} (schema ${store.schema})${through}` }];
     const version = store.schemaVersion;
     checks.push(version === POSTGRES_SCHEMA_VERSION
       ? { name: "schema", status: "ok", detail: `version ${version}` }

@@ -50,6 +50,16 @@ export async function openPool(settings: ConnectionSettings): Promise<Sql> {
   });
 }
 
+/**
+ * Whether a connection pooler answers instead of PostgreSQL itself: PgBouncer and its kind
+ * hand clients a cancel key of their own, so the process id in it is not the server
+ * process's that runs the statement (directly, they are the same).
+ */
+export async function isBehindPooler(sql: Sql): Promise<boolean> {
+  const rows = (await sql.unsafe("SELECT pg_backend_pid() AS pid")) as unknown as { pid: number }[] & { state?: { pid?: number } };
+  return rows.state?.pid !== Number(rows[0]?.pid);
+}
+
 /** A connected TCP socket with TCP_NODELAY set (postgres.js takes it as is). */
 function noDelaySocket(options: { host: string[]; port: number[] }): Promise<Socket> {
   return new Promise((resolve, reject) => {

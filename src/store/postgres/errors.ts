@@ -24,7 +24,8 @@ export function isConnectionError(error: unknown): boolean {
 /**
  * Whether PostgreSQL lost a statement postgres.js prepared (26000), or holds one of that name
  * already (42P05): the statement ran on another server connection than the one it was
- * prepared on, as behind a pooler in transaction mode.
+ * prepared on, as behind a pooler in transaction mode with `?prepare=true`. Retryable: the
+ * transaction rolled back, and a later one may land where the statement is.
  */
 export function isLostPreparedStatement(error: unknown): boolean {
   const code = postgresCode(error);
@@ -41,7 +42,8 @@ export function isLostPreparedStatement(error: unknown): boolean {
 export function classifyPostgresError(thrown: unknown, step: string): WriteResult {
   const error = toError(thrown);
   const code = postgresCode(thrown);
-  const wrapped = new Error(`${step}: ${code ?? error.name}: ${error.message}`, { cause: thrown });
+  const hint = isLostPreparedStatement(thrown) ? " (behind a pooler in transaction mode, leave prepare=true out of the URL)" : "";
+  const wrapped = new Error(`${step}: ${code ?? error.name}: ${error.message}${hint}`, { cause: thrown });
   if (code === undefined) return { ok: false, failure: "rejected", error: wrapped };
   if (isConnectionError(thrown) || isLostPreparedStatement(thrown) || code === "40001" || code === "40P01" || code === "55P03" || code.startsWith("53")) {
     return { ok: false, failure: "retryable", error: wrapped };

@@ -16,9 +16,9 @@ import { reportProgram } from "../../report/report-program.ts";
 import type { Report, ReportSpec } from "../../report/spec.ts";
 import type { SqlDialect } from "../../report/sql/dialect.ts";
 import { runAsyncProgram, type ReportProgram, type SqlRows } from "../../report/sql/query.ts";
-import { checkSchemaName, inSchema, inSchemaStatement, openPool, transaction } from "./connection.ts";
+import { checkSchemaName, inSchema, inSchemaStatement, isBehindPooler, openPool, transaction } from "./connection.ts";
 import { postgresDialect } from "./dialect.ts";
-import { classifyPostgresError, isConnectionError, isLostPreparedStatement } from "./errors.ts";
+import { classifyPostgresError, isConnectionError } from "./errors.ts";
 import { migrate, PostgresSchemaTooNewError, readSchemaVersion } from "./migrate.ts";
 import { Partitions } from "./partitions.ts";
 import { purge, readWatermarks, type Watermarks } from "./purge.ts";
@@ -49,7 +49,7 @@ export interface PostgresStoreOptions {
    * Write new rows of large batches by COPY (~2.4× the records per second of the row-by-row
    * statement in 5,000-record writes; a batch holding an id stored already falls back to it).
    * Turn off for servers that cannot `COPY … FROM STDIN`, such as PGlite behind
-   * pglite-socket. @default true
+   * pglite-socket. @default true, false behind a connection pooler (see `behindPooler`)
    */
   copy?: boolean;
   /** For tests: the clock purges and expiry measure from. @default Date.now */
@@ -79,6 +79,12 @@ export interface PostgresStore extends ReadableStore {
   readonly unwritableReason: string | null;
   /** Schema version of the database once open (0 before). */
   readonly schemaVersion: number;
+  /**
+   * Whether a connection pooler (PgBouncer, a managed database's pooler) sits between Tally
+   * and PostgreSQL, once connected (null before): then statements go unprepared and new rows
+   * row by row, unless the URL's `prepare` or the `copy` option say otherwise.
+   */
+  readonly behindPooler: boolean | null;
   /** The URL without its password, for messages. */
   readonly displayUrl: string;
   readonly schema: string;
@@ -131,14 +137,19 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
   const now = options.now ?? Date.now;
   const readonly = options.readonly === true;
   if (options.copy !== undefined && typeof options.copy !== "boolean") throw new TallyConfigError(`copy must be true or false, got ${JSON.stringify(options.copy)}`);
-  const copy = options.copy ?? true;
+  /** COPY for large writes: as the option says, else unless behind a pooler (set at connect). */
+  let copy = options.copy ?? true;
   /**
-   * Named prepared statements (postgres.js's way; a small write takes ~25 % longer without
-   * them), until PostgreSQL says one is gone: a pooler in transaction mode (PgBouncer) runs
-   * each transaction on whichever server connection is free, where the statement was never
-   * prepared. Then the store goes on unprepared, on a new pool. `?prepare=false` starts so.
+   * Named prepared statements (a 25-run write and a small report take ~25 % longer without
+   * them): as the URL's `prepare` says, else unless behind a pooler. A pooler in transaction
+   * mode may run a transaction on a server connection that never saw a statement prepared,
+   * and when that statement is postgres.js's own COMMIT, postgres.js sends it again inside the
+   * transaction the error aborted, where PostgreSQL answers COMMIT with ROLLBACK and no error:
+   * a write would look stored and not be.
    */
-  let prepare = parsedUrl.searchParams.get("prepare") !== "false";
+  const preparedParam = parsedUrl.searchParams.get("prepare");
+  /** Whether a pooler sits in between: null until connected. */
+  let behindPooler: boolean | null = null;
   /** Whether the next write tries COPY (see `write`). */
   let copyNext = true;
   const displayUrl = redactUrl(options.url);
@@ -156,7 +167,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
 
   async function open(): Promise<void> {
     try {
-      sql ??= await openPool({ url: options.url, maxConnections, connectTimeoutSeconds, prepare });
+      sql ??= await openPoolFor(options.url);
       if (readonly) {
         schemaVersion = await readSchemaVersion(sql, schema);
         if (schemaVersion === 0) throw new StoreUnavailableError(`no Tally schema "${schema}" in ${displayUrl}`);
@@ -178,7 +189,6 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
         }
       }
     } catch (error) {
-      if (isLostPreparedStatement(error) && prepare) return stopPreparing(error);
       if (error instanceof PostgresSchemaTooNewError) {
         permanentReason = error.message;
         schemaVersion = error.found;
@@ -193,44 +203,43 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     }
   }
 
+  /**
+   * The pool, set up for what is at the other end: a first pool finds out whether a pooler
+   * answers (`isBehindPooler`), and one behind a pooler is opened again without prepared
+   * statements unless the URL asks for them; COPY goes off there unless the option says
+   * otherwise, because PgBouncer leaves a server connection stuck after a refused COPY
+   * (pgbouncer/pgbouncer#1470) until its pool is exhausted.
+   */
+  async function openPoolFor(url: string): Promise<Sql> {
+    const settings = { url, maxConnections, connectTimeoutSeconds };
+    const pool = await openPool({ ...settings, prepare: preparedParam !== "false" });
+    try {
+      behindPooler = await isBehindPooler(pool);
+    } catch (error) {
+      await pool.end({ timeout: 0 }).catch(() => {});
+      throw error;
+    }
+    if (!behindPooler) return pool;
+    if (options.copy === undefined) copy = false;
+    safeLog(logger, "info", { url: displayUrl, preparedStatements: preparedParam === "true", copy },
+      "tally: a connection pooler answers for PostgreSQL; statements go unprepared and new rows row by row unless the URL's prepare=true or the copy option say otherwise");
+    if (preparedParam === "true") return pool;
+    await pool.end({ timeout: 0 });
+    return openPool({ ...settings, prepare: false });
+  }
+
   /** Connected and migrated, or throws why not (the caller turns it into its own answer). */
   async function connected(): Promise<Sql> {
     if (closed) throw new StoreUnavailableError("store is closed");
-    let awaited = (opening ??= open());
-    await awaited;
-    // A new pool may have been started meanwhile (`stopPreparing`): wait for that one.
-    while (sql === null && opening !== null && opening !== awaited) await (awaited = opening);
+    opening ??= open();
+    await opening;
     if (sql === null) throw new StoreUnavailableError(connectionTrouble ?? "store is not open");
     return sql;
   }
 
-  /**
-   * After PostgreSQL lost a prepared statement: unprepared statements from now on, on a new
-   * pool (the old one ends once its running queries have).
-   */
-  function stopPreparing(error: unknown): Promise<void> {
-    if (prepare) {
-      prepare = false;
-      safeLog(logger, "warn", { url: displayUrl, error: toError(error).message },
-        "tally: PostgreSQL lost a prepared statement, as behind a pooler in transaction mode; statements go unprepared from now on (?prepare=false in the URL starts so)");
-      const old = sql;
-      sql = null;
-      void old?.end({ timeout: 5 }).catch(() => {});
-      opening = open();
-      opening.catch(() => {}); // reported through the next write or read
-    }
-    return opening ?? Promise.resolve();
-  }
-
-  /** `work` on the pool; once more when it lost a prepared statement (its transaction rolled back), on the unprepared pool. */
+  /** `work` on the connected pool. */
   async function withDatabase<T>(work: (db: Sql) => Promise<T>): Promise<T> {
-    try {
-      return await work(await connected());
-    } catch (error) {
-      if (!isLostPreparedStatement(error)) throw error;
-      await stopPreparing(error).catch(() => {});
-      return await work(await connected());
-    }
+    return work(await connected());
   }
 
   async function runMaintenance(): Promise<void> {
@@ -289,6 +298,9 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     get schemaVersion() {
       return schemaVersion;
     },
+    get behindPooler() {
+      return behindPooler;
+    },
 
     async write(batch, writeOptions = {}) {
       if (closed) return { ok: false, failure: "failed", error: new Error("store is closed") };
@@ -298,7 +310,6 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
       let step = "connect";
       try {
         return await withDatabase(async (db) => {
-          step = "connect";
           if (permanentReason !== null) return { ok: false, failure: "failed", error: new Error(permanentReason) };
           step = "read retention watermarks";
           const { keep, keptIndexes, refused, reasons } = checkAges(batch, await readWatermarks(db, schema), now());
