@@ -300,12 +300,15 @@ suite("postgres: a connection that dies mid-write", () => {
       try {
         // Another transaction holds the claim of one of the batch's ids: the store's write waits for it.
         let release!: () => void;
+        let claimed!: () => void;
+        const holdsClaim = new Promise<void>((resolve) => (claimed = resolve));
         const holding = holder.begin(async (tx) => {
           await tx.unsafe("INSERT INTO executions_ids (id, created_at) VALUES ($1, $2)", [batch[0]!.row.id, HOUR] as never[]);
+          claimed();
           await new Promise<void>((resolve) => (release = resolve));
           throw new Error("roll back");
         }).catch(() => {});
-        await Bun.sleep(100);
+        await holdsClaim; // not a sleep: a write sent before the claim is held would just go through
         const writing = store.write(batch);
         expect(await terminateWhenWaiting("application_name", "tally")).toBeNumber();
         const result = await settlesWithin(writing, 10_000);

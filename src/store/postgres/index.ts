@@ -237,11 +237,6 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     return sql;
   }
 
-  /** `work` on the connected pool. */
-  async function withDatabase<T>(work: (db: Sql) => Promise<T>): Promise<T> {
-    return work(await connected());
-  }
-
   async function runMaintenance(): Promise<void> {
     try {
       if (retentionDays > 0) await store.purgeOlderThan(retentionDays);
@@ -309,34 +304,33 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
       if (batch.length === 0 && importFiles.length === 0) return { ok: true, inserted: 0 };
       let step = "connect";
       try {
-        return await withDatabase(async (db) => {
-          if (permanentReason !== null) return { ok: false, failure: "failed", error: new Error(permanentReason) };
-          step = "read retention watermarks";
-          const { keep, keptIndexes, refused, reasons } = checkAges(batch, await readWatermarks(db, schema), now());
-          step = "create partitions";
-          await partitions!.ensure(keep.filter((r) => PARTITIONED.has(TABLE_OF[r.kind])).map((r) => (r.row as { createdAt: number }).createdAt));
-          step = "write";
-          const writeAll = (byCopy: boolean) => transaction(db, "", inSchema(schema, async (tx) => {
-            const done = await writeBatch(tx, keep, { replaceSnapshots: writeOptions.replaceSnapshots, copy: byCopy });
-            if (importFiles.length > 0) await imports!.save(tx, importFiles);
-            return done;
-          }));
-          let outcome: PostgresBatchOutcome;
-          try {
-            outcome = await writeAll(copy && copyNext);
-          } catch (error) {
-            if (!(error instanceof IdsStoredAlreadyError)) throw error;
-            outcome = await writeAll(false); // some records are stored already: row by row finds which
-          }
-          // Replays come in runs (a re-import, a producer retrying a backlog): after a batch with
-          // stored records, the next goes row by row, until one has none.
-          copyNext = outcome.duplicates === 0;
-          const duplicateIndexes = outcome.duplicateIndexes.map((i) => keptIndexes[i]!);
-          return {
-            ok: true, inserted: outcome.inserted, duplicates: outcome.duplicates, duplicateIndexes, collisions: outcome.collisions, replaced: outcome.replaced,
-            ...(refused.length > 0 ? { refused: refused.length, refusedIndexes: refused, refusal: [...reasons].join("; ") } : {}),
-          } satisfies WriteResult;
-        });
+        const db = await connected();
+        if (permanentReason !== null) return { ok: false, failure: "failed", error: new Error(permanentReason) };
+        step = "read retention watermarks";
+        const { keep, keptIndexes, refused, reasons } = checkAges(batch, await readWatermarks(db, schema), now());
+        step = "create partitions";
+        await partitions!.ensure(keep.filter((r) => PARTITIONED.has(TABLE_OF[r.kind])).map((r) => (r.row as { createdAt: number }).createdAt));
+        step = "write";
+        const writeAll = (byCopy: boolean) => transaction(db, "", inSchema(schema, async (tx) => {
+          const done = await writeBatch(tx, keep, { replaceSnapshots: writeOptions.replaceSnapshots, copy: byCopy });
+          if (importFiles.length > 0) await imports!.save(tx, importFiles);
+          return done;
+        }));
+        let outcome: PostgresBatchOutcome;
+        try {
+          outcome = await writeAll(copy && copyNext);
+        } catch (error) {
+          if (!(error instanceof IdsStoredAlreadyError)) throw error;
+          outcome = await writeAll(false); // some records are stored already: row by row finds which
+        }
+        // Replays come in runs (a re-import, a producer retrying a backlog): after a batch with
+        // stored records, the next goes row by row, until one has none.
+        copyNext = outcome.duplicates === 0;
+        const duplicateIndexes = outcome.duplicateIndexes.map((i) => keptIndexes[i]!);
+        return {
+          ok: true, inserted: outcome.inserted, duplicates: outcome.duplicates, duplicateIndexes, collisions: outcome.collisions, replaced: outcome.replaced,
+          ...(refused.length > 0 ? { refused: refused.length, refusedIndexes: refused, refusal: [...reasons].join("; ") } : {}),
+        };
       } catch (error) {
         if (error instanceof StoreUnavailableError && closed) return { ok: false, failure: "failed", error };
         if (!(error instanceof Error) || isConnectionError(error) || step === "connect") {
@@ -351,42 +345,43 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     },
 
     async read<R>(program: (dialect: SqlDialect) => ReportProgram<R>): Promise<R> {
+      let db: Sql;
       try {
-        await connected();
+        db = await connected();
       } catch (error) {
         if (error instanceof StoreUnavailableError) throw error;
         throw new StoreUnavailableError(connectionTrouble ?? toError(error).message, { cause: error });
       }
       // One snapshot for every statement: a report adds whole days and takes some of their hours away again.
-      return await withDatabase((db) =>
-        transaction(db, "isolation level repeatable read read only", inSchema(schema, (tx) =>
-          runAsyncProgram(program(postgresDialect), (query) => tx.unsafe(query.sql, query.params as never[], { prepare: true }) as unknown as Promise<SqlRows>),
-        )),
-      );
+      return await transaction(db, "isolation level repeatable read read only", inSchema(schema, (tx) =>
+        runAsyncProgram(program(postgresDialect), (query) => tx.unsafe(query.sql, query.params as never[], { prepare: true }) as unknown as Promise<SqlRows>),
+      ));
     },
 
     async purgeOlderThan(days) {
       checkDays("purgeOlderThan", days);
       if (closed || readonly || permanentReason !== null) return 0;
-      return await withDatabase(async (db) => {
-        const deleted = await purge(db, schema, partitions!, { rawCutoff: now() - days * DAY_MS, rollupCutoff: now() - Math.max(days, rollupRetentionDays) * DAY_MS });
-        await partitions!.ensure(monthsAhead(now()));
-        return deleted;
-      });
+      const db = await connected();
+      const deleted = await purge(db, schema, partitions!, { rawCutoff: now() - days * DAY_MS, rollupCutoff: now() - Math.max(days, rollupRetentionDays) * DAY_MS });
+      await partitions!.ensure(monthsAhead(now()));
+      return deleted;
     },
 
     async checkpoint() {},
 
     async executionsPurgedBefore() {
-      return (await withDatabase((db) => readWatermarks(db, schema))).get("executions") ?? null;
+      const db = await connected();
+      return (await readWatermarks(db, schema)).get("executions") ?? null;
     },
 
     async importState(source, path) {
-      return withDatabase(() => imports!.read(source, path));
+      await connected();
+      return imports!.read(source, path);
     },
 
     async importStates(source) {
-      return withDatabase(() => imports!.readAll(source));
+      await connected();
+      return imports!.readAll(source);
     },
 
     async saveImportState(state) {
@@ -394,7 +389,8 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     },
 
     async meta(key) {
-      const [row] = await withDatabase((db) => inSchemaStatement(db, schema, "SELECT value FROM tally_meta WHERE key = $1", [key]));
+      const db = await connected();
+      const [row] = await inSchemaStatement(db, schema, "SELECT value FROM tally_meta WHERE key = $1", [key]);
       if (row === undefined || row.value === null) return null;
       const value = String(row.value);
       return /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
@@ -403,7 +399,8 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     async setMeta(key, value) {
       if (closed || readonly || permanentReason !== null) return false;
       try {
-        await withDatabase((db) => inSchemaStatement(db, schema, "INSERT INTO tally_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, String(value)]));
+        const db = await connected();
+        await inSchemaStatement(db, schema, "INSERT INTO tally_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, String(value)]);
         return true;
       } catch (error) {
         safeLog(logger, "warn", { key, error: toError(error).message }, "tally: saving a meta value failed");
@@ -413,24 +410,21 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
 
     async countOlderThan(days) {
       checkDays("countOlderThan", days);
-      return withDatabase(async (db) => {
-        let rows = 0;
-        for (const table of RAW_TABLES) {
-          const [row] = await inSchemaStatement(db, schema, `SELECT count(*) AS n FROM ${table} WHERE created_at < $1`, [now() - days * DAY_MS]);
-          rows += Number(row?.n ?? 0);
-        }
-        return rows;
-      });
+      const db = await connected();
+      let rows = 0;
+      for (const table of RAW_TABLES) {
+        const [row] = await inSchemaStatement(db, schema, `SELECT count(*) AS n FROM ${table} WHERE created_at < $1`, [now() - days * DAY_MS]);
+        rows += Number(row?.n ?? 0);
+      }
+      return rows;
     },
 
     async partitions() {
-      return withDatabase(async (db) => {
-        const catalog = partitions ?? new Partitions(db, schema);
-        await catalog.refresh();
-        const out: Record<string, string[]> = {};
-        for (const table of PARTITIONED_TABLES) out[table] = catalog.months(table).map((m) => new Date(m).toISOString().slice(0, 7));
-        return out;
-      });
+      const catalog = partitions ?? new Partitions(await connected(), schema);
+      await catalog.refresh();
+      const out: Record<string, string[]> = {};
+      for (const table of PARTITIONED_TABLES) out[table] = catalog.months(table).map((m) => new Date(m).toISOString().slice(0, 7));
+      return out;
     },
 
     async close() {
