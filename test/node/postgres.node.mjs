@@ -127,7 +127,7 @@ test("under Node: behind PgBouncer in transaction mode, every write finds the sc
   const [pooler, dir] = [out.slice(0, out.indexOf(" ")), out.slice(out.lastIndexOf(" ") + 1)];
   const warnings = [];
   const logger = { debug() {}, info() {}, warn: (_obj, msg) => warnings.push(msg), error: (_obj, msg) => warnings.push(msg) };
-  const store = openPostgresStore({ url: pooler, schema: schema(), retentionDays: 0, maxConnections: 1, logger });
+  const store = openPostgresStore({ url: pooler, schema: schema(), retentionDays: 0, maxConnections: 1, logger, now: () => Date.UTC(2026, 10, 22) });
   try {
     // Two transactions at once open both server connections; from then on they take turns.
     const warm = postgres(pooler, { max: 2, onnotice: () => {} });
