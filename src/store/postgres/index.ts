@@ -167,7 +167,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
 
   async function open(): Promise<void> {
     try {
-      sql ??= await openPoolFor(options.url);
+      sql ??= await openPoolFor();
       if (readonly) {
         schemaVersion = await readSchemaVersion(sql, schema);
         if (schemaVersion === 0) throw new StoreUnavailableError(`no Tally schema "${schema}" in ${displayUrl}`);
@@ -208,10 +208,11 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
    * answers (`isBehindPooler`), and one behind a pooler is opened again without prepared
    * statements unless the URL asks for them; COPY goes off there unless the option says
    * otherwise, because PgBouncer leaves a server connection stuck after a refused COPY
-   * (pgbouncer/pgbouncer#1470) until its pool is exhausted.
+   * (pgbouncer/pgbouncer#1470) until its pool is exhausted. (The first pool's connection has
+   * prepared postgres.js's array-type lookup by then, under a name no other client uses.)
    */
-  async function openPoolFor(url: string): Promise<Sql> {
-    const settings = { url, maxConnections, connectTimeoutSeconds };
+  async function openPoolFor(): Promise<Sql> {
+    const settings = { url: options.url, maxConnections, connectTimeoutSeconds };
     const pool = await openPool({ ...settings, prepare: preparedParam !== "false" });
     try {
       behindPooler = await isBehindPooler(pool);

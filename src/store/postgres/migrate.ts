@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { transaction } from "./connection.ts";
+import { inSchema, transaction } from "./connection.ts";
 import { MIGRATIONS, POSTGRES_SCHEMA_VERSION } from "./schema.ts";
 
 /** The database was written by a newer Tally: this one must not write it. */
@@ -27,14 +27,14 @@ export async function readSchemaVersion(sql: Sql, schema: string): Promise<numbe
  * Returns the versions before and after.
  */
 export async function migrate(sql: Sql, schema: string): Promise<{ from: number; to: number }> {
-  return transaction(sql, "", async (tx) => {
+  // The schema goes on the search_path before it exists (a SET allows that): the migrations' SQL names tables bare.
+  return transaction(sql, "", inSchema(schema, async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtextextended(${advisoryKey(schema, "migrate")}, 0))`;
     await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     const from = await readSchemaVersion(tx as unknown as Sql, schema);
     if (from > POSTGRES_SCHEMA_VERSION) throw new PostgresSchemaTooNewError(from);
     for (const migration of MIGRATIONS) {
       if (migration.version <= from) continue;
-      await tx.unsafe(`SET LOCAL search_path TO "${schema}"`);
       await tx.unsafe(migration.sql);
       await tx.unsafe(
         `INSERT INTO "${schema}".tally_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
@@ -42,5 +42,5 @@ export async function migrate(sql: Sql, schema: string): Promise<{ from: number;
       );
     }
     return { from, to: Math.max(from, POSTGRES_SCHEMA_VERSION) };
-  });
+  }));
 }
