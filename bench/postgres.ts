@@ -63,7 +63,7 @@ import { openPostgresStore } from "../src/store/postgres/index.ts";
 import { Partitions } from "../src/store/postgres/partitions.ts";
 import { encodePairs } from "../src/store/postgres/sketch.ts";
 import { writeBatch } from "../src/store/postgres/write.ts";
-import { add, Groups, modelUsageSums, usageSums, type Group, type RolledUpExecution } from "../src/store/rollup-sums.ts";
+import { add, Groups, merge, modelUsageSums, usageSums, type Group, type RolledUpExecution } from "../src/store/rollup-sums.ts";
 import { utcDay } from "../src/store/sqlite/utc-day.ts";
 import { envInt, fmt, loadNow, machineInfo, machineLine, makeExecution, max, median, min, nextTurn, percentile, ratio, rowValues, sleep, sortedCopy, table, writeResults } from "./lib.ts";
 
@@ -718,14 +718,6 @@ interface RollupOut {
   rows: number;
 }
 
-/** Adds `sums` and a sketch into the group `key` of `groups`, as a batch's groups add up in the store. */
-function mergeGroup(groups: Groups, key: string[], sums: readonly number[], buckets: ReadonlyMap<number, number>): void {
-  const fresh = [...sums];
-  const group = groups.entry(key, fresh);
-  if (group.sums !== fresh) for (let i = 0; i < sums.length; i++) group.sums[i]! += sums[i]!;
-  for (const [bucket, n] of buckets) group.buckets.set(bucket, (group.buckets.get(bucket) ?? 0) + n);
-}
-
 /**
  * The five execution rollups, filled while the raw rows stream by in time order, with the
  * store's own sums and sketches: each row goes into its hourly_usage group (rollup-sums.ts
@@ -762,9 +754,9 @@ class RollupBuilder {
       const [hour, repo, eventType, provider, model, conclusion] = g.key as [string, string, string, string, string, string];
       const [runs, ...tokens] = g.sums as [number, ...number[]];
       const modelSums = [runs, conclusion === "success" ? runs : 0, conclusion === "failure" ? runs : 0, conclusion === "error" ? runs : 0, ...tokens];
-      mergeGroup(this.hourlyModel.groups, [hour, repo, provider, model], modelSums, g.buckets);
-      mergeGroup(this.daily.groups, [this.day, repo, eventType, provider, model, conclusion], g.sums, g.buckets);
-      mergeGroup(this.dailyModel.groups, [this.day, repo, provider, model], modelSums, g.buckets);
+      merge(this.hourlyModel.groups, [hour, repo, provider, model], modelSums, g.buckets);
+      merge(this.daily.groups, [this.day, repo, eventType, provider, model, conclusion], g.sums, g.buckets);
+      merge(this.dailyModel.groups, [this.day, repo, provider, model], modelSums, g.buckets);
     }
     close(this.hourly);
     close(this.hourlyModel);

@@ -67,7 +67,15 @@ export class Partitions {
   /** Makes sure every table has a partition for each month holding one of `instants`. */
   async ensure(instants: Iterable<number>): Promise<void> {
     const needed = new Set<number>();
-    for (const ms of instants) needed.add(monthStart(ms));
+    // A batch's rows mostly share one month: only an instant outside the last month found is worked out.
+    let from = Infinity;
+    let to = -Infinity;
+    for (const ms of instants) {
+      if (ms >= from && ms < to) continue;
+      from = monthStart(ms);
+      to = nextMonth(from);
+      needed.add(from);
+    }
     const missing = [...needed].filter((start) => PARTITIONED_TABLES.some((t) => !this.known.get(t)?.has(start)));
     if (missing.length === 0) return;
     await transaction(this.sql, "", async (tx) => {

@@ -20,12 +20,10 @@ import { postgresCode } from "./errors.ts";
 import { encodePairs } from "./sketch.ts";
 import { PARTITIONED } from "./schema.ts";
 import {
-  add, addSums, cacheLookupKey, cacheLookupSums, degradationKey, degradationSums, Groups, modelUsageSums, signed, usageSums, type Group,
-  type RolledUpExecution,
+  add, addSums, cacheLookupKey, cacheLookupSums, degradationKey, degradationSums, Groups, RunGroups, signed, type Group, type RolledUpExecution,
 } from "../rollup-sums.ts";
 import { isLaterSnapshot } from "../../core/snapshot.ts";
 import { differingField, EXECUTION_IDENTITY, replacedSnapshot, rolledUp, TOOL_CALL_IDENTITY, type StoredExecution } from "../stored-records.ts";
-import { floorTo, HOUR_MS, QUARTER_HOUR_MS } from "../../core/time-units.ts";
 import { utcDay } from "../sqlite/utc-day.ts";
 import {
   CACHE_EVENTS, DAILY_CACHE_USAGE, DAILY_DEGRADATIONS, DAILY_MODEL_USAGE, DAILY_TOOL_SESSIONS, DAILY_TOOL_USAGE, DAILY_USAGE, EXECUTIONS,
@@ -66,16 +64,11 @@ class RollupGroups {
    */
   private readonly toolSessions = new Groups();
 
+  /** The batch's runs, folded into the five execution rollups when the statement is made. */
+  private readonly runs = new RunGroups();
+
   addExecution(row: RolledUpExecution, sign: 1 | -1 = 1): void {
-    const day = utcDay(row.createdAt);
-    const hour = String(floorTo(row.createdAt, HOUR_MS));
-    const usage = signed(usageSums(row), sign);
-    const model = signed(modelUsageSums(row), sign);
-    add(this.byTable.get(DAILY_USAGE)!, [day, row.repo, row.eventType, row.provider, row.model, row.conclusion], usage, row.durationMs, sign);
-    add(this.byTable.get(HOURLY_USAGE)!, [hour, row.repo, row.eventType, row.provider, row.model, row.conclusion], [...usage], row.durationMs, sign);
-    add(this.byTable.get(DAILY_MODEL_USAGE)!, [day, row.repo, row.provider, row.model], model, row.durationMs, sign);
-    add(this.byTable.get(HOURLY_MODEL_USAGE)!, [hour, row.repo, row.provider, row.model], [...model], row.durationMs, sign);
-    add(this.byTable.get(QUARTER_HOUR_USAGE)!, [String(floorTo(row.createdAt, QUARTER_HOUR_MS))], [...model], row.durationMs, sign);
+    this.runs.add(row, sign);
   }
 
   addToolCall(row: ToolCallRow, sign: 1 | -1 = 1): void {
@@ -96,6 +89,8 @@ class RollupGroups {
 
   /** One statement upserting every touched group of every rollup, each table's groups in key order. */
   statement(): { sql: string; params: unknown[] } | null {
+    const table = (columns: RollupColumns) => this.byTable.get(columns)!;
+    this.runs.rollUp({ daily: table(DAILY_USAGE), hourly: table(HOURLY_USAGE), dailyModel: table(DAILY_MODEL_USAGE), hourlyModel: table(HOURLY_MODEL_USAGE), quarterHour: table(QUARTER_HOUR_USAGE) });
     const ctes: string[] = [];
     const params: unknown[] = [];
     for (const [table, groups] of this.byTable) {
