@@ -27,9 +27,15 @@ export interface ReportContractSubject {
   name: string;
   describe(name: string, body: () => void): void;
   test(name: string, body: () => unknown | Promise<unknown>): void;
-  /** A new, empty store that keeps raw rows until purged by hand (no retention at open). */
-  openStore(): MaybePromise<ContractStore>;
+  /**
+   * A new, empty store that keeps raw rows until purged by hand (no retention at open), on the
+   * clock `now` (the store's `now` option), so that no result depends on the day the tests run.
+   */
+  openStore(now: () => number): MaybePromise<ContractStore>;
 }
+
+/** The contract's clock: a few days after the records it writes (2026-11-20), whatever the real date. */
+export const CONTRACT_NOW = Date.UTC(2026, 10, 25, 12);
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -44,7 +50,7 @@ export function reportContract(s: ReportContractSubject): void {
   const { describe, test } = s;
 
   async function withStore<T>(body: (store: ContractStore) => Promise<T>): Promise<T> {
-    const store = await s.openStore();
+    const store = await s.openStore(() => CONTRACT_NOW);
     try {
       return await body(store);
     } finally {
@@ -193,8 +199,8 @@ export function reportContract(s: ReportContractSubject): void {
   describe(`${s.name}: retention`, () => {
     test("purging raw rows keeps whole days exact from the rollups", async () => {
       await withStore(async (store) => {
-        // Relative to the real clock on both sides: 100 days ago is purged by a 90-day cut-off whatever the date.
-        const today = Math.floor(Date.now() / DAY) * DAY;
+        // On the store's clock: 100 days before it is purged by a 90-day cut-off.
+        const today = Math.floor(CONTRACT_NOW / DAY) * DAY;
         const old = today - 100 * DAY;
         await write(store, [execution({ createdAt: old + HOUR, inputTokens: 7 }), execution({ createdAt: old + 2 * HOUR, inputTokens: 5 }), execution({ createdAt: today - DAY })]);
         assert.ok((await store.purgeOlderThan(90)) >= 2);

@@ -56,9 +56,9 @@ reportContract({
   name: "better-sqlite3 (node, built package)",
   describe,
   test,
-  openStore: () => {
+  openStore: (now) => {
     const dir = mkdtempSync(join(tmpdir(), "tally-node-report-"));
     dirs.push(dir);
-    return openSqliteStore({ path: join(dir, "contract.db"), retentionDays: 0 });
+    return openSqliteStore({ path: join(dir, "contract.db"), retentionDays: 0, now });
   },
 });

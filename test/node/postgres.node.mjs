@@ -22,8 +22,8 @@ reportContract({
   name: "postgres (node)",
   describe: (name, body) => describe(name, { skip }, body),
   test,
-  openStore: async () => {
-    const store = openPostgresStore({ url, schema: schema(), retentionDays: 0 });
+  openStore: async (now) => {
+    const store = openPostgresStore({ url, schema: schema(), retentionDays: 0, now });
     opened.push(store);
     await store.ready;
     return store;
@@ -46,12 +46,15 @@ test("tally serve --db postgres://… under Node: ingest, then the read API answ
     });
     const { url: server, database } = JSON.parse(line);
     assert.equal(database, url);
-    const body = { records: [{ kind: "execution", id: "node-pg-1", model: "claude-sonnet-4-5", conclusion: "success", repo: "acme/api", inputTokens: 1000, outputTokens: 10, createdAt: "2026-11-20T10:00:00Z" }] };
+    // Yesterday by the real clock, which the server runs on: a fixed date would be refused as far ahead under a clock set back.
+    const day = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000).toISOString().slice(0, 10);
+    const next = new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10);
+    const body = { records: [{ kind: "execution", id: "node-pg-1", model: "claude-sonnet-4-5", conclusion: "success", repo: "acme/api", inputTokens: 1000, outputTokens: 10, createdAt: `${day}T10:00:00Z` }] };
     for (const expected of ["accepted", "duplicate"]) {
       const answer = await (await fetch(`${server}/v1/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).json();
       assert.equal(answer.results[0].status, expected);
     }
-    const usage = await (await fetch(`${server}/api/v1/reports/usage?since=2026-11-20&until=2026-11-21&by=repo`)).json();
+    const usage = await (await fetch(`${server}/api/v1/reports/usage?since=${day}&until=${next}&by=repo`)).json();
     assert.deepEqual(usage.rows.map((r) => [r.group.repo, r.runs, r.inputTokens]), [["acme/api", 1, 1000]]);
   } finally {
     child.kill("SIGTERM");

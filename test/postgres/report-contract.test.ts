@@ -13,8 +13,8 @@ reportContract({
   name: "postgres",
   describe: SKIP_REASON === null ? describe : describe.skip,
   test,
-  openStore: async () => {
-    const store = openTestStore();
+  openStore: async (now) => {
+    const store = openTestStore({ now });
     await store.ready;
     return store;
   },
@@ -25,8 +25,8 @@ reportContract({
   describe,
   // A PGlite database takes a few seconds to start (WebAssembly): more than bun's 5 s default with a test's own work.
   test: (name, body) => test(name, async () => { await body(); }, 60_000),
-  openStore: async () => {
-    const store = await openPgliteStore();
+  openStore: async (now) => {
+    const store = await openPgliteStore({ now });
     await store.ready;
     return store;
   },

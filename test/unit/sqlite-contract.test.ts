@@ -40,5 +40,5 @@ reportContract({
   name: "bun:sqlite",
   describe,
   test,
-  openStore: () => openSqliteStore({ driver: "bun:sqlite", path: join(tempDir(), "contract.db"), retentionDays: 0 }),
+  openStore: (now) => openSqliteStore({ driver: "bun:sqlite", path: join(tempDir(), "contract.db"), retentionDays: 0, now }),
 });
