@@ -15,7 +15,7 @@ import { MIGRATIONS } from "../../src/store/postgres/schema.ts";
 import { generateTranscripts } from "../fixtures/claude-code/generate-transcripts.ts";
 import { cacheEvent, execution, rateLimitEvent, toolCall } from "../contract/rows.ts";
 import { removeTempDirs, tempDir } from "../support/temp-dir.ts";
-import { closeStores, freshSchema, openTestStore, POSTGRES_URL, SKIP_REASON } from "./harness.ts";
+import { closeStores, freshSchema, openTestStore, POSTGRES_URL, SKIP_REASON, testClock } from "./harness.ts";
 
 const suite = SKIP_REASON === null ? describe : describe.skip;
 afterAll(async () => {
@@ -49,7 +49,7 @@ suite("tally --db postgres://", () => {
       rateLimitEvent({ createdAt: d + 3_600_000, deliveryId: "d1", eventType: "pr", retryAttempts: 2 }),
       cacheEvent({ createdAt: d + 3_600_000, outcome: "hit" }),
     ];
-    const pg = openTestStore();
+    const pg = openTestStore({ now: testClock });
     expect((await pg.write(batch)).ok).toBe(true);
     const file = join(tempDir(), "same.db");
     const sqlite = openSqliteStore({ path: file, retentionDays: 0 });

@@ -14,7 +14,7 @@ import { Partitions } from "../../src/store/postgres/partitions.ts";
 import { MIGRATIONS, utcDaySql } from "../../src/store/postgres/schema.ts";
 import { utcDay } from "../../src/store/sqlite/utc-day.ts";
 import { cacheEvent, rateLimitEvent, toolCall } from "../contract/rows.ts";
-import { closeStores, freshSchema, openTestStore, POSTGRES_URL, rawConnection, raceWriterProcesses, SKIP_REASON } from "./harness.ts";
+import { closeStores, freshSchema, openTestStore, POSTGRES_URL, rawConnection, raceWriterProcesses, SKIP_REASON, testClock } from "./harness.ts";
 
 const suite = SKIP_REASON === null ? describe : describe.skip;
 const DAY = 86_400_000;
@@ -87,7 +87,7 @@ async function expectRollupsEqualRawRows(schema: string): Promise<DailyRollups> 
 
 suite("postgres daily rollups: written with the batch, for inserted rows only", () => {
   test("duplicates in a batch, a replayed batch, a run sent again under a new id: sums worked out by hand", async () => {
-    const store = openTestStore();
+    const store = openTestStore({ now: testClock });
     const pr = { repo: "acme/api", resource: "search", eventType: "pull_request.opened" };
     const a1 = rateLimitEvent({ ...pr, id: "a1", createdAt: MIDNIGHT - 1, deliveryId: "d1", retryAttempts: 2, skippedQueries: 1 });
     const k1 = cacheEvent({ id: "k1", createdAt: MIDNIGHT - 1, cache: "search", repo: "acme/api", outcome: "hit" });
@@ -202,7 +202,7 @@ suite("postgres daily rollups: the migration from schema 1", () => {
       await db.end();
     }
 
-    const stores = Array.from({ length: 3 }, () => openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0 }));
+    const stores = Array.from({ length: 3 }, () => openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0, now: testClock }));
     try {
       await Promise.all(stores.map((s) => s.ready));
       expect(stores.map((s) => [s.schemaVersion, s.unwritableReason])).toEqual(stores.map(() => [POSTGRES_SCHEMA_VERSION, null]));

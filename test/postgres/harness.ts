@@ -26,6 +26,14 @@ export function freshSchema(prefix = "t"): string {
 
 const opened: PostgresStore[] = [];
 
+/**
+ * The clock of the stores in tests whose records carry fixed dates (2026-11-20 and so on): a
+ * few days after them, so that no result depends on the day the tests run (on the real clock
+ * such records are "more than a year ahead" with the clock set back, and expire one day).
+ */
+export const TEST_NOW = Date.UTC(2026, 10, 25, 12);
+export const testClock = (): number => TEST_NOW;
+
 /** A store on a fresh schema, closed by `closeStores`. */
 export function openTestStore(options: Partial<PostgresStoreOptions> = {}): PostgresStore {
   const store = openPostgresStore({ url: POSTGRES_URL, schema: freshSchema(), retentionDays: 0, ...options });

@@ -12,7 +12,7 @@ import { matchesGlob, parseGlob, toPostgresRegex } from "../../src/report/glob.t
 import { openPostgresStore, POSTGRES_SCHEMA_VERSION } from "../../src/store/postgres/index.ts";
 import { execution, toolCall } from "../contract/rows.ts";
 import { rng } from "../contract/random.ts";
-import { closeStores, freshSchema, openTestStore, POSTGRES_URL, rawConnection, raceWriterProcesses, SKIP_REASON } from "./harness.ts";
+import { closeStores, freshSchema, openTestStore, POSTGRES_URL, rawConnection, raceWriterProcesses, SKIP_REASON, testClock } from "./harness.ts";
 
 const suite = SKIP_REASON === null ? describe : describe.skip;
 const DAY = 86_400_000;
@@ -54,7 +54,7 @@ suite("postgres: many writers on the same rollup rows", () => {
 suite("postgres: migrations", () => {
   test("many stores opening one new schema at once migrate it once; opening it again keeps its rows", async () => {
     const schema = freshSchema();
-    const stores = Array.from({ length: 3 }, () => openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0 }));
+    const stores = Array.from({ length: 3 }, () => openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0, now: testClock }));
     try {
       await Promise.all(stores.map((s) => s.ready));
       expect(stores.map((s) => [s.schemaVersion, s.unwritableReason])).toEqual(stores.map(() => [POSTGRES_SCHEMA_VERSION, null]));
@@ -63,7 +63,7 @@ suite("postgres: migrations", () => {
       await Promise.all(stores.map((s) => s.close()));
     }
     // Opening it again migrates nothing and keeps the rows.
-    const again = openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0 });
+    const again = openPostgresStore({ url: POSTGRES_URL, schema, retentionDays: 0, now: testClock });
     await again.ready;
     expect(again.schemaVersion).toBe(POSTGRES_SCHEMA_VERSION);
     const report = await again.report({ kind: "usage", groupBy: ["day"], range: { since: Date.UTC(2026, 10, 20), until: Date.UTC(2026, 10, 21) } });
@@ -180,7 +180,7 @@ suite("postgres: backlog batches", () => {
 
 suite("postgres: exactly once", () => {
   test("the same id twice in one batch, and a copy at another time, is stored once; collisions are named", async () => {
-    const store = openTestStore();
+    const store = openTestStore({ now: testClock });
     const at = Date.UTC(2026, 10, 20, 10);
     const first = execution({ id: "same", createdAt: at, model: "m-a", inputTokens: 1 });
     const result = await store.write([first, first, execution({ id: "same", createdAt: at + 40 * DAY, model: "m-b", inputTokens: 1 })]);
@@ -193,9 +193,9 @@ suite("postgres: exactly once", () => {
   });
 
   test("two stores writing the same ids at once, stamped at different times (two servers, a retry), store each id once", async () => {
-    const first = openTestStore();
+    const first = openTestStore({ now: testClock });
     await first.ready;
-    const second = openPostgresStore({ url: POSTGRES_URL, schema: first.schema, retentionDays: 0 });
+    const second = openPostgresStore({ url: POSTGRES_URL, schema: first.schema, retentionDays: 0, now: testClock });
     const now = Date.UTC(2026, 10, 20, 10);
     const batch = (offset: number) => Array.from({ length: 200 }, (_, i) => execution({ id: `x-${i}`, createdAt: now - offset - i, inputTokens: 1 }));
     try {
@@ -211,7 +211,7 @@ suite("postgres: exactly once", () => {
   });
 
   test("a later snapshot of a streamed response replaces the stored row and corrects the rollups", async () => {
-    const store = openTestStore();
+    const store = openTestStore({ now: testClock });
     const at = Date.UTC(2026, 10, 20, 10);
     await store.write([execution({ id: "msg", createdAt: at, outputTokens: 5, stopReason: null, costUsd: 0.1 })]);
     const result = await store.write([execution({ id: "msg", createdAt: at + 2000, outputTokens: 500, stopReason: "end_turn", costUsd: 0.9 })], { replaceSnapshots: true });
@@ -261,7 +261,7 @@ suite("postgres: a database that goes away", () => {
     const started = Bun.spawnSync(["bash", join(import.meta.dir, "../../scripts/test-postgres.sh")]);
     expect(started.exitCode).toBe(0);
     const [url, dir] = started.stdout.toString().trim().split(" ") as [string, string];
-    const store = openPostgresStore({ url, schema: "tally", retentionDays: 0, connectTimeoutSeconds: 2 });
+    const store = openPostgresStore({ url, schema: "tally", retentionDays: 0, connectTimeoutSeconds: 2, now: testClock });
     const telemetry = createTelemetry({ store, flushIntervalMs: 20, retryBaseDelayMs: 20, maxRetryDelayMs: 200, flushOnExit: false });
     try {
       await store.ready;
@@ -272,7 +272,7 @@ suite("postgres: a database that goes away", () => {
       expect(Bun.spawnSync(["bash", join(import.meta.dir, "../../scripts/test-postgres.sh"), "pause", dir]).exitCode).toBe(0);
       for (let i = 100; i < 300; i++) record(i);
       // Beyond the queue bound, records are dropped and counted, never held without limit.
-      const small = createTelemetry({ store: openPostgresStore({ url, schema: "tally", retentionDays: 0, connectTimeoutSeconds: 2 }), maxQueueSize: 50, flushIntervalMs: 20, retryBaseDelayMs: 20, maxRetryDelayMs: 200, flushOnExit: false });
+      const small = createTelemetry({ store: openPostgresStore({ url, schema: "tally", retentionDays: 0, connectTimeoutSeconds: 2, now: testClock }), maxQueueSize: 50, flushIntervalMs: 20, retryBaseDelayMs: 20, maxRetryDelayMs: 200, flushOnExit: false });
       for (let i = 0; i < 120; i++) small.recordExecution({ id: `s-${i}`, createdAt: at + i, model: "m", conclusion: "success", inputTokens: 1, costUsd: 0.01 });
       expect(small.stats().dropped.queueFull).toBe(70);
       // Writes fail while it is down; the records stay queued.
@@ -316,7 +316,7 @@ describe("postgres: options", () => {
 
 suite("postgres: hostile values", () => {
   test("quotes, braces, backslashes, unicode and SQL in every text field round-trip; a NUL byte is refused alone", async () => {
-    const store = openTestStore();
+    const store = openTestStore({ now: testClock });
     const nasty = `'); DROP TABLE executions; --{"a":[1,2]}\\ "q" é 🦀 {}`;
     const at = Date.UTC(2026, 10, 20, 10);
     const ok = await store.write([execution({ createdAt: at, repo: nasty, model: nasty, eventType: nasty, attributes: JSON.stringify({ nasty }) })]);
