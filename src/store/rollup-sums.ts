@@ -155,10 +155,17 @@ export interface ExecutionRollupGroups {
   quarterHour: Groups;
 }
 
+/** The map under `node` for `part`, made on first sight. */
+function child(node: Map<string, unknown>, part: string): Map<string, unknown> {
+  let next = node.get(part) as Map<string, unknown> | undefined;
+  if (next === undefined) node.set(part, (next = new Map()));
+  return next;
+}
+
 /**
  * A batch's runs summed once each, at the finest grain any execution rollup needs, then
  * folded into the five rollups ({@link rollUp}): one lookup and no allocation per run where
- * adding every run to five rollups took five keys, five sums arrays and five lookups (8× the
+ * adding every run to five rollups took five keys, five sums arrays and five lookups (6× the
  * time for 5,000 runs: BENCHMARKS.md, PostgreSQL, section 8). Sums and bucket counts are
  * signed, so a run found stored already can be taken back out.
  */
@@ -168,13 +175,9 @@ export class RunGroups {
 
   add(row: RolledUpExecution, sign: 1 | -1 = 1): void {
     const quarterHour = floorTo(row.createdAt, QUARTER_HOUR_MS);
-    let node = this.root.get(quarterHour);
-    if (node === undefined) this.root.set(quarterHour, (node = new Map()));
-    for (const part of [row.repo, row.eventType, row.provider, row.model]) {
-      let next = node.get(part) as Map<string, unknown> | undefined;
-      if (next === undefined) node.set(part, (next = new Map()));
-      node = next;
-    }
+    let quarter = this.root.get(quarterHour);
+    if (quarter === undefined) this.root.set(quarterHour, (quarter = new Map()));
+    const node = child(child(child(child(quarter, row.repo), row.eventType), row.provider), row.model);
     let group = node.get(row.conclusion) as RunGroup | undefined;
     if (group === undefined) {
       group = {
@@ -201,9 +204,13 @@ export class RunGroups {
     return this.found.length;
   }
 
-  /** Adds every group's sums and sketch to the five rollups, as {@link usageSums} and {@link modelUsageSums} would per run. */
+  /**
+   * Moves every group's sums and sketch into the five rollups, as {@link usageSums} and
+   * {@link modelUsageSums} would add them run by run; this is empty afterwards, so a second
+   * call adds nothing twice.
+   */
   rollUp(into: ExecutionRollupGroups): void {
-    for (const g of this.found) {
+    for (const g of this.found.splice(0)) {
       const day = utcDay(g.quarterHour);
       const hour = String(floorTo(g.quarterHour, HOUR_MS));
       const [runs, ...tokens] = g.sums as [number, ...number[]];
@@ -214,5 +221,6 @@ export class RunGroups {
       merge(into.hourlyModel, [hour, g.repo, g.provider, g.model], model, g.buckets);
       merge(into.quarterHour, [String(g.quarterHour)], model, g.buckets);
     }
+    this.root.clear();
   }
 }
