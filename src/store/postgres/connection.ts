@@ -10,7 +10,7 @@ export interface ConnectionSettings {
   url: string;
   /**
    * A search_path for the whole session, for tools connected straight to the server
-   * (benchmarks). The store sets none: see `inSchema`.
+   * (benchmarks). The store sets none: see `inSchemaTransaction`.
    */
   sessionSchema?: string;
   /** Connections in the pool. */
@@ -41,7 +41,7 @@ export async function openPool(settings: ConnectionSettings): Promise<Sql> {
     idle_timeout: 60,
     onnotice: () => {},
     // No search_path here: a pooler in transaction mode refuses it at connect (PgBouncer) or
-    // keeps no session setting past a transaction. Each transaction sets it (`inSchema`).
+    // keeps no session setting past a transaction. Each transaction sets it (`inSchemaTransaction`).
     connection: { application_name: "tally", ...(settings.sessionSchema === undefined ? {} : { search_path: settings.sessionSchema }) },
     types: {
       bigint: { to: 20, from: [20, 1700], serialize: (value: unknown) => String(value), parse: (value: string) => Number(value) },
@@ -73,23 +73,23 @@ function noDelaySocket(options: { host: string[]; port: number[] }): Promise<Soc
 }
 
 /**
- * `work`, with `schema` on the transaction's search_path: a `SET LOCAL` sent just ahead of
- * work's first statement, without waiting for its answer (no round trip). Every statement
- * that names Tally's tables unqualified runs inside one: a pooler in transaction mode
+ * {@link transaction}, with `schema` on the transaction's search_path: a `SET LOCAL` sent just
+ * ahead of work's first statement, without waiting for its answer (no round trip). Every
+ * statement that names Tally's tables unqualified runs inside one: a pooler in transaction mode
  * (PgBouncer, the poolers of managed PostgreSQL) hands each transaction whichever server
  * connection is free, so a setting made at connect would not follow it.
  */
-export function inSchema<T>(schema: string, work: (tx: TransactionSql) => Promise<T>): (tx: TransactionSql) => Promise<T> {
-  return (tx) => {
+export function inSchemaTransaction<T>(sql: Pick<Sql, "begin">, schema: string, mode: string, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
+  return transaction(sql, mode, (tx) => {
     // A failed SET aborts the transaction, and work's first statement reports that.
     tx.unsafe(`SET LOCAL search_path TO "${schema}"`).execute().catch(() => {});
     return work(tx);
-  };
+  });
 }
 
-/** One statement in a transaction of its own with `schema` on its search_path (`inSchema`). */
+/** One statement in a transaction of its own with `schema` on its search_path ({@link inSchemaTransaction}). */
 export function inSchemaStatement(sql: Pick<Sql, "begin">, schema: string, text: string, params: readonly unknown[] = []): Promise<Record<string, unknown>[] & { count: number }> {
-  return transaction(sql, "", inSchema(schema, (tx) => tx.unsafe(text, params as never[]) as unknown as Promise<Record<string, unknown>[] & { count: number }>));
+  return inSchemaTransaction(sql, schema, "", (tx) => tx.unsafe(text, params as never[]) as unknown as Promise<Record<string, unknown>[] & { count: number }>);
 }
 
 /** Schema names are identifiers written into SQL: an allow-list of shapes, never quoted input. */

@@ -16,7 +16,7 @@ import { reportProgram } from "../../report/report-program.ts";
 import type { Report, ReportSpec } from "../../report/spec.ts";
 import type { SqlDialect } from "../../report/sql/dialect.ts";
 import { runAsyncProgram, type ReportProgram, type SqlRows } from "../../report/sql/query.ts";
-import { checkSchemaName, inSchema, inSchemaStatement, isBehindPooler, openPool, transaction } from "./connection.ts";
+import { checkSchemaName, inSchemaStatement, inSchemaTransaction, isBehindPooler, openPool } from "./connection.ts";
 import { postgresDialect } from "./dialect.ts";
 import { classifyPostgresError, isConnectionError } from "./errors.ts";
 import { migrate, PostgresSchemaTooNewError, readSchemaVersion } from "./migrate.ts";
@@ -312,11 +312,11 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
         step = "create partitions";
         await partitions!.ensure(keep.filter((r) => PARTITIONED.has(TABLE_OF[r.kind])).map((r) => (r.row as { createdAt: number }).createdAt));
         step = "write";
-        const writeAll = (byCopy: boolean) => transaction(db, "", inSchema(schema, async (tx) => {
+        const writeAll = (byCopy: boolean) => inSchemaTransaction(db, schema, "", async (tx) => {
           const done = await writeBatch(tx, keep, { replaceSnapshots: writeOptions.replaceSnapshots, copy: byCopy });
           if (importFiles.length > 0) await imports!.save(tx, importFiles);
           return done;
-        }));
+        });
         let outcome: PostgresBatchOutcome;
         try {
           outcome = await writeAll(copy && copyNext);
@@ -354,9 +354,9 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
         throw new StoreUnavailableError(connectionTrouble ?? toError(error).message, { cause: error });
       }
       // One snapshot for every statement: a report adds whole days and takes some of their hours away again.
-      return await transaction(db, "isolation level repeatable read read only", inSchema(schema, (tx) =>
+      return await inSchemaTransaction(db, schema, "isolation level repeatable read read only", (tx) =>
         runAsyncProgram(program(postgresDialect), (query) => tx.unsafe(query.sql, query.params as never[], { prepare: true }) as unknown as Promise<SqlRows>),
-      ));
+      );
     },
 
     async purgeOlderThan(days) {

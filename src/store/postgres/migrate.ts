@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { inSchema, transaction } from "./connection.ts";
+import { inSchemaTransaction } from "./connection.ts";
 import { MIGRATIONS, POSTGRES_SCHEMA_VERSION } from "./schema.ts";
 
 /** The database was written by a newer Tally: this one must not write it. */
@@ -28,7 +28,7 @@ export async function readSchemaVersion(sql: Sql, schema: string): Promise<numbe
  */
 export async function migrate(sql: Sql, schema: string): Promise<{ from: number; to: number }> {
   // The schema goes on the search_path before it exists (a SET allows that): the migrations' SQL names tables bare.
-  return transaction(sql, "", inSchema(schema, async (tx) => {
+  return inSchemaTransaction(sql, schema, "", async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtextextended(${advisoryKey(schema, "migrate")}, 0))`;
     await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     const from = await readSchemaVersion(tx as unknown as Sql, schema);
@@ -42,5 +42,5 @@ export async function migrate(sql: Sql, schema: string): Promise<{ from: number;
       );
     }
     return { from, to: Math.max(from, POSTGRES_SCHEMA_VERSION) };
-  }));
+  });
 }
